@@ -1,0 +1,431 @@
+//! The recorder: a shared, append-only history of events that many threads write at once.
+//!
+//! Each process appends to a log of its own (a lock-free append-only vector), so recording
+//! never waits on another thread. A history-wide atomic counter hands out event indices at
+//! the moment an event is recorded, which is what makes index order agree with real time:
+//! when one call returns before another starts, the first one's index is smaller.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::event::{Event, EventKind, Process};
+use crate::validate::{self, ValidationError};
+use crate::value::{self, Converted, Value};
+
+/// A history being recorded: a cheap handle, shared by cloning, safe to use from any thread.
+///
+/// Each thread that records into a history is one process, numbered 0, 1, 2, … in the order
+/// threads first record. After an operation ends in `info` the thread continues as a new
+/// process, because a Jepsen process whose operation's outcome is unknown never invokes again.
+///
+/// ```
+/// use lockstep_history::{History, EventKind};
+///
+/// let h = History::new();
+/// h.invoke("write", 1);
+/// h.ok("write", ());           // unit echoes the invoke's value
+/// let read = h.op("read", (), || 1);
+/// assert_eq!(read, 1);
+///
+/// let events = h.events();
+/// assert_eq!(events.len(), 4);
+/// assert_eq!(events[1].kind, EventKind::Ok);
+/// assert_eq!(events[1].value, 1);
+/// assert!(h.validate().is_ok());
+/// ```
+#[derive(Clone)]
+pub struct History {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    start: Instant,
+    next_index: AtomicU64,
+    next_process: AtomicU64,
+    /// One log per process that has recorded; never shrinks, so an index names it forever.
+    slots: boxcar::Vec<Slot>,
+    sink: Option<Box<dyn EventSink>>,
+}
+
+/// The log of one process (a thread, or a future run with `in_history`).
+struct Slot {
+    events: boxcar::Vec<Event>,
+    /// The process number it records under now; bumped after an `info`.
+    process: AtomicU64,
+}
+
+/// Receives every event the moment it is recorded, before the recording call returns.
+///
+/// Used to stream a history to a file so that a killed test keeps what it recorded. Called
+/// from the recording threads concurrently; an implementation must not panic.
+pub trait EventSink: Send + Sync + 'static {
+    /// Takes one freshly recorded event.
+    fn record(&self, event: &Event);
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new()
+    }
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("History")
+            .field("events", &self.len())
+            .field(
+                "processes",
+                &self.inner.next_process.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
+impl PartialEq for History {
+    /// Two handles are equal when they are the same history.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for History {}
+
+impl History {
+    /// An empty history whose clock starts now.
+    pub fn new() -> History {
+        History::build(None)
+    }
+
+    /// An empty history that also hands every event to `sink` as it is recorded.
+    pub fn with_sink(sink: impl EventSink) -> History {
+        History::build(Some(Box::new(sink)))
+    }
+
+    fn build(sink: Option<Box<dyn EventSink>>) -> History {
+        History {
+            inner: Arc::new(Inner {
+                start: Instant::now(),
+                next_index: AtomicU64::new(0),
+                next_process: AtomicU64::new(0),
+                slots: boxcar::Vec::new(),
+                sink,
+            }),
+        }
+    }
+
+    /// Records that this thread's process invokes `f` with input `value`.
+    pub fn invoke<V: Serialize>(&self, f: impl Into<Cow<'static, str>>, value: V) {
+        self.record_with(EventKind::Invoke, f.into(), |_| convert(&value), None);
+    }
+
+    /// Records that this thread's pending `f` completed with `value`. A unit value (`()`)
+    /// echoes the invoke's input, as Jepsen does for writes.
+    pub fn ok<V: Serialize>(&self, f: impl Into<Cow<'static, str>>, value: V) {
+        self.record_with(
+            EventKind::Ok,
+            f.into(),
+            |pending| match value::convert(&value) {
+                Ok(Converted::Unit) => pending.cloned().unwrap_or_default(),
+                Ok(Converted::Value(v)) => v,
+                Err(e) => unrecordable(&e),
+            },
+            None,
+        );
+    }
+
+    /// Records that this thread's pending `f` definitely did not take effect, because of
+    /// `reason`. The event's value echoes the invoke's input.
+    pub fn fail<R: Serialize>(&self, f: impl Into<Cow<'static, str>>, reason: R) {
+        self.end_with(EventKind::Fail, f.into(), convert(&reason));
+    }
+
+    /// Records that the outcome of this thread's pending `f` is unknown, because of `reason`
+    /// (a timeout, a lost connection). The thread continues as a new process.
+    pub fn info<R: Serialize>(&self, f: impl Into<Cow<'static, str>>, reason: R) {
+        self.end_with(EventKind::Info, f.into(), convert(&reason));
+    }
+
+    /// Runs `body` as one operation: records the invoke with `args`, then `ok` with the
+    /// body's result. If the body panics, records `info` with the panic message and
+    /// continues the panic with its original payload.
+    pub fn op<A: Serialize, R: Serialize>(
+        &self,
+        f: impl Into<Cow<'static, str>>,
+        args: A,
+        body: impl FnOnce() -> R,
+    ) -> R {
+        let f = f.into();
+        self.invoke(f.clone(), args);
+        match panic::catch_unwind(AssertUnwindSafe(body)) {
+            Ok(result) => {
+                self.ok(f, &result);
+                result
+            }
+            Err(payload) => {
+                self.end_with(
+                    EventKind::Info,
+                    f,
+                    Value::from(format!("panic: {}", panic_message(&*payload))),
+                );
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// A snapshot of every event recorded so far, in index order.
+    pub fn events(&self) -> Vec<Event> {
+        let mut events: Vec<Event> = Vec::with_capacity(self.len());
+        for (_, slot) in &self.inner.slots {
+            events.extend(slot.events.iter().map(|(_, e)| e.clone()));
+        }
+        events.sort_unstable_by_key(|e| e.index);
+        events
+    }
+
+    /// How many events have been recorded so far.
+    pub fn len(&self) -> usize {
+        self.inner.slots.iter().map(|(_, s)| s.events.count()).sum()
+    }
+
+    /// Whether nothing has been recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks that the history is well formed: dense indices, each process alternating
+    /// invoke and completion, completions naming their invoke's `f`, no process invoking
+    /// after an `info`. Misuse of the recorder shows up here rather than as a panic.
+    ///
+    /// # Errors
+    /// The first problem found, with the event index and process.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate::validate(&self.events())
+    }
+
+    fn end_with(&self, kind: EventKind, f: Cow<'static, str>, reason: Value) {
+        self.record_with(
+            kind,
+            f,
+            |pending| pending.cloned().unwrap_or_default(),
+            Some(reason),
+        );
+    }
+
+    /// Records one event on this thread's (or this task's) process. `value` sees the input
+    /// of the process's pending invoke, if its last event is one.
+    fn record_with(
+        &self,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        let slot = &self.inner.slots[self.slot_index()];
+        let pending = slot
+            .events
+            .count()
+            .checked_sub(1)
+            .and_then(|last| slot.events.get(last))
+            .filter(|e| e.kind == EventKind::Invoke)
+            .map(|e| &e.value);
+        let value = value(pending);
+        // Relaxed is enough: the counter's modification order alone puts an event recorded
+        // after another call returned (in happens-before) after that call's event.
+        let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
+        let time = u64::try_from(self.inner.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let event = Event {
+            index,
+            time,
+            kind,
+            process: Process::Id(slot.process.load(Ordering::Relaxed)),
+            f,
+            value,
+            error,
+        };
+        if let Some(sink) = &self.inner.sink {
+            sink.record(&event);
+        }
+        slot.events.push(event);
+        if kind == EventKind::Info {
+            let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
+            slot.process.store(fresh, Ordering::Relaxed);
+        }
+    }
+
+    /// Opens a new process log and returns its index.
+    fn new_slot(&self) -> usize {
+        let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
+        self.inner.slots.push(Slot {
+            events: boxcar::Vec::new(),
+            process: AtomicU64::new(process),
+        })
+    }
+
+    /// The log this thread records into: the polled task's, if a task of this history is
+    /// being polled, otherwise the thread's own, opened on first use.
+    fn slot_index(&self) -> usize {
+        let found = BINDINGS.try_with(|b| {
+            let mut b = b.borrow_mut();
+            if let Some(task) = &b.task
+                && Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner)
+            {
+                return *task.slot.get_or_init(|| self.new_slot());
+            }
+            let me = Arc::as_ptr(&self.inner);
+            if let Some((_, slot)) = b.threads.iter().find(|(h, _)| Weak::as_ptr(h) == me) {
+                return *slot;
+            }
+            b.threads.retain(|(h, _)| h.strong_count() > 0);
+            let slot = self.new_slot();
+            b.threads.push((Arc::downgrade(&self.inner), slot));
+            slot
+        });
+        // During thread teardown the thread-locals are gone: record on a fresh process
+        // rather than lose the event.
+        found.unwrap_or_else(|_| self.new_slot())
+    }
+}
+
+/// A process that belongs to a task rather than a thread: a future run with `in_history`
+/// records as this process whichever thread polls it.
+pub(crate) struct TaskProcess {
+    owner: Weak<Inner>,
+    slot: OnceLock<usize>,
+}
+
+impl TaskProcess {
+    /// A process of `history` that opens its log the first time it records.
+    pub(crate) fn new(history: &History) -> Arc<TaskProcess> {
+        Arc::new(TaskProcess {
+            owner: Arc::downgrade(&history.inner),
+            slot: OnceLock::new(),
+        })
+    }
+
+    /// Runs `body` with this as the recording process for its history on this thread.
+    pub(crate) fn enter<R>(self: &Arc<Self>, body: impl FnOnce() -> R) -> R {
+        struct Restore(Option<Arc<TaskProcess>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let prev = self.0.take();
+                let _ = BINDINGS.try_with(|b| b.borrow_mut().task = prev);
+            }
+        }
+        let prev = BINDINGS
+            .try_with(|b| b.borrow_mut().task.replace(Arc::clone(self)))
+            .ok()
+            .flatten();
+        let _restore = Restore(prev);
+        body()
+    }
+}
+
+/// Which process this thread records as, per history.
+struct Bindings {
+    /// The task being polled on this thread, if any.
+    task: Option<Arc<TaskProcess>>,
+    /// This thread's own log in each history it has recorded into. The weak handle keeps
+    /// the history's address from being reused, so comparing addresses is sound.
+    threads: Vec<(Weak<Inner>, usize)>,
+}
+
+thread_local! {
+    static BINDINGS: RefCell<Bindings> = const {
+        RefCell::new(Bindings { task: None, threads: Vec::new() })
+    };
+}
+
+fn convert<V: Serialize + ?Sized>(value: &V) -> Value {
+    value::to_value(value).unwrap_or_else(|e| unrecordable(&e))
+}
+
+fn unrecordable(e: &value::ValueError) -> Value {
+    Value::from(format!("<unrecordable: {e}>"))
+}
+
+/// The message of a panic payload (`&str` or `String`), as the default hook prints it.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_rules() {
+        let h = History::new();
+        h.invoke("write", 5);
+        h.ok("write", ());
+        h.invoke("get", 7);
+        h.ok("get", None::<u8>);
+        h.invoke("cas", [1, 2]);
+        h.fail("cas", "mismatch");
+        let e = h.events();
+        assert_eq!(e[1].value, 5, "unit echoes");
+        assert_eq!(e[3].value, Value::Nil, "None is nil, not an echo");
+        assert_eq!(e[5].value, Value::from(vec![Value::Int(1), Value::Int(2)]));
+        assert_eq!(e[5].error, Some(Value::from("mismatch")));
+    }
+
+    #[test]
+    fn info_starts_a_new_process() {
+        let h = History::new();
+        h.invoke("write", 1);
+        h.info("write", "timeout");
+        h.invoke("read", ());
+        h.ok("read", 1);
+        let e = h.events();
+        assert_eq!(e[1].process, 0);
+        assert_eq!(e[1].value, 1, "info echoes the invoke");
+        assert_eq!(e[1].error, Some(Value::from("timeout")));
+        assert_eq!(e[2].process, 1);
+        assert!(h.validate().is_ok());
+    }
+
+    #[test]
+    fn op_reraises_the_original_panic_payload() {
+        #[derive(Debug, PartialEq)]
+        struct Boom(u32);
+        let h = History::new();
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            h.op("write", 1, || -> u8 { panic::panic_any(Boom(7)) })
+        }))
+        .unwrap_err();
+        assert_eq!(caught.downcast_ref::<Boom>(), Some(&Boom(7)));
+        let e = h.events();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[1].kind, EventKind::Info);
+        assert_eq!(e[1].value, 1);
+    }
+
+    #[test]
+    fn panic_message_is_recorded() {
+        let h = History::new();
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            h.op("read", (), || -> u8 { panic!("lost {}", 3) })
+        }));
+        assert_eq!(h.events()[1].error, Some(Value::from("panic: lost 3")));
+    }
+
+    #[test]
+    fn unrecordable_values_are_recorded_as_data() {
+        let h = History::new();
+        h.invoke("write", u64::MAX);
+        let e = h.events();
+        assert!(e[0].value.as_str().unwrap().contains("does not fit"));
+    }
+}

@@ -1,0 +1,42 @@
+//! Record what concurrent clients did to a system as a Jepsen-style history, then check it.
+//!
+//! Run workers inside [`with_history`]; every operation they perform through a
+//! [`History`] (or, with the `#[recorded]` attribute, every call of an annotated method)
+//! becomes an `invoke` event followed by `ok`, `fail` or `info`. Each thread is a process.
+//!
+//! ```
+//! use lockstep_history::{with_history, EventKind};
+//!
+//! let (_, history) = with_history(|| {
+//!     let workers: Vec<_> = (0..3)
+//!         .map(|i| lockstep_history::spawn(move || {
+//!             let h = lockstep_history::current().unwrap();
+//!             h.op("write", i, || i);
+//!         }))
+//!         .collect();
+//!     for w in workers {
+//!         w.join().unwrap();
+//!     }
+//! });
+//! let events = history.events();
+//! assert_eq!(events.len(), 6);
+//! assert_eq!(events.iter().filter(|e| e.kind == EventKind::Ok).count(), 3);
+//! history.validate().unwrap();
+//! ```
+//!
+//! The layers, bottom up: [`value`] and [`event`] are plain data; [`history`] records them
+//! from many threads; [`context`] decides which history a thread records into.
+
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod event;
+pub mod history;
+pub mod validate;
+pub mod value;
+
+pub use context::{InHistory, Recording, bind, current, is_recording, spawn, with_history};
+pub use event::{Event, EventKind, Process};
+pub use history::{EventSink, History};
+pub use validate::{ValidationError, validate};
+pub use value::{Value, ValueError, to_value};

@@ -1,0 +1,229 @@
+//! Well-formedness of a history: what must hold before a history can be checked.
+
+use std::collections::HashMap;
+
+use crate::event::{Event, EventKind, Process};
+
+/// A way in which a history is not well formed, with where it happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    /// Event indices must be dense and increasing: the event at `position` has another index.
+    #[error("event at position {position} has index {index}, expected {position}")]
+    IndexOutOfOrder {
+        /// Position of the event in the list.
+        position: usize,
+        /// The index it carries.
+        index: u64,
+    },
+    /// A completion arrived on a process with no pending invoke.
+    #[error("event {index}: process {process} completes `{f}` ({kind}) but has no pending invoke")]
+    CompletionWithoutInvoke {
+        /// Index of the completion.
+        index: u64,
+        /// Its process.
+        process: Process,
+        /// Its operation.
+        f: String,
+        /// ok, fail or info.
+        kind: EventKind,
+    },
+    /// A process invoked a second operation while its first was still pending.
+    #[error(
+        "event {index}: process {process} invokes `{f}` while its invoke at event {pending} is still pending"
+    )]
+    InvokeWhilePending {
+        /// Index of the second invoke.
+        index: u64,
+        /// Its process.
+        process: Process,
+        /// Its operation.
+        f: String,
+        /// Index of the invoke that is still pending.
+        pending: u64,
+    },
+    /// A completion names a different operation than the invoke it completes.
+    #[error(
+        "event {index}: process {process} completes `{completed}` but invoked `{invoked}` at event {invoke}"
+    )]
+    MismatchedCompletion {
+        /// Index of the completion.
+        index: u64,
+        /// Its process.
+        process: Process,
+        /// The invoke's index.
+        invoke: u64,
+        /// The invoke's operation.
+        invoked: String,
+        /// The completion's operation.
+        completed: String,
+    },
+    /// A process invoked again after one of its operations ended in `info`; a process whose
+    /// outcome is unknown must continue under a new process number.
+    #[error(
+        "event {index}: process {process} invokes again after its operation ended in info at event {crashed}"
+    )]
+    InvokeAfterInfo {
+        /// Index of the later invoke.
+        index: u64,
+        /// Its process.
+        process: Process,
+        /// Index of the info.
+        crashed: u64,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum State {
+    Pending(usize),
+    Crashed(u64),
+}
+
+/// Checks that `events` is a well-formed history: indices dense from 0 in list order; on
+/// each client process, invokes and completions alternate, a completion names its invoke's
+/// `f`, and no invoke follows an `info`. Named processes (a nemesis) are not checked. An
+/// invoke still pending at the end is fine: it counts as `info`.
+///
+/// # Errors
+/// The first problem, in event order.
+pub fn validate(events: &[Event]) -> Result<(), ValidationError> {
+    let mut state: HashMap<u64, State> = HashMap::new();
+    for (position, e) in events.iter().enumerate() {
+        if e.index != position as u64 {
+            return Err(ValidationError::IndexOutOfOrder {
+                position,
+                index: e.index,
+            });
+        }
+        let Some(p) = e.process.id() else { continue };
+        match (e.kind, state.get(&p).copied()) {
+            (EventKind::Invoke, Some(State::Pending(i))) => {
+                return Err(ValidationError::InvokeWhilePending {
+                    index: e.index,
+                    process: e.process.clone(),
+                    f: e.f.to_string(),
+                    pending: events[i].index,
+                });
+            }
+            (EventKind::Invoke, Some(State::Crashed(crashed))) => {
+                return Err(ValidationError::InvokeAfterInfo {
+                    index: e.index,
+                    process: e.process.clone(),
+                    crashed,
+                });
+            }
+            (EventKind::Invoke, None) => {
+                state.insert(p, State::Pending(position));
+            }
+            (kind, Some(State::Pending(i))) => {
+                let invoke = &events[i];
+                if invoke.f != e.f {
+                    return Err(ValidationError::MismatchedCompletion {
+                        index: e.index,
+                        process: e.process.clone(),
+                        invoke: invoke.index,
+                        invoked: invoke.f.to_string(),
+                        completed: e.f.to_string(),
+                    });
+                }
+                if kind == EventKind::Info {
+                    state.insert(p, State::Crashed(e.index));
+                } else {
+                    state.remove(&p);
+                }
+            }
+            (kind, _) => {
+                return Err(ValidationError::CompletionWithoutInvoke {
+                    index: e.index,
+                    process: e.process.clone(),
+                    f: e.f.to_string(),
+                    kind,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn ev(index: u64, kind: EventKind, process: u64, f: &'static str) -> Event {
+        Event {
+            index,
+            time: 0,
+            kind,
+            process: Process::Id(process),
+            f: f.into(),
+            value: Value::Nil,
+            error: None,
+        }
+    }
+    use EventKind::*;
+
+    #[test]
+    fn well_formed_with_pending_tail_and_nemesis() {
+        let mut nemesis = ev(2, Info, 0, "start");
+        nemesis.process = Process::Named("nemesis".into());
+        let events = [
+            ev(0, Invoke, 0, "w"),
+            ev(1, Ok, 0, "w"),
+            nemesis,
+            ev(3, Invoke, 1, "r"),
+        ];
+        assert!(validate(&events).is_ok());
+    }
+
+    #[test]
+    fn each_misuse_has_its_error() {
+        assert!(matches!(
+            validate(&[ev(0, Ok, 0, "w")]),
+            Err(ValidationError::CompletionWithoutInvoke { index: 0, .. })
+        ));
+        assert!(matches!(
+            validate(&[ev(0, Invoke, 0, "w"), ev(1, Invoke, 0, "r")]),
+            Err(ValidationError::InvokeWhilePending {
+                index: 1,
+                pending: 0,
+                ..
+            })
+        ));
+        assert!(matches!(
+            validate(&[ev(0, Invoke, 0, "w"), ev(1, Ok, 0, "r")]),
+            Err(ValidationError::MismatchedCompletion {
+                index: 1,
+                invoke: 0,
+                ..
+            })
+        ));
+        assert!(matches!(
+            validate(&[
+                ev(0, Invoke, 3, "w"),
+                ev(1, Info, 3, "w"),
+                ev(2, Invoke, 3, "w")
+            ]),
+            Err(ValidationError::InvokeAfterInfo {
+                index: 2,
+                crashed: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            validate(&[ev(1, Invoke, 0, "w")]),
+            Err(ValidationError::IndexOutOfOrder {
+                position: 0,
+                index: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn messages_name_the_event_and_process() {
+        let err = validate(&[ev(0, Invoke, 2, "w"), ev(1, Invoke, 2, "r")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "event 1: process 2 invokes `r` while its invoke at event 0 is still pending"
+        );
+    }
+}
