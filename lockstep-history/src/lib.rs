@@ -32,6 +32,7 @@
 pub mod context;
 pub mod event;
 pub mod history;
+pub mod report;
 pub mod validate;
 pub mod value;
 

@@ -1,0 +1,590 @@
+(function () {
+  'use strict';
+  // Every recorded value reaches the page only through textContent: never as markup.
+  var root = document.documentElement;
+  var errors = [];
+  function noteError(message) {
+    errors.push(String(message));
+    root.setAttribute('data-errors', JSON.stringify(errors));
+  }
+  root.setAttribute('data-errors', '[]');
+  window.addEventListener('error', function (e) {
+    noteError('error: ' + (e.message || (e.target && e.target.tagName) || e.type));
+  }, true);
+  window.addEventListener('unhandledrejection', function (e) { noteError('rejection: ' + e.reason); });
+  document.addEventListener('securitypolicyviolation', function (e) {
+    noteError('blocked by policy: ' + e.violatedDirective + ' ' + e.blockedURI);
+  });
+
+  var data = JSON.parse(document.getElementById('lockstep-data').textContent);
+  var ops = data.ops;
+  var lanes = data.lanes;
+  var A = data.analysis;
+  var cex = A && A.counterexample;
+  var n = ops.length;
+
+  var AXIS_H = 28, LANE_H = 26, BAR_H = 16, PAD = 12;
+  var KIND_COLOR = { ok: '#4caf7a', fail: '#e07a7a', info: '#e9b949', pending: '#e9b949' };
+  var KIND_TAIL = { info: 'rgba(233,185,73,0.38)', pending: 'rgba(233,185,73,0.38)' };
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text != null) { e.textContent = text; }
+    return e;
+  }
+
+  // ---- what the analysis says about each operation ----------------------------------------
+  var ROLE_PREFIX = 1, ROLE_CANDIDATE = 2, ROLE_FAILING = 3;
+  var role = new Uint8Array(n);
+  var orderNo = new Int32Array(n).fill(-1);
+  var reasons = {};
+  var path = [];
+  var failing = -1;
+  if (A) {
+    path = cex ? cex.prefix : A.order;
+    path.forEach(function (id, k) { orderNo[id] = k; role[id] = ROLE_PREFIX; });
+    if (cex) {
+      cex.candidates.forEach(function (c) { role[c[0]] = ROLE_CANDIDATE; reasons[c[0]] = c[1]; });
+      if (cex.op != null) { failing = cex.op; role[failing] = ROLE_FAILING; }
+    }
+  }
+
+  // ---- geometry: where each operation sits on the x axis -----------------------------------
+  var useOrder = !data.time_axis;
+  var xs0 = new Float64Array(n), xs1 = new Float64Array(n), xmark = new Float64Array(n);
+  var linX = new Float64Array(path.length);
+  var extent0 = 0, extent1 = 1;
+  var laneOps = lanes.map(function () { return []; });
+  ops.forEach(function (op, id) { if (laneOps[op.lane]) { laneOps[op.lane].push(id); } });
+
+  function layout() {
+    var end = useOrder ? data.events : data.end_time;
+    extent0 = Infinity; extent1 = -Infinity;
+    for (var id = 0; id < n; id++) {
+      var op = ops[id];
+      var a = useOrder ? op.i0 + 0.1 : op.t0;
+      var done = useOrder ? (op.i1 == null ? null : op.i1 + 0.9) : (op.t1 == null ? null : op.t1);
+      var b;
+      if (op.orphan) { b = a; done = a; }
+      else if (op.kind === 'ok' || op.kind === 'fail') { b = done; }
+      else { b = Math.max(end, done == null ? a : done); }
+      xs0[id] = a; xs1[id] = b; xmark[id] = done == null ? b : done;
+      if (a < extent0) { extent0 = a; }
+      if (b > extent1) { extent1 = b; }
+    }
+    if (!(extent0 < extent1)) { extent0 = 0; extent1 = Math.max(1, end); }
+    // A linearization point per operation on the path: as early as real time allows.
+    var prev = -Infinity;
+    for (var k = 0; k < path.length; k++) {
+      var p = path[k];
+      var x = Math.min(Math.max(xs0[p], prev), p === failing ? xs1[p] : xmark[p]);
+      linX[k] = x; prev = x;
+    }
+    laneOps.forEach(function (list) { list.sort(function (u, v) { return xs0[u] - xs0[v]; }); });
+  }
+
+  // ---- view -----------------------------------------------------------------------------------
+  var canvas = $('canvas'), ctx = canvas.getContext('2d');
+  var W = 0, H = 0, dpr = 1;
+  var vx0 = 0, vx1 = 1, scrollY = 0;
+  var hover = -1, selected = -1;
+  var pending = false;
+
+  function resize() {
+    var r = canvas.getBoundingClientRect();
+    dpr = window.devicePixelRatio || 1;
+    W = Math.max(1, r.width); H = Math.max(1, r.height);
+    canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+    clampScroll();
+  }
+  function plotW() { return Math.max(1, W - 2 * PAD); }
+  function X(x) { return PAD + (x - vx0) / (vx1 - vx0) * plotW(); }
+  function invX(px) { return vx0 + (px - PAD) / plotW() * (vx1 - vx0); }
+  function laneY(l) { return AXIS_H + l * LANE_H - scrollY; }
+  function maxScroll() { return Math.max(0, lanes.length * LANE_H - (H - AXIS_H) + 8); }
+  function clampScroll() { scrollY = Math.min(Math.max(0, scrollY), maxScroll()); syncLabels(); }
+  function minSpan() { return useOrder ? 2 : Math.max(1, (extent1 - extent0) * 1e-7); }
+  function setView(a, b) {
+    var span = b - a, full = (extent1 - extent0) * 1.5;
+    if (span < minSpan()) { var c = (a + b) / 2; a = c - minSpan() / 2; b = c + minSpan() / 2; span = b - a; }
+    if (span > full) { var m = (a + b) / 2; a = m - full / 2; b = m + full / 2; }
+    vx0 = a; vx1 = b;
+    schedule();
+  }
+  function fit() {
+    var span = extent1 - extent0;
+    setView(extent0 - span * 0.01, extent1 + span * 0.01);
+  }
+  function zoomAt(px, factor) {
+    var x = invX(px);
+    setView(x - (x - vx0) * factor, x + (vx1 - x) * factor);
+  }
+  function focusOps(ids) {
+    if (!ids.length) { return; }
+    var a = Infinity, b = -Infinity;
+    ids.forEach(function (id) {
+      a = Math.min(a, xs0[id]);
+      b = Math.max(b, ops[id].kind === 'ok' || ops[id].kind === 'fail' ? xs1[id] : xmark[id]);
+    });
+    var span = Math.max(b - a, minSpan());
+    setView(a - span * 0.25, b + span * 0.25);
+    var lane = ops[ids[0]].lane;
+    var y = lane * LANE_H;
+    if (y < scrollY || y > scrollY + H - AXIS_H - LANE_H) { scrollY = y - (H - AXIS_H) / 2; clampScroll(); }
+  }
+  function focusFailure() {
+    if (failing < 0) { return; }
+    var ids = [failing];
+    if (cex) {
+      cex.candidates.forEach(function (c) { ids.push(c[0]); });
+      ids = ids.concat(cex.prefix.slice(-6));
+    }
+    focusOps(ids);
+    scrollY = ops[failing].lane * LANE_H - (H - AXIS_H) / 3;
+    clampScroll();
+  }
+
+  function schedule() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; draw(); });
+  }
+
+  // ---- drawing --------------------------------------------------------------------------------
+  function niceStep(span, px) {
+    var raw = span / Math.max(1, px / 90);
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var m = raw / p;
+    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+  }
+  function fmtTime(ns) {
+    var a = Math.abs(ns);
+    if (a >= 1e9) { return +(ns / 1e9).toFixed(3) + ' s'; }
+    if (a >= 1e6) { return +(ns / 1e6).toFixed(3) + ' ms'; }
+    if (a >= 1e3) { return +(ns / 1e3).toFixed(3) + ' µs'; }
+    return Math.round(ns) + ' ns';
+  }
+  function label(op) {
+    var s = op.f + (op.input != null && op.input !== 'nil' ? ' ' + op.input : '');
+    if (op.output != null) { s += ' → ' + op.output; }
+    else if (op.kind === 'fail' || op.kind === 'info') { s += ' ✕ ' + op.kind; }
+    return s;
+  }
+  function fitText(s, w) {
+    var max = Math.floor(w / 6.6);
+    if (max < 2) { return ''; }
+    return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  }
+
+  function draw() {
+    var started = performance.now();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    var first = Math.max(0, Math.floor(scrollY / LANE_H));
+    var last = Math.min(lanes.length - 1, Math.ceil((scrollY + H - AXIS_H) / LANE_H));
+
+    for (var l = first; l <= last; l++) {
+      if (l % 2 === 1) { ctx.fillStyle = '#f8f9fb'; ctx.fillRect(0, laneY(l), W, LANE_H); }
+    }
+    var step = niceStep(vx1 - vx0, plotW());
+    var t0 = Math.ceil(vx0 / step) * step;
+    ctx.strokeStyle = '#eceff3'; ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (var t = t0; t <= vx1; t += step) { var gx = Math.round(X(t)) + 0.5; ctx.moveTo(gx, AXIS_H); ctx.lineTo(gx, H); }
+    ctx.stroke();
+
+    if (failing >= 0) {
+      var fa = X(xs0[failing]), fb = X(xs1[failing]);
+      ctx.fillStyle = 'rgba(208,18,27,0.07)';
+      ctx.fillRect(fa, AXIS_H, Math.max(2, fb - fa), H - AXIS_H);
+    }
+
+    ctx.font = '11px ui-monospace, SFMono-Regular, Menlo, monospace';
+    ctx.textBaseline = 'middle';
+    var drawn = 0;
+    for (l = first; l <= last; l++) {
+      var list = laneOps[l];
+      var y = laneY(l) + (LANE_H - BAR_H) / 2;
+      for (var i = 0; i < list.length; i++) {
+        var id = list[i];
+        if (xs1[id] < vx0 || xs0[id] > vx1) { continue; }
+        drawn++;
+        var op = ops[id];
+        var a = Math.max(X(xs0[id]), -10), b = Math.min(X(xs1[id]), W + 10);
+        var mark = Math.min(Math.max(X(xmark[id]), a), b);
+        if (b - a < 2) { b = a + 2; }
+        if (KIND_TAIL[op.kind]) {
+          ctx.fillStyle = KIND_COLOR[op.kind];
+          ctx.fillRect(a, y, Math.max(2, mark - a), BAR_H);
+          if (b > mark) { ctx.fillStyle = KIND_TAIL[op.kind]; ctx.fillRect(mark, y + 3, b - mark, BAR_H - 6); }
+        } else {
+          ctx.fillStyle = op.orphan ? '#98a2b3' : KIND_COLOR[op.kind];
+          ctx.fillRect(a, y, b - a, BAR_H);
+        }
+        if (role[id] === ROLE_PREFIX && path === (cex && cex.prefix)) {
+          ctx.fillStyle = 'rgba(31,111,235,0.10)';
+          ctx.fillRect(a, y, b - a, BAR_H);
+        }
+        var visibleW = (KIND_TAIL[op.kind] ? mark : b) - Math.max(a, 0);
+        if (visibleW > 30) {
+          var text = fitText(label(op), visibleW - 8);
+          if (text) { ctx.fillStyle = '#10161f'; ctx.fillText(text, Math.max(a, 0) + 4, y + BAR_H / 2 + 0.5); }
+        }
+        if (role[id] === ROLE_CANDIDATE && id !== failing) {
+          ctx.save(); ctx.setLineDash([4, 3]); ctx.strokeStyle = '#7c4dde'; ctx.lineWidth = 2;
+          ctx.strokeRect(a - 1, y - 2, b - a + 2, BAR_H + 4); ctx.restore();
+        }
+        if (id === selected || id === hover) {
+          ctx.strokeStyle = id === selected ? '#111' : 'rgba(17,17,17,0.55)'; ctx.lineWidth = 1.5;
+          ctx.strokeRect(a - 0.5, y - 0.5, b - a + 1, BAR_H + 1);
+        }
+        if (id === failing) {
+          ctx.strokeStyle = '#d0121b'; ctx.lineWidth = 3;
+          ctx.strokeRect(a - 2.5, y - 3.5, b - a + 5, BAR_H + 7);
+        }
+      }
+    }
+
+    drawPath();
+
+    // Axis on top of everything.
+    ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, AXIS_H);
+    ctx.strokeStyle = '#dfe3e8'; ctx.beginPath(); ctx.moveTo(0, AXIS_H - 0.5); ctx.lineTo(W, AXIS_H - 0.5); ctx.stroke();
+    ctx.fillStyle = '#667085'; ctx.font = '11px system-ui, sans-serif'; ctx.textBaseline = 'middle';
+    for (t = t0; t <= vx1; t += step) {
+      var tx = X(t);
+      ctx.fillRect(Math.round(tx), AXIS_H - 6, 1, 6);
+      ctx.fillText(useOrder ? 'event ' + Math.round(t) : fmtTime(t), tx + 3, AXIS_H / 2);
+    }
+    if (failing >= 0) {
+      var fx = X(xs0[failing]), text = '▼ cannot linearize';
+      ctx.font = '600 11px system-ui, sans-serif';
+      var tw = ctx.measureText(text).width;
+      if (fx > -tw && fx < W) {
+        ctx.fillStyle = '#ffffff'; ctx.fillRect(Math.min(Math.max(2, fx), W - tw - 4) - 3, 2, tw + 6, AXIS_H - 8);
+        ctx.fillStyle = '#d0121b';
+        ctx.fillText(text, Math.min(Math.max(2, fx), W - tw - 4), AXIS_H / 2);
+      }
+    }
+    root.setAttribute('data-drawn', String(drawn));
+    root.setAttribute('data-draw-ms', (performance.now() - started).toFixed(1));
+  }
+
+  function drawPath() {
+    if (!path.length) { return; }
+    var pts = [];
+    for (var k = 0; k < path.length; k++) {
+      var id = path[k];
+      var lane = ops[id].lane;
+      var y = laneY(lane) + LANE_H / 2;
+      pts.push([X(linX[k]), y, k, id]);
+    }
+    var lo = 0, hi = pts.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (pts[mid][0] < -20) { lo = mid + 1; } else { hi = mid; } }
+    var start = Math.max(0, lo - 1);
+    ctx.strokeStyle = 'rgba(31,111,235,0.45)'; ctx.lineWidth = 1.2;
+    ctx.beginPath();
+    var k2;
+    for (k2 = start; k2 < pts.length; k2++) {
+      if (k2 === start) { ctx.moveTo(pts[k2][0], pts[k2][1]); } else { ctx.lineTo(pts[k2][0], pts[k2][1]); }
+      if (pts[k2][0] > W + 20) { break; }
+    }
+    if (failing >= 0 && cex && pts.length) {
+      // The path stops where the search got stuck: point it at the failing operation.
+      var fy = laneY(ops[failing].lane) + LANE_H / 2;
+      var lastPt = pts[pts.length - 1];
+      ctx.moveTo(lastPt[0], lastPt[1]);
+      ctx.lineTo(Math.max(lastPt[0], X(xs0[failing])), fy);
+    }
+    ctx.stroke();
+    var spacing = pts.length > 1 ? (pts[pts.length - 1][0] - pts[0][0]) / pts.length : 100;
+    var labelled = spacing > 16 || (vx1 - vx0) < (extent1 - extent0) / 4;
+    ctx.font = '600 9px system-ui, sans-serif'; ctx.textAlign = 'center';
+    var lastLabelX = -Infinity;
+    for (k2 = start; k2 < pts.length; k2++) {
+      var p = pts[k2];
+      if (p[0] > W + 20) { break; }
+      if (p[1] < AXIS_H || p[1] > H) { continue; }
+      ctx.fillStyle = '#1f6feb';
+      if (labelled && p[0] - lastLabelX > 16) {
+        ctx.beginPath(); ctx.arc(p[0], p[1], 7, 0, 2 * Math.PI); ctx.fill();
+        ctx.fillStyle = '#fff'; ctx.fillText(String(p[2] + 1), p[0], p[1] + 0.5);
+        lastLabelX = p[0];
+      } else {
+        ctx.beginPath(); ctx.arc(p[0], p[1], 2.5, 0, 2 * Math.PI); ctx.fill();
+      }
+    }
+    ctx.textAlign = 'start';
+  }
+
+  // ---- finding the operation under the pointer ----------------------------------------------
+  function hit(px, py) {
+    if (py < AXIS_H) { return -1; }
+    var l = Math.floor((py - AXIS_H + scrollY) / LANE_H);
+    if (l < 0 || l >= lanes.length) { return -1; }
+    var list = laneOps[l], best = -1, bestW = Infinity;
+    var x = invX(px), slack = 3 * (vx1 - vx0) / plotW();
+    for (var i = 0; i < list.length; i++) {
+      var id = list[i];
+      if (xs0[id] - slack <= x && x <= xs1[id] + slack) {
+        var w = xs1[id] - xs0[id];
+        if (w < bestW) { best = id; bestW = w; }
+      }
+    }
+    return best;
+  }
+
+  // ---- text panels ----------------------------------------------------------------------------
+  function opTitle(id) {
+    var op = ops[id];
+    return 'p' + lanes[op.lane] + ' ' + label(op);
+  }
+  function when(op, completion) {
+    var t = completion ? op.t1 : op.t0, i = completion ? op.i1 : op.i0;
+    if (i == null) { return 'never (runs to the end)'; }
+    return (data.time_axis ? fmtTime(t) + '  ' : 't=' + t + '  ') + '(event ' + i + ')';
+  }
+  function roleText(id) {
+    if (id === failing) { return 'cannot be linearized after the prefix'; }
+    if (role[id] === ROLE_CANDIDATE) { return 'candidate: ' + reasons[id]; }
+    if (orderNo[id] >= 0) { return (cex ? 'prefix' : 'linearization') + ' #' + (orderNo[id] + 1) + ' of ' + path.length; }
+    return null;
+  }
+  function rows(id) {
+    var op = ops[id];
+    var r = [
+      ['process', lanes[op.lane]],
+      ['f', op.f],
+      ['type', op.orphan ? op.kind + ' (no matching invoke)' : op.kind],
+      ['input', op.input],
+      ['output', op.output],
+      ['error', op.error],
+      ['invoked', op.orphan ? null : when(op, false)],
+      ['completed', when(op, true)]
+    ];
+    if (data.time_axis && op.t1 != null && !op.orphan) { r.push(['duration', fmtTime(op.t1 - op.t0)]); }
+    var rt = roleText(id);
+    if (rt) { r.push(['analysis', rt]); }
+    var before = op.before != null ? op.before : (id === failing || role[id] === ROLE_CANDIDATE ? cex.state : null);
+    r.push(['state before', before]);
+    if (id !== failing) { r.push(['state after', op.after]); }
+    return r.filter(function (x) { return x[1] != null && x[1] !== ''; });
+  }
+  function showDetails(id) {
+    var list = $('details-list');
+    list.textContent = '';
+    $('details-empty').hidden = id >= 0;
+    if (id < 0) { return; }
+    rows(id).forEach(function (r) {
+      list.appendChild(el('dt', null, r[0]));
+      var dd = el('dd', null, String(r[1]));
+      if (r[0] === 'analysis') { dd.className = id === failing ? 'role-failing' : role[id] === ROLE_CANDIDATE ? 'role-candidate' : ''; }
+      list.appendChild(dd);
+    });
+  }
+  var tooltip = $('tooltip');
+  function showTooltip(id, cx, cy) {
+    if (id < 0) { tooltip.hidden = true; return; }
+    tooltip.textContent = '';
+    tooltip.appendChild(el('div', 'tt-head', 'p' + lanes[ops[id].lane] + ' · ' + ops[id].f + ' · ' + ops[id].kind));
+    rows(id).forEach(function (r) {
+      if (r[0] === 'process' || r[0] === 'f' || r[0] === 'type') { return; }
+      tooltip.appendChild(el('div', 'tt-row', r[0] + ': ' + r[1]));
+    });
+    tooltip.hidden = false;
+    var tw = tooltip.offsetWidth, th = tooltip.offsetHeight;
+    var x = cx + 14, y = cy + 14;
+    if (x + tw > window.innerWidth - 4) { x = cx - tw - 14; }
+    if (y + th > window.innerHeight - 4) { y = cy - th - 14; }
+    tooltip.style.left = Math.max(4, x) + 'px';
+    tooltip.style.top = Math.max(4, y) + 'px';
+  }
+  function select(id, focus) {
+    selected = id;
+    showDetails(id);
+    if (focus && id >= 0) { focusOps([id]); }
+    schedule();
+  }
+  function opRef(id, cls) {
+    var li = el('li', 'op-ref' + (cls ? ' ' + cls : ''));
+    li.setAttribute('data-op', String(id));
+    if (orderNo[id] >= 0) { li.appendChild(el('span', 'no', '#' + (orderNo[id] + 1))); }
+    li.appendChild(document.createTextNode(opTitle(id)));
+    li.addEventListener('click', function () { select(id, true); });
+    return li;
+  }
+
+  function buildAnalysis() {
+    var body = $('analysis-body');
+    var verdict = $('verdict');
+    if (!A) {
+      verdict.textContent = 'not checked';
+      body.appendChild(el('p', 'muted', 'Timeline only: no model was given, so the history was not checked.'));
+      return;
+    }
+    verdict.textContent = A.verdict;
+    verdict.className = 'verdict ' + A.verdict.replace(/ /g, '-');
+    if (A.model) { body.appendChild(el('p', null, 'Model: ' + A.model)); }
+    if (A.note) { body.appendChild(el('p', 'note', A.note)); }
+    if (!cex) {
+      if (A.order.length) {
+        body.appendChild(el('p', null, 'Witness: ' + A.order.length + ' operations in one legal sequential order, drawn as the blue path and numbered on the timeline.'));
+        document.querySelectorAll('.lin-key').forEach(function (k) { k.hidden = false; });
+      }
+      return;
+    }
+    document.querySelectorAll('.cex-key, .lin-key').forEach(function (k) { k.hidden = false; });
+    $('goto-failure').hidden = failing < 0;
+    body.appendChild(el('p', null, 'The first ' + cex.prefix.length + ' operations below have a legal order; after them no remaining operation can be next.'));
+    if (failing >= 0) {
+      body.appendChild(el('h3', null, 'Cannot be linearized'));
+      var fl = el('ul', 'ops');
+      var f = opRef(failing, 'failing');
+      f.id = 'failing-op';
+      fl.appendChild(f);
+      body.appendChild(fl);
+    }
+    body.appendChild(el('h3', null, 'Model state after the prefix'));
+    body.appendChild(el('pre', 'state', cex.state));
+    if (cex.candidates.length) {
+      body.appendChild(el('h3', null, 'Why each candidate cannot come next'));
+      var cl = el('ul', 'ops');
+      cex.candidates.forEach(function (c) {
+        var item = el('li', 'candidate-item');
+        var inner = el('ul', 'ops');
+        inner.appendChild(opRef(c[0], c[0] === failing ? 'failing' : ''));
+        item.appendChild(inner);
+        item.appendChild(el('div', 'reason', c[1]));
+        cl.appendChild(item);
+      });
+      body.appendChild(cl);
+    }
+    body.appendChild(el('h3', null, 'Longest linearizable prefix, in order (' + cex.prefix.length + ')'));
+    var SHOWN = 200;
+    var from = Math.max(0, cex.prefix.length - SHOWN);
+    if (from > 0) { body.appendChild(el('p', 'muted', from + ' earlier operations are numbered on the timeline; the last ' + SHOWN + ' are listed.')); }
+    var ol = el('ol', 'ops');
+    for (var k = from; k < cex.prefix.length; k++) { ol.appendChild(opRef(cex.prefix[k])); }
+    if (!cex.prefix.length) { body.appendChild(el('p', 'muted', 'Empty: not even the first operation fits the initial state.')); }
+    body.appendChild(ol);
+  }
+
+  function buildLanes() {
+    var box = $('lane-labels');
+    var failLane = failing >= 0 ? ops[failing].lane : -1;
+    lanes.forEach(function (name, l) {
+      var d = el('div', 'lane-label' + (name.charAt(0) === ':' ? ' named' : '') + (l === failLane ? ' has-failure' : ''), name);
+      d.title = 'process ' + name;
+      d.setAttribute('data-lane', String(l));
+      box.appendChild(d);
+    });
+  }
+  function syncLabels() { $('lane-labels').style.transform = 'translateY(' + (-scrollY) + 'px)'; }
+
+  // ---- input ----------------------------------------------------------------------------------
+  var drag = null;
+  canvas.addEventListener('mousedown', function (e) {
+    drag = { x: e.clientX, y: e.clientY, vx0: vx0, vx1: vx1, sy: scrollY, moved: false };
+    canvas.classList.add('dragging');
+  });
+  window.addEventListener('mouseup', function (e) {
+    if (!drag) { return; }
+    var wasDrag = drag.moved;
+    drag = null;
+    canvas.classList.remove('dragging');
+    if (!wasDrag && e.target === canvas) {
+      var r = canvas.getBoundingClientRect();
+      select(hit(e.clientX - r.left, e.clientY - r.top), false);
+    }
+  });
+  window.addEventListener('mousemove', function (e) {
+    var r = canvas.getBoundingClientRect();
+    if (drag) {
+      var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; }
+      var shift = dx / plotW() * (drag.vx1 - drag.vx0);
+      vx0 = drag.vx0 - shift; vx1 = drag.vx1 - shift;
+      scrollY = drag.sy - dy; clampScroll();
+      tooltip.hidden = true;
+      schedule();
+      return;
+    }
+    var inside = e.target === canvas;
+    var id = inside ? hit(e.clientX - r.left, e.clientY - r.top) : -1;
+    if (id !== hover) { hover = id; schedule(); if (selected < 0) { showDetails(id); } }
+    showTooltip(id, e.clientX, e.clientY);
+  });
+  canvas.addEventListener('mouseleave', function () { if (!drag) { hover = -1; tooltip.hidden = true; schedule(); } });
+  canvas.addEventListener('wheel', function (e) {
+    e.preventDefault();
+    var r = canvas.getBoundingClientRect();
+    var dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
+    var dx = e.deltaMode === 1 ? e.deltaX * 16 : e.deltaX;
+    if (e.shiftKey) { scrollY += dy || dx; clampScroll(); schedule(); }
+    else if (Math.abs(dx) > Math.abs(dy)) { var s = dx / plotW() * (vx1 - vx0); setView(vx0 + s, vx1 + s); }
+    else { zoomAt(e.clientX - r.left, Math.exp(dy * 0.0015)); }
+  }, { passive: false });
+  window.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var span = vx1 - vx0;
+    switch (e.key) {
+      case '+': case '=': zoomAt(W / 2, 0.7); break;
+      case '-': case '_': zoomAt(W / 2, 1 / 0.7); break;
+      case '0': fit(); break;
+      case 'f': focusFailure(); break;
+      case 'ArrowLeft': setView(vx0 - span * 0.15, vx1 - span * 0.15); break;
+      case 'ArrowRight': setView(vx0 + span * 0.15, vx1 + span * 0.15); break;
+      case 'ArrowUp': scrollY -= LANE_H * 3; clampScroll(); schedule(); break;
+      case 'ArrowDown': scrollY += LANE_H * 3; clampScroll(); schedule(); break;
+      case 'Escape': select(-1, false); break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  $('zoom-in').addEventListener('click', function () { zoomAt(W / 2, 0.6); });
+  $('zoom-out').addEventListener('click', function () { zoomAt(W / 2, 1 / 0.6); });
+  $('fit').addEventListener('click', fit);
+  $('goto-failure').addEventListener('click', focusFailure);
+  var axisBox = $('axis-order');
+  axisBox.checked = useOrder;
+  if (!data.time_axis) {
+    axisBox.disabled = true;
+    axisBox.parentNode.title = 'Event times are missing or go backwards, so events are placed by order';
+  }
+  axisBox.addEventListener('change', function () {
+    var f0 = (vx0 - extent0) / (extent1 - extent0), f1 = (vx1 - extent0) / (extent1 - extent0);
+    useOrder = axisBox.checked;
+    layout();
+    setView(extent0 + f0 * (extent1 - extent0), extent0 + f1 * (extent1 - extent0));
+  });
+  window.addEventListener('resize', function () { resize(); schedule(); });
+
+  // ---- start ----------------------------------------------------------------------------------
+  $('title').textContent = data.title;
+  var namedLanes = lanes.filter(function (s) { return s.charAt(0) === ':'; }).length;
+  $('summary').textContent = data.events + ' events · ' + n + ' operations · ' +
+    (lanes.length - namedLanes) + ' processes' + (namedLanes ? ' + ' + namedLanes + ' named' : '');
+  buildLanes();
+  buildAnalysis();
+  layout();
+  resize();
+  fit();
+  if (failing >= 0 && n > 300) { focusFailure(); }
+  var m = /^#op=(\d+)$/.exec(window.location.hash);
+  if (m && +m[1] < n) { select(+m[1], true); } else if (failing >= 0) { select(failing, false); }
+  draw();
+  root.setAttribute('data-lanes', String(lanes.length));
+  root.setAttribute('data-ops', String(n));
+  root.setAttribute('data-highlighted', failing >= 0 ? String(failing) : '');
+  // Self-check for tests and the curious: every request the page made (there should be none;
+  // the Content Security Policy blocks them and reports each attempt as an error above).
+  function noteRequests() {
+    var names = performance.getEntriesByType('resource').map(function (r) { return r.name; });
+    root.setAttribute('data-requests', JSON.stringify(names));
+  }
+  noteRequests();
+  window.setTimeout(noteRequests, 300);
+  root.setAttribute('data-rendered', 'true');
+})();

@@ -1,0 +1,632 @@
+//! The HTML report in a real browser: headless Chromium opens generated reports and the
+//! test reads back what the page's script rendered (through attributes it sets on `<html>`),
+//! whether any script error or network request happened, and a screenshot.
+//!
+//! Needs Debian's `chromium` (or `CHROMIUM=/path/to/browser`). Without one the test fails
+//! when `CI=true` and otherwise prints one line saying it skipped.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lockstep_history::report::{Analysis, Counterexample, OpStates, Report, Verdict};
+use lockstep_history::{Event, EventKind, Process, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Browser plumbing
+
+fn browser() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// The browser, or `None` after printing why the test is skipped (outside CI only).
+fn browser_or_skip(test: &str) -> Option<PathBuf> {
+    match browser() {
+        Some(b) => Some(b),
+        None if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: chromium is required in CI (apt-get install chromium)")
+        }
+        None => {
+            println!("{test}: skipped, chromium is not installed (apt-get install chromium)");
+            None
+        }
+    }
+}
+
+fn out_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs headless Chromium on `url` with extra arguments and a fresh profile.
+///
+/// Host names resolve nowhere, so even a request that slipped past the page's policy could
+/// not leave the machine; the page itself reports every request it made (see
+/// [`assert_clean`]). The browser's own background traffic is not the page's and is not
+/// looked at.
+fn run_browser(browser: &Path, url: &str, extra: &[String]) -> Run {
+    static RUN: AtomicUsize = AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, Ordering::SeqCst);
+    let dir = out_dir().join(format!("profile-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--virtual-time-budget=4000",
+    ])
+    .arg(format!("--user-data-dir={}", dir.display()))
+    .args(extra)
+    .arg(url)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("start chromium");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_thread =
+        std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err_thread =
+        std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90s on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = Run {
+        stdout: out_thread.join().unwrap(),
+        stderr: err_thread.join().unwrap(),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    run
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+/// The rendered DOM after the page's script ran.
+fn dump_dom(browser: &Path, page: &Path, fragment: &str) -> String {
+    let url = format!("{}{fragment}", file_url(page));
+    let run = run_browser(browser, &url, &["--dump-dom".to_owned()]);
+    assert!(
+        run.stdout.contains("</html>"),
+        "no DOM from chromium; stderr:\n{}",
+        run.stderr
+    );
+    run.stdout
+}
+
+/// The value of an attribute on the root `<html>` element of a dumped DOM.
+fn root_attr(dom: &str, name: &str) -> Option<String> {
+    let start = dom.find("<html")?;
+    let tag = &dom[start..start + dom[start..].find('>')?];
+    let key = format!(" {name}=\"");
+    let at = tag.find(&key)? + key.len();
+    let value = &tag[at..at + tag[at..].find('"')?];
+    Some(
+        value
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+fn assert_clean(dom: &str) {
+    assert_eq!(
+        root_attr(dom, "data-rendered").as_deref(),
+        Some("true"),
+        "page did not finish rendering"
+    );
+    assert_eq!(
+        root_attr(dom, "data-errors").as_deref(),
+        Some("[]"),
+        "script errors or blocked requests in the page"
+    );
+    assert_eq!(
+        root_attr(dom, "data-requests").as_deref(),
+        Some("[]"),
+        "the page made network requests"
+    );
+}
+
+/// A report must not name anything to fetch: no URLs, no `src`/`href` attributes.
+fn assert_no_urls(html: &str) {
+    let start = html.find("id=\"lockstep-data\"").unwrap();
+    let end = start + html[start..].find("</script>").unwrap();
+    let outside_data = format!("{}{}", &html[..start], &html[end..]);
+    for needle in ["http:", "https:", " src=", " href=", "@import", "url("] {
+        assert!(
+            !outside_data.contains(needle),
+            "the page refers to {needle}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histories
+
+/// A small deterministic generator, so the pictures are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn push(
+    events: &mut Vec<Event>,
+    time: u64,
+    kind: EventKind,
+    process: Process,
+    f: &str,
+    value: Value,
+    error: Option<Value>,
+) -> usize {
+    events.push(Event {
+        index: events.len() as u64,
+        time,
+        kind,
+        process,
+        f: f.to_owned().into(),
+        value,
+        error,
+    });
+    events.len() - 1
+}
+
+/// A CAS register driven by five clients and a nemesis, with one stale read at the end.
+///
+/// Each op is given a linearization time inside its interval and applied in that order, so
+/// everything up to the stale read is explainable; the analysis is derived from that order.
+fn register_history(clients: u64, ops_per_client: usize, seed: u64) -> (Vec<Event>, Analysis) {
+    let mut rng = Rng(seed);
+    // Plan the ops: (process, start, end, f, arg, outcome) with outcome ok/fail/info.
+    struct Planned {
+        process: u64,
+        start: u64,
+        end: u64,
+        lin: u64,
+        f: &'static str,
+        arg: i64,
+        arg2: i64,
+        kind: EventKind,
+        invoke: usize,
+        done: usize,
+        result: Value,
+    }
+    let mut planned = Vec::new();
+    let mut proc_of = (0..clients).collect::<Vec<u64>>();
+    let mut next_proc = clients;
+    for (c, current) in proc_of.iter_mut().enumerate() {
+        let mut t = 1_000_000 + c as u64 * 700_000;
+        for _ in 0..ops_per_client {
+            let dur = 2_000_000 + rng.below(14_000_000);
+            let (f, arg, arg2) = match rng.below(10) {
+                0..=3 => ("read", 0, 0),
+                4..=6 => ("write", rng.below(5) as i64, 0),
+                _ => ("cas", rng.below(5) as i64, rng.below(5) as i64),
+            };
+            let kind = match rng.below(20) {
+                0 => EventKind::Info,
+                1 => EventKind::Fail,
+                _ => EventKind::Ok,
+            };
+            planned.push(Planned {
+                process: *current,
+                start: t,
+                end: t + dur,
+                lin: t + 1 + rng.below(dur - 2),
+                f,
+                arg,
+                arg2,
+                kind,
+                invoke: 0,
+                done: 0,
+                result: Value::Nil,
+            });
+            if kind == EventKind::Info {
+                *current = next_proc;
+                next_proc += 1;
+            }
+            t += dur + 300_000 + rng.below(3_000_000);
+        }
+    }
+    // Apply in linearization order.
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    order.sort_by_key(|&i| planned[i].lin);
+    let mut reg = 0i64;
+    let mut states: HashMap<usize, (String, String)> = HashMap::new();
+    let mut applied_order = Vec::new();
+    for &i in &order {
+        let p = &mut planned[i];
+        if p.kind == EventKind::Fail {
+            continue;
+        }
+        let before = reg;
+        match p.f {
+            "read" => p.result = Value::Int(reg),
+            "write" => {
+                reg = p.arg;
+                p.result = Value::from(vec![Value::Int(p.arg)]);
+            }
+            _ => {
+                if reg == p.arg {
+                    reg = p.arg2;
+                    p.result = Value::Bool(true);
+                } else {
+                    p.result = Value::Bool(false);
+                }
+            }
+        }
+        if p.kind == EventKind::Ok {
+            states.insert(i, (before.to_string(), reg.to_string()));
+            applied_order.push(i);
+        }
+    }
+    // The stale read: the last read that saw a value older than the latest write.
+    let stale = applied_order
+        .iter()
+        .rev()
+        .copied()
+        .find(|&i| planned[i].f == "read")
+        .expect("a read");
+    let truth = planned[stale].result.as_i64().unwrap();
+    let wrong = (truth + 3) % 7 + 5;
+    planned[stale].result = Value::Int(wrong);
+
+    // Emit events in time order.
+    let mut points: Vec<(u64, usize, bool)> = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        points.push((p.start, i, false));
+        if p.kind != EventKind::Info || i % 2 == 0 {
+            points.push((p.end, i, true));
+        }
+    }
+    // The nemesis partitions the network now and then; its ops are not client operations.
+    let nemesis = [9_000_000u64, 31_000_000, 52_000_000];
+    for (k, &t) in nemesis.iter().enumerate() {
+        points.push((t, planned.len() + k, false));
+        points.push((t + 1_200_000, planned.len() + k, true));
+    }
+    points.sort();
+    let mut events = Vec::new();
+    for (t, i, done) in points {
+        if i >= planned.len() {
+            let f = if (i - planned.len()) % 2 == 0 {
+                "start-partition"
+            } else {
+                "stop-partition"
+            };
+            let nem = Process::Named("nemesis".into());
+            if done {
+                push(
+                    &mut events,
+                    t,
+                    EventKind::Info,
+                    nem,
+                    f,
+                    Value::keyword("majorities-ring"),
+                    None,
+                );
+            } else {
+                push(&mut events, t, EventKind::Invoke, nem, f, Value::Nil, None);
+            }
+            continue;
+        }
+        let p = &mut planned[i];
+        let input = match p.f {
+            "read" => Value::Nil,
+            "write" => Value::Int(p.arg),
+            _ => Value::from(vec![Value::Int(p.arg), Value::Int(p.arg2)]),
+        };
+        if !done {
+            p.invoke = push(
+                &mut events,
+                t,
+                EventKind::Invoke,
+                Process::Id(p.process),
+                p.f,
+                input,
+                None,
+            );
+        } else {
+            let (value, error) = match p.kind {
+                EventKind::Ok => (
+                    if p.f == "write" {
+                        input
+                    } else {
+                        p.result.clone()
+                    },
+                    None,
+                ),
+                EventKind::Fail => (input, Some(Value::keyword("not-leader"))),
+                _ => (input, Some(Value::keyword("timeout"))),
+            };
+            p.done = push(
+                &mut events,
+                t,
+                p.kind,
+                Process::Id(p.process),
+                p.f,
+                value,
+                error,
+            );
+        }
+    }
+    let stale_pos = applied_order.iter().position(|&i| i == stale).unwrap();
+    let prefix: Vec<usize> = applied_order[..stale_pos]
+        .iter()
+        .map(|&i| planned[i].invoke)
+        .collect();
+    let state_there = states[&stale].0.clone();
+    let mut candidates = vec![(
+        planned[stale].invoke,
+        format!("read returned {wrong}, but the register holds {state_there}"),
+    )];
+    for &i in &applied_order[stale_pos + 1..] {
+        if planned[i].start < planned[stale].end && candidates.len() < 4 {
+            let p = &planned[i];
+            let reason = match p.f {
+                "read" => format!(
+                    "read returned {}, but the register holds {state_there}",
+                    p.result
+                ),
+                "cas" => format!(
+                    "cas {} → {} expects {}, but the register holds {state_there}",
+                    p.arg, p.arg2, p.arg
+                ),
+                _ => format!("must follow the read at event {}", planned[stale].invoke),
+            };
+            candidates.push((p.invoke, reason));
+        }
+    }
+    let analysis = Analysis {
+        verdict: Verdict::NotLinearizable,
+        model: "cas-register, initially 0".into(),
+        linearization: Vec::new(),
+        counterexample: Some(Counterexample {
+            op: planned[stale].invoke,
+            prefix,
+            state: state_there,
+            candidates,
+        }),
+        states: states
+            .into_iter()
+            .map(|(i, (before, after))| (planned[i].invoke, OpStates { before, after }))
+            .collect(),
+        note: String::new(),
+    };
+    (events, analysis)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn failing_report_renders_lanes_and_highlights_the_failure() {
+    let Some(browser) = browser_or_skip("failing_report_renders_lanes_and_highlights_the_failure")
+    else {
+        return;
+    };
+    let (events, analysis) = register_history(5, 9, 7);
+    let failing_pos = analysis.counterexample.as_ref().unwrap().op;
+    let lanes = {
+        let mut p: Vec<_> = events.iter().map(|e| e.process.clone()).collect();
+        p.sort();
+        p.dedup();
+        p.len()
+    };
+    let page = out_dir().join("failing.html");
+    Report::new(&events)
+        .title("cas-register: 5 clients and a nemesis")
+        .with_analysis(analysis)
+        .write_to(&page)
+        .unwrap();
+
+    assert_no_urls(&std::fs::read_to_string(&page).unwrap());
+    let dom = dump_dom(&browser, &page, "");
+    assert_clean(&dom);
+    assert_eq!(root_attr(&dom, "data-lanes"), Some(lanes.to_string()));
+    assert_eq!(
+        dom.matches("class=\"lane-label").count(),
+        lanes,
+        "one label per lane"
+    );
+    assert!(
+        dom.contains(">:nemesis</div>"),
+        "the nemesis has its own lane"
+    );
+    let highlighted = root_attr(&dom, "data-highlighted").unwrap();
+    assert!(!highlighted.is_empty(), "an operation is highlighted");
+    let failing_li =
+        format!("<li class=\"op-ref failing\" data-op=\"{highlighted}\" id=\"failing-op\">");
+    assert!(
+        dom.contains(&failing_li),
+        "the failing op is listed: {failing_li}"
+    );
+    assert!(dom.contains("class=\"verdict not-linearizable\">not linearizable<"));
+    assert!(dom.contains(&format!("p{} read", events[failing_pos].process)));
+    let drawn: usize = root_attr(&dom, "data-drawn").unwrap().parse().unwrap();
+    assert!(drawn > 10, "bars were drawn on the canvas: {drawn}");
+
+    let shot = out_dir().join("failing.png");
+    let _ = std::fs::remove_file(&shot);
+    let run = run_browser(
+        &browser,
+        &file_url(&page),
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,900".to_owned(),
+        ],
+    );
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}); stderr:\n{}", run.stderr));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+    println!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn hostile_values_do_not_execute() {
+    let Some(browser) = browser_or_skip("hostile_values_do_not_execute") else {
+        return;
+    };
+    let payloads = [
+        "</script><script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "</script><script>document.documentElement.setAttribute('data-pwned','script')</script>",
+        "\"><img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">",
+        "<!--",
+        "<script>",
+        "\u{2028}alert(1)\u{2029}",
+    ];
+    let mut events = Vec::new();
+    let p = Process::Id(0);
+    for (i, text) in payloads.iter().enumerate() {
+        let t = i as u64 * 1000;
+        push(
+            &mut events,
+            t,
+            EventKind::Invoke,
+            p.clone(),
+            text,
+            Value::from(*text),
+            None,
+        );
+        push(
+            &mut events,
+            t + 500,
+            EventKind::Fail,
+            p.clone(),
+            text,
+            Value::from(*text),
+            Some(Value::from(*text)),
+        );
+    }
+    let named = Process::Named(payloads[1].into());
+    push(
+        &mut events,
+        9000,
+        EventKind::Invoke,
+        named.clone(),
+        "start",
+        Value::from(payloads[3]),
+        None,
+    );
+    let mut states = HashMap::new();
+    states.insert(
+        0,
+        OpStates {
+            before: payloads[0].into(),
+            after: payloads[3].into(),
+        },
+    );
+    let analysis = Analysis {
+        verdict: Verdict::NotLinearizable,
+        model: payloads[2].into(),
+        linearization: Vec::new(),
+        counterexample: Some(Counterexample {
+            op: 2,
+            prefix: vec![0],
+            state: payloads[3].into(),
+            candidates: vec![(2, payloads[2].into()), (0, payloads[1].into())],
+        }),
+        states,
+        note: payloads[0].into(),
+    };
+    let page = out_dir().join("hostile.html");
+    Report::new(&events)
+        .title(payloads[2])
+        .with_analysis(analysis)
+        .write_to(&page)
+        .unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<script").count(), 2);
+    assert!(!html.contains("<img"));
+
+    // Select op 0 so its values are shown in the details panel too.
+    let dom = dump_dom(&browser, &page, "#op=0");
+    assert_clean(&dom);
+    assert_eq!(
+        root_attr(&dom, "data-pwned"),
+        None,
+        "an injected script ran"
+    );
+    assert!(!dom.contains("<img"), "an injected element was created");
+    assert_eq!(
+        dom.matches("<script").count(),
+        2,
+        "no injected script element"
+    );
+    // The text arrived intact, as text.
+    assert!(dom.contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(dom.contains("\"&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert_eq!(root_attr(&dom, "data-lanes").as_deref(), Some("2"));
+}
+
+#[test]
+fn twenty_thousand_operations_stay_responsive() {
+    let Some(browser) = browser_or_skip("twenty_thousand_operations_stay_responsive") else {
+        return;
+    };
+    let (events, analysis) = register_history(40, 500, 11);
+    let ops = events.iter().filter(|e| e.is_invoke()).count();
+    assert!(ops >= 20_000, "{ops} ops");
+    let page = out_dir().join("large.html");
+    Report::new(&events)
+        .title("20,000 ops")
+        .with_analysis(analysis)
+        .write_to(&page)
+        .unwrap();
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 12_000_000, "page is {size} bytes");
+    let dom = dump_dom(&browser, &page, "");
+    assert_clean(&dom);
+    assert_eq!(root_attr(&dom, "data-ops"), Some(ops.to_string()));
+    // The timeline is a canvas: the DOM holds lanes and the listed prefix, not one node per op.
+    assert!(dom.matches("<li").count() < 400, "ops are not DOM nodes");
+    let ms: f64 = root_attr(&dom, "data-draw-ms").unwrap().parse().unwrap();
+    assert!(ms < 500.0, "one frame took {ms} ms");
+}
