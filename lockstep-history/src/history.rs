@@ -16,6 +16,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::event::{Event, EventKind, Process};
+use crate::log::Log;
 use crate::validate::{self, ValidationError};
 use crate::value::{self, Converted, Value};
 
@@ -54,9 +55,11 @@ struct Inner {
     sink: Option<Box<dyn EventSink>>,
 }
 
-/// The log of one process (a thread, or a future run with `in_history`).
+/// The log of one process (a thread, or a future run with `in_history`). Only that
+/// process writes it: a thread's slot is reachable only through its own thread-local
+/// bindings, and a task's only while that task is being polled or dropped (`&mut`).
 struct Slot {
-    events: boxcar::Vec<Event>,
+    events: Log<Event>,
     /// The process number it records under now; bumped after an `info`.
     process: AtomicU64,
 }
@@ -183,7 +186,7 @@ impl History {
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::with_capacity(self.len());
         for (_, slot) in &self.inner.slots {
-            events.extend(slot.events.iter().map(|(_, e)| e.clone()));
+            events.extend(slot.events.iter().cloned());
         }
         events.sort_unstable_by_key(|e| e.index);
         events
@@ -191,7 +194,7 @@ impl History {
 
     /// How many events have been recorded so far.
     pub fn len(&self) -> usize {
-        self.inner.slots.iter().map(|(_, s)| s.events.count()).sum()
+        self.inner.slots.iter().map(|(_, s)| s.events.len()).sum()
     }
 
     /// Whether nothing has been recorded yet.
@@ -230,9 +233,7 @@ impl History {
         let slot = &self.inner.slots[self.slot_index()];
         let pending = slot
             .events
-            .count()
-            .checked_sub(1)
-            .and_then(|last| slot.events.get(last))
+            .last()
             .filter(|e| e.kind == EventKind::Invoke)
             .map(|e| &e.value);
         let value = value(pending);
@@ -252,7 +253,8 @@ impl History {
         if let Some(sink) = &self.inner.sink {
             sink.record(&event);
         }
-        slot.events.push(event);
+        // SAFETY: this thread is the slot's only writer (see `Slot`).
+        unsafe { slot.events.push(event) };
         if kind == EventKind::Info {
             let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
             slot.process.store(fresh, Ordering::Relaxed);
@@ -263,7 +265,7 @@ impl History {
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
         self.inner.slots.push(Slot {
-            events: boxcar::Vec::new(),
+            events: Log::new(),
             process: AtomicU64::new(process),
         })
     }

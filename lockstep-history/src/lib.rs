@@ -32,6 +32,7 @@
 pub mod context;
 pub mod event;
 pub mod history;
+mod log;
 pub mod report;
 pub mod validate;
 pub mod value;
