@@ -154,10 +154,10 @@
 
   // ---- drawing --------------------------------------------------------------------------------
   function niceStep(span, px) {
-    var raw = span / Math.max(1, px / 90);
+    var raw = span / Math.max(1, px / 110);
     var p = Math.pow(10, Math.floor(Math.log10(raw)));
     var m = raw / p;
-    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
   }
   function fmtTime(ns) {
     var a = Math.abs(ns);
@@ -249,24 +249,30 @@
 
     drawPath();
 
-    // Axis on top of everything.
+    // Axis on top of everything; the failure's marker wins over tick labels it would hide.
     ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, AXIS_H);
     ctx.strokeStyle = '#dfe3e8'; ctx.beginPath(); ctx.moveTo(0, AXIS_H - 0.5); ctx.lineTo(W, AXIS_H - 0.5); ctx.stroke();
-    ctx.fillStyle = '#667085'; ctx.font = '11px system-ui, sans-serif'; ctx.textBaseline = 'middle';
+    var markA = Infinity, markB = -Infinity, markX = 0, markText = '▼ cannot linearize';
+    if (failing >= 0) {
+      ctx.font = '600 11px system-ui, sans-serif';
+      var mw = ctx.measureText(markText).width;
+      markX = Math.min(Math.max(2, X(xs0[failing])), W - mw - 4);
+      if (X(xs1[failing]) > 0 && X(xs0[failing]) < W) { markA = markX - 4; markB = markX + mw + 4; }
+    }
+    ctx.font = '11px system-ui, sans-serif'; ctx.textBaseline = 'middle';
+    var firstTick = true;
     for (t = t0; t <= vx1; t += step) {
       var tx = X(t);
+      var tick = useOrder ? (firstTick ? 'event ' : '') + Math.round(t) : fmtTime(t);
+      var w = ctx.measureText(tick).width;
+      ctx.fillStyle = '#98a2b3';
       ctx.fillRect(Math.round(tx), AXIS_H - 6, 1, 6);
-      ctx.fillText(useOrder ? 'event ' + Math.round(t) : fmtTime(t), tx + 3, AXIS_H / 2);
+      if (tx + 3 + w < markA || tx + 3 > markB) { ctx.fillStyle = '#667085'; ctx.fillText(tick, tx + 3, AXIS_H / 2); }
+      firstTick = false;
     }
-    if (failing >= 0) {
-      var fx = X(xs0[failing]), text = '▼ cannot linearize';
-      ctx.font = '600 11px system-ui, sans-serif';
-      var tw = ctx.measureText(text).width;
-      if (fx > -tw && fx < W) {
-        ctx.fillStyle = '#ffffff'; ctx.fillRect(Math.min(Math.max(2, fx), W - tw - 4) - 3, 2, tw + 6, AXIS_H - 8);
-        ctx.fillStyle = '#d0121b';
-        ctx.fillText(text, Math.min(Math.max(2, fx), W - tw - 4), AXIS_H / 2);
-      }
+    if (markB > markA) {
+      ctx.fillStyle = '#d0121b'; ctx.font = '600 11px system-ui, sans-serif';
+      ctx.fillText(markText, markX, AXIS_H / 2);
     }
     root.setAttribute('data-drawn', String(drawn));
     root.setAttribute('data-draw-ms', (performance.now() - started).toFixed(1));
@@ -308,15 +314,26 @@
       if (p[0] > W + 20) { break; }
       if (p[1] < AXIS_H || p[1] > H) { continue; }
       ctx.fillStyle = '#1f6feb';
-      if (labelled && p[0] - lastLabelX > 16) {
-        ctx.beginPath(); ctx.arc(p[0], p[1], 7, 0, 2 * Math.PI); ctx.fill();
-        ctx.fillStyle = '#fff'; ctx.fillText(String(p[2] + 1), p[0], p[1] + 0.5);
-        lastLabelX = p[0];
+      var num = String(p[2] + 1), half = Math.max(7, num.length * 2.8 + 3);
+      if (labelled && p[0] - half - lastLabelX > 2) {
+        ctx.beginPath();
+        if (num.length < 3) { ctx.arc(p[0], p[1], 7, 0, 2 * Math.PI); }
+        else { roundRect(p[0] - half, p[1] - 7, 2 * half, 14, 7); }
+        ctx.fill();
+        ctx.fillStyle = '#fff'; ctx.fillText(num, p[0], p[1] + 0.5);
+        lastLabelX = p[0] + half;
       } else {
         ctx.beginPath(); ctx.arc(p[0], p[1], 2.5, 0, 2 * Math.PI); ctx.fill();
       }
     }
     ctx.textAlign = 'start';
+  }
+
+  function roundRect(x, y, w, h, r) {
+    ctx.moveTo(x + r, y);
+    ctx.arcTo(x + w, y, x + w, y + h, r); ctx.arcTo(x + w, y + h, x, y + h, r);
+    ctx.arcTo(x, y + h, x, y, r); ctx.arcTo(x, y, x + w, y, r);
+    ctx.closePath();
   }
 
   // ---- finding the operation under the pointer ----------------------------------------------
