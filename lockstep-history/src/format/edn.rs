@@ -168,6 +168,13 @@ pub fn write(mut out: impl Write, events: &[Event]) -> Result<(), FormatError> {
             event: e.index,
             message,
         };
+        if i64::try_from(e.time).is_err()
+            || e.process.id().is_some_and(|p| i64::try_from(p).is_err())
+        {
+            return Err(bad(
+                "time and process must fit in 64-bit signed integers (Clojure longs)".into(),
+            ));
+        }
         check_writable(&e.value).map_err(bad)?;
         if let Some(error) = &e.error {
             check_writable(error).map_err(bad)?;
