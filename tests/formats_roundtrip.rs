@@ -174,7 +174,7 @@ fn missing_file_is_an_io_error_naming_it() {
     let e = format::read_file(&path).unwrap_err();
     assert!(matches!(e, FormatError::Io { .. }), "{e}");
     assert!(
-        e.to_string().starts_with(&path.display().to_string()),
+        e.to_string().starts_with(&format!("{}: ", path.display())),
         "{e}"
     );
 }

@@ -26,7 +26,7 @@
 //!
 //! # Writing
 //!
-//! [`write`] writes one vector with one op map per line, keys `:index`, `:time`, `:type`,
+//! [`write()`] writes one vector with one op map per line, keys `:index`, `:time`, `:type`,
 //! `:process`, `:f`, `:value` and `:error` (when set), with keywords for `:type` and `:f`,
 //! which is what Knossos and `clojure.edn/read` expect; it reads back equal.
 //!
