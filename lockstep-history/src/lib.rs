@@ -31,6 +31,7 @@
 
 pub mod context;
 pub mod event;
+pub mod format;
 pub mod history;
 mod log;
 pub mod validate;
