@@ -29,9 +29,11 @@
 
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod context;
 pub mod event;
 pub mod history;
+pub mod model;
 pub mod validate;
 pub mod value;
 
