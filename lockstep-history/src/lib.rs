@@ -32,6 +32,7 @@
 pub mod checker;
 pub mod context;
 pub mod event;
+pub mod format;
 pub mod history;
 pub mod model;
 pub mod validate;
