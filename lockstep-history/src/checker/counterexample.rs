@@ -112,7 +112,7 @@ impl fmt::Display for Counterexample {
             }
             writeln!(f)?;
             for step in &self.prefix[skipped..] {
-                writeln!(f, "  {}   {} -> {}", step.op, step.before, step.after)?;
+                writeln!(f, "  {}   [{} -> {}]", step.op, step.before, step.after)?;
             }
         }
         writeln!(f, "model state there: {}", self.state)?;
