@@ -29,10 +29,13 @@
 
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod context;
 pub mod event;
+pub mod format;
 pub mod history;
 mod log;
+pub mod model;
 pub mod report;
 pub mod validate;
 pub mod value;
