@@ -406,6 +406,123 @@ fn escape_script_json(json: &str) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// From the checker's verdict
+
+impl Analysis {
+    /// The report's view of a checker [`Verdict`](crate::checker::Verdict) on `events`.
+    ///
+    /// `model` names the model for the reader (`cas-register, initially 0`); when empty, the
+    /// counterexample's own model name is used. Keyed models are checked per partition; their
+    /// witness orders are merged into one order that respects real time, so the page can
+    /// draw a single path.
+    pub fn from_verdict(
+        events: &[Event],
+        verdict: &crate::checker::Verdict,
+        model: impl Into<String>,
+    ) -> Analysis {
+        use crate::checker::{CandidateOutcome, Verdict as Checked};
+
+        let position: HashMap<u64, usize> = events
+            .iter()
+            .enumerate()
+            .map(|(pos, e)| (e.index, pos))
+            .collect();
+        let pos = |index: u64| position.get(&index).copied();
+        let mut analysis = Analysis {
+            model: model.into(),
+            ..Analysis::default()
+        };
+        match verdict {
+            Checked::Linearizable(l) => {
+                analysis.verdict = Verdict::Linearizable;
+                let orders: Vec<Vec<usize>> = l
+                    .partitions
+                    .iter()
+                    .map(|p| p.order.iter().filter_map(|&i| pos(i)).collect())
+                    .collect();
+                analysis.linearization = merge_orders(&orders);
+            }
+            Checked::NotLinearizable(c) => {
+                analysis.verdict = Verdict::NotLinearizable;
+                if analysis.model.is_empty() {
+                    analysis.model = c.model.clone();
+                }
+                if let Some(key) = &c.partition {
+                    analysis.note = format!("The violation is in partition (key) {key}.");
+                }
+                for step in &c.prefix {
+                    if let Some(p) = pos(step.op.op.invoke) {
+                        analysis.states.insert(
+                            p,
+                            OpStates {
+                                before: step.before.clone(),
+                                after: step.after.clone(),
+                            },
+                        );
+                    }
+                }
+                let mut candidates = Vec::new();
+                for cand in &c.candidates {
+                    let Some(p) = pos(cand.op.op.invoke) else {
+                        continue;
+                    };
+                    let reason = match &cand.outcome {
+                        CandidateOutcome::Illegal { reason } => {
+                            format!("{}: {reason}", cand.op.description)
+                        }
+                        CandidateOutcome::DeadEnd { after } => {
+                            analysis.states.entry(p).or_insert_with(|| OpStates {
+                                before: c.state.clone(),
+                                after: after.clone(),
+                            });
+                            format!(
+                                "{}: allowed (the state becomes {after}), but nothing can follow it",
+                                cand.op.description
+                            )
+                        }
+                    };
+                    candidates.push((p, reason));
+                }
+                analysis.counterexample = pos(c.op.op.invoke).map(|op| Counterexample {
+                    op,
+                    prefix: c
+                        .prefix
+                        .iter()
+                        .filter_map(|s| pos(s.op.op.invoke))
+                        .collect(),
+                    state: c.state.clone(),
+                    candidates,
+                });
+            }
+            Checked::Unknown(u) => {
+                analysis.verdict = Verdict::Unknown;
+                analysis.note = u.to_string();
+            }
+        }
+        analysis
+    }
+}
+
+/// Merges per-partition orders into one: each operation is placed at the earliest event
+/// position its partition's order allows (its invoke, or after its predecessor), and
+/// operations are sorted by that point, keeping each partition's own order.
+fn merge_orders(orders: &[Vec<usize>]) -> Vec<usize> {
+    if orders.len() == 1 {
+        return orders[0].clone();
+    }
+    let mut placed: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (part, order) in orders.iter().enumerate() {
+        let mut point = 0;
+        for (k, &op) in order.iter().enumerate() {
+            point = point.max(op);
+            placed.push((point, part, k, op));
+        }
+    }
+    placed.sort_unstable();
+    placed.into_iter().map(|(_, _, _, op)| op).collect()
+}
+
 const PAGE_CSS: &str = include_str!("report/page.css");
 const PAGE_BODY: &str = include_str!("report/page.html");
 const PAGE_JS: &str = include_str!("report/page.js");

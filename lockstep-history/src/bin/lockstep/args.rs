@@ -1,0 +1,237 @@
+//! The command line: subcommands, their options, and parsers for limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lockstep_history::format::Format;
+
+/// Check Jepsen-style histories for linearizability, draw them, convert them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "lockstep",
+    version,
+    about = "Check Jepsen-style histories for linearizability, draw them as HTML, convert them",
+    after_help = "Examples:\n  \
+        lockstep check --model cas-register --init 0 --knossos history.edn\n  \
+        lockstep report history.edn --model cas-register --init 0 -o report.html\n  \
+        lockstep convert history.edn history.jsonl\n\n\
+        Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (a limit was reached), \
+        3 bad input."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check history files for linearizability against a model.
+    #[command(after_help = "Examples:\n  \
+        lockstep check --model cas-register --init 0 --knossos --time-limit 10s runs/*.edn\n  \
+        lockstep check --model multi-register --init '{:x 0, :y 0}' txn.edn\n  \
+        lockstep check --model kv --init '\"\"' --memory-limit 4G history.jsonl\n\n\
+        Prints one line per file and a summary. Exit code: 0 when every file is \
+        linearizable, 1 when one is not, 2 when one could not be decided within the limits, \
+        3 when a file or an option is bad (this wins over the others).")]
+    Check(CheckArgs),
+    /// Write a history as a self-contained HTML report (checked when a model is given).
+    #[command(after_help = "Examples:\n  \
+        lockstep report history.edn --model cas-register --init 0 -o report.html\n  \
+        lockstep report history.jsonl            # timeline only, writes history.html\n\n\
+        The report is one HTML file with no network access: a lane per process, each \
+        operation a bar, and with a model the counterexample drawn. Exit code: 0 when the \
+        report was written, 3 on bad input.")]
+    Report(ReportArgs),
+    /// Convert a history between JSON, JSON Lines and EDN (chosen by file extension).
+    #[command(after_help = "Examples:\n  \
+        lockstep convert history.edn history.json\n  \
+        lockstep convert --from edn --to jsonl dump.txt history.jsonl")]
+    Convert(ConvertArgs),
+}
+
+/// The built-in models, by their command-line names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelName {
+    /// A read/write register.
+    Register,
+    /// A register with compare-and-set.
+    CasRegister,
+    /// A lock: acquire and release.
+    Mutex,
+    /// A set: add and read.
+    Set,
+    /// A first-in first-out queue: enqueue and dequeue.
+    FifoQueue,
+    /// A queue that may hand out its elements in any order.
+    UnorderedQueue,
+    /// A counter: add and read.
+    Counter,
+    /// Registers by key (Jepsen's `independent` tuples), checked per key.
+    Kv,
+    /// Several registers read and written in transactions (Jepsen `:txn`).
+    MultiRegister,
+}
+
+/// How to check: the model, its initial value and the limits.
+#[derive(Debug, Args)]
+pub struct CheckOptions {
+    /// Initial value, as EDN or JSON: `0`, `nil`, `'{:x 0, :y 0}'`, `'{"x": 0}'`.
+    /// Without it each model starts empty (nil register, free mutex, empty set).
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub init: Option<String>,
+    /// Knossos compatibility: a read of nil matches any state, as in Knossos's registers.
+    #[arg(long)]
+    pub knossos: bool,
+    /// Give up (verdict unknown, exit 2) after this long: `500ms`, `10s`, `2m`, `1h`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub time_limit: Option<Duration>,
+    /// Give up (verdict unknown, exit 2) when the search needs more memory: `512M`, `4G`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Read files in this format instead of guessing from the extension.
+    #[arg(long, value_name = "json|jsonl|edn")]
+    pub format: Option<Format>,
+}
+
+/// `lockstep check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The model the histories must be linearizable against.
+    #[arg(long, short, value_enum, value_name = "NAME")]
+    pub model: ModelName,
+    /// Options of the check.
+    #[command(flatten)]
+    pub options: CheckOptions,
+    /// History files: .json, .jsonl or .edn.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `lockstep report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The history file: .json, .jsonl or .edn.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check against this model and draw the result; without it, the timeline alone.
+    #[arg(long, short, value_enum, value_name = "NAME")]
+    pub model: Option<ModelName>,
+    /// Options of the check.
+    #[command(flatten)]
+    pub options: CheckOptions,
+    /// Where to write the HTML (default: FILE with the extension .html).
+    #[arg(long, short, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// `lockstep convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The history to read.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The file to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+    /// Read IN in this format instead of guessing from its extension.
+    #[arg(long, value_name = "json|jsonl|edn")]
+    pub from: Option<Format>,
+    /// Write OUT in this format instead of guessing from its extension.
+    #[arg(long, value_name = "json|jsonl|edn")]
+    pub to: Option<Format>,
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h`, `1.5s`, or plain seconds (`30`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 500ms, 10s, 2m or 1h)"))?;
+    let scale = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "ms" => 1e-3,
+        "us" | "µs" => 1e-6,
+        "ns" => 1e-9,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hr" | "hrs" => 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(n * scale).map_err(|_| format!("`{text}` is out of range"))
+}
+
+/// Parses a size in bytes: `1048576`, `512K`, `512M`, `4G`, `1T` (binary units; `MB`,
+/// `MiB` and lower case are accepted too).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 512M or 4G)"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.trim_end_matches("ib").trim_end_matches('b');
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("`{text}`: unknown unit (use K, M, G or T)")),
+    };
+    let bytes = n * (1u64 << shift) as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes <= usize::MAX as f64) {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("10 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("1e400h").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("2mb"), Ok(2 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3X").is_err());
+    }
+
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

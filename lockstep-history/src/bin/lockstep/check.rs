@@ -1,0 +1,140 @@
+//! `lockstep check`: one line per file, the counterexample for failures, a summary.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lockstep_history::Event;
+use lockstep_history::checker::{self, HistoryError, Options, Progress, Verdict};
+use lockstep_history::model::Model;
+
+use crate::args::{CheckArgs, CheckOptions};
+use crate::models::{self, WithModel};
+use crate::outcome::{Outcome, error_line, say};
+use crate::progress;
+
+/// Runs `lockstep check`.
+pub fn run(args: CheckArgs) -> Outcome {
+    let mut tally = [0usize; 4];
+    let mut worst = Outcome::Ok;
+    for file in &args.files {
+        let outcome = check_file(file, &args);
+        tally[outcome.code() as usize] += 1;
+        worst = worst.max(outcome);
+    }
+    let [ok, not, unknown, bad] = tally;
+    let files = args.files.len();
+    say(&format!(
+        "{files} file{}: {ok} linearizable, {not} not linearizable, {unknown} unknown, {bad} bad input",
+        if files == 1 { "" } else { "s" }
+    ));
+    worst
+}
+
+fn check_file(file: &Path, args: &CheckArgs) -> Outcome {
+    let events = match crate::input::load(file, args.options.format) {
+        Ok(events) => events,
+        Err(message) => {
+            error_line(&message);
+            return Outcome::BadInput;
+        }
+    };
+    let checked = models::with(
+        args.model,
+        args.options.init.as_deref(),
+        &events,
+        Check {
+            events: &events,
+            options: &args.options,
+            label: &file.display().to_string(),
+        },
+    );
+    let (result, elapsed) = match checked {
+        Ok(r) => r,
+        Err(message) => {
+            error_line(&message);
+            return Outcome::BadInput;
+        }
+    };
+    let ops = events.iter().filter(|e| e.is_invoke()).count();
+    let shown = file.display();
+    let time = seconds(elapsed);
+    match result {
+        Err(e) => {
+            error_line(&format!("{shown}: {e}"));
+            Outcome::BadInput
+        }
+        Ok(Verdict::Linearizable(_)) => {
+            say(&format!("{shown}: linearizable ({ops} ops, {time})"));
+            Outcome::Ok
+        }
+        Ok(Verdict::NotLinearizable(c)) => {
+            say(&format!("{shown}: NOT linearizable ({ops} ops, {time})"));
+            say(&indent(&c.to_string()));
+            Outcome::NotLinearizable
+        }
+        Ok(Verdict::Unknown(u)) => {
+            say(&format!("{shown}: unknown ({ops} ops, {time}): {u}"));
+            Outcome::Unknown
+        }
+    }
+}
+
+/// A check of one file's events against whichever model was chosen.
+pub struct Check<'a> {
+    /// The history.
+    pub events: &'a [Event],
+    /// Limits and modes.
+    pub options: &'a CheckOptions,
+    /// What the progress indicator calls it.
+    pub label: &'a str,
+}
+
+impl WithModel for Check<'_> {
+    type Out = (Result<Verdict, HistoryError>, Duration);
+
+    fn with<M: Model>(self, model: &M) -> Self::Out {
+        let latest: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
+        let sink = Arc::clone(&latest);
+        let mut options = checker_options(self.options);
+        options.progress = Some(Arc::new(move |p: &Progress| {
+            if let Ok(mut slot) = sink.lock() {
+                *slot = Some(p.clone());
+            }
+        }));
+        let started = Instant::now();
+        let verdict = progress::around(self.label, &latest, || {
+            checker::linearizable::check_with(self.events, model, &options)
+        });
+        (verdict, started.elapsed())
+    }
+}
+
+/// The checker's options for the command-line ones.
+pub fn checker_options(o: &CheckOptions) -> Options {
+    let mut options = Options {
+        time_limit: o.time_limit,
+        knossos_nil_reads: o.knossos,
+        ..Options::default()
+    };
+    if o.memory_limit.is_some() {
+        options.memory_limit = o.memory_limit;
+    }
+    options
+}
+
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_millis(10) {
+        format!("{:.2}ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.2}s", d.as_secs_f64())
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end()
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

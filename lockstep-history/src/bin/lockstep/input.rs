@@ -1,0 +1,48 @@
+//! Reading history files, with errors that name the file and the position.
+
+use std::path::Path;
+
+use lockstep_history::Event;
+use lockstep_history::format::{self, Format};
+
+/// Reads the history in `path`, as `format` or as its extension says.
+///
+/// # Errors
+/// One line naming the file (and line and column for malformed content): a missing file, a
+/// directory, an unknown extension, a malformed file or an empty history.
+pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("{shown}: no such file"));
+        }
+        Err(e) => return Err(format!("{shown}: {e}")),
+        Ok(meta) if meta.is_dir() => {
+            return Err(format!("{shown}: is a directory, not a history file"));
+        }
+        Ok(_) => {}
+    }
+    let format = format_of(path, format)?;
+    let events = format::read_file_as(path, format).map_err(|e| {
+        let e = if e.path().is_none() {
+            e.with_path(path)
+        } else {
+            e
+        };
+        e.to_string()
+    })?;
+    if events.is_empty() {
+        return Err(format!("{shown}: empty history (no events)"));
+    }
+    Ok(events)
+}
+
+/// The format to use for `path`: the one given, else the one its extension names.
+pub fn format_of(path: &Path, given: Option<Format>) -> Result<Format, String> {
+    given.or_else(|| Format::from_path(path)).ok_or_else(|| {
+        format!(
+            "{}: unknown file type (name it .json, .jsonl or .edn, or pass --format)",
+            path.display()
+        )
+    })
+}
