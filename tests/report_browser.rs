@@ -11,6 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use lockstep_history::checker;
+use lockstep_history::model::CasRegister;
 use lockstep_history::report::{Analysis, Counterexample, OpStates, Report, Verdict};
 use lockstep_history::{Event, EventKind, Process, Value};
 
@@ -448,7 +450,11 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
     else {
         return;
     };
-    let (events, analysis) = register_history(5, 9, 7);
+    // The picture of a real check: the checker's counterexample, through the report's adapter.
+    let (events, _) = register_history(8, 8, 7);
+    let verdict = checker::linearizable::check(&events, &CasRegister::new(0)).unwrap();
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    let analysis = Analysis::from_verdict(&events, &verdict, "cas-register, initially 0");
     let failing_pos = analysis.counterexample.as_ref().unwrap().op;
     let lanes = {
         let mut p: Vec<_> = events.iter().map(|e| e.process.clone()).collect();
@@ -458,7 +464,7 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
     };
     let page = out_dir().join("failing.html");
     Report::new(&events)
-        .title("cas-register: 5 clients and a nemesis")
+        .title("cas-register: 8 clients and a nemesis")
         .with_analysis(analysis)
         .write_to(&page)
         .unwrap();
@@ -496,7 +502,7 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
         &file_url(&page),
         &[
             format!("--screenshot={}", shot.display()),
-            "--window-size=1400,900".to_owned(),
+            "--window-size=1400,820".to_owned(),
         ],
     );
     let png = std::fs::read(&shot)

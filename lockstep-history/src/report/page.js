@@ -24,6 +24,7 @@
   var n = ops.length;
 
   var AXIS_H = 28, LANE_H = 26, BAR_H = 16, PAD = 12;
+  var laneLabels = [];
   var KIND_COLOR = { ok: '#4caf7a', fail: '#e07a7a', info: '#e9b949', pending: '#e9b949' };
   var KIND_TAIL = { info: 'rgba(233,185,73,0.38)', pending: 'rgba(233,185,73,0.38)' };
 
@@ -75,11 +76,12 @@
       if (b > extent1) { extent1 = b; }
     }
     if (!(extent0 < extent1)) { extent0 = 0; extent1 = Math.max(1, end); }
-    // A linearization point per operation on the path: as early as real time allows.
+    // A linearization point per operation on the path: as early as real time allows. An
+    // info or pending operation may take effect up to the end, so its bar bounds it.
     var prev = -Infinity;
     for (var k = 0; k < path.length; k++) {
       var p = path[k];
-      var x = Math.min(Math.max(xs0[p], prev), p === failing ? xs1[p] : xmark[p]);
+      var x = Math.min(Math.max(xs0[p], prev), xs1[p]);
       linX[k] = x; prev = x;
     }
     laneOps.forEach(function (list) { list.sort(function (u, v) { return xs0[u] - xs0[v]; }); });
@@ -97,6 +99,14 @@
     dpr = window.devicePixelRatio || 1;
     W = Math.max(1, r.width); H = Math.max(1, r.height);
     canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+    // Few lanes spread out to use the height; many keep a compact fixed height.
+    var fitted = Math.floor((H - AXIS_H - 8) / Math.max(1, lanes.length));
+    var laneH = Math.max(26, Math.min(40, fitted));
+    if (laneH !== LANE_H) {
+      LANE_H = laneH;
+      BAR_H = Math.round(Math.min(22, Math.max(16, LANE_H * 0.6)));
+      laneLabels.forEach(function (d) { d.style.height = LANE_H + 'px'; d.style.lineHeight = LANE_H + 'px'; });
+    }
     clampScroll();
   }
   function plotW() { return Math.max(1, W - 2 * PAD); }
@@ -290,38 +300,47 @@
     var lo = 0, hi = pts.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (pts[mid][0] < -20) { lo = mid + 1; } else { hi = mid; } }
     var start = Math.max(0, lo - 1);
-    ctx.strokeStyle = 'rgba(31,111,235,0.45)'; ctx.lineWidth = 1.2;
-    ctx.beginPath();
-    var k2;
-    for (k2 = start; k2 < pts.length; k2++) {
-      if (k2 === start) { ctx.moveTo(pts[k2][0], pts[k2][1]); } else { ctx.lineTo(pts[k2][0], pts[k2][1]); }
-      if (pts[k2][0] > W + 20) { break; }
+    var end = start;
+    while (end < pts.length && pts[end][0] <= W + 20) { end++; }
+    end = Math.min(pts.length - 1, end);
+    // The whole order faintly; for a violation, its last steps strongly, then a dashed red
+    // step to the operation that cannot follow them.
+    var tailFrom = cex ? Math.max(0, pts.length - 12) : pts.length;
+    function polyline(from, to, style, width) {
+      if (to <= from) { return; }
+      ctx.strokeStyle = style; ctx.lineWidth = width;
+      ctx.beginPath();
+      ctx.moveTo(pts[from][0], pts[from][1]);
+      for (var q = from + 1; q <= to; q++) { ctx.lineTo(pts[q][0], pts[q][1]); }
+      ctx.stroke();
     }
+    polyline(start, Math.min(end, tailFrom), 'rgba(31,111,235,0.30)', 1);
+    polyline(Math.max(start, tailFrom), end, 'rgba(31,111,235,0.85)', 1.8);
     if (failing >= 0 && cex && pts.length) {
-      // The path stops where the search got stuck: point it at the failing operation.
-      var fy = laneY(ops[failing].lane) + LANE_H / 2;
-      var lastPt = pts[pts.length - 1];
-      ctx.moveTo(lastPt[0], lastPt[1]);
-      ctx.lineTo(Math.max(lastPt[0], X(xs0[failing])), fy);
+      var last = pts[pts.length - 1];
+      var fx = Math.max(last[0], X(xs0[failing])), fy = laneY(ops[failing].lane) + LANE_H / 2;
+      ctx.save();
+      ctx.strokeStyle = '#d0121b'; ctx.lineWidth = 1.8; ctx.setLineDash([5, 4]);
+      ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(fx, fy); ctx.stroke();
+      ctx.restore();
     }
-    ctx.stroke();
-    var spacing = pts.length > 1 ? (pts[pts.length - 1][0] - pts[0][0]) / pts.length : 100;
-    var labelled = spacing > 16 || (vx1 - vx0) < (extent1 - extent0) / 4;
+    var labelled = end - start <= 400;
     ctx.font = '600 9px system-ui, sans-serif'; ctx.textAlign = 'center';
-    var lastLabelX = -Infinity;
-    for (k2 = start; k2 < pts.length; k2++) {
+    var lastLabelX = {};
+    for (var k2 = start; k2 < pts.length; k2++) {
       var p = pts[k2];
       if (p[0] > W + 20) { break; }
       if (p[1] < AXIS_H || p[1] > H) { continue; }
       ctx.fillStyle = '#1f6feb';
       var num = String(p[2] + 1), half = Math.max(7, num.length * 2.8 + 3);
-      if (labelled && p[0] - half - lastLabelX > 2) {
+      var laneOf = ops[p[3]].lane;
+      if (labelled && !(p[0] - half - lastLabelX[laneOf] <= 1)) {
         ctx.beginPath();
         if (num.length < 3) { ctx.arc(p[0], p[1], 7, 0, 2 * Math.PI); }
         else { roundRect(p[0] - half, p[1] - 7, 2 * half, 14, 7); }
         ctx.fill();
         ctx.fillStyle = '#fff'; ctx.fillText(num, p[0], p[1] + 0.5);
-        lastLabelX = p[0] + half;
+        lastLabelX[laneOf] = p[0] + half;
       } else {
         ctx.beginPath(); ctx.arc(p[0], p[1], 2.5, 0, 2 * Math.PI); ctx.fill();
       }
@@ -496,6 +515,7 @@
       d.title = 'process ' + name;
       d.setAttribute('data-lane', String(l));
       box.appendChild(d);
+      laneLabels.push(d);
     });
   }
   function syncLabels() { $('lane-labels').style.transform = 'translateY(' + (-scrollY) + 'px)'; }
