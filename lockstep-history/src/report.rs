@@ -713,6 +713,67 @@ mod tests {
         assert_eq!(data["ops"][1]["output"], "2");
     }
 
+    fn op_events(ops: &[(u64, &'static str, Value, Value)]) -> Vec<Event> {
+        // Each op: invoke then ok on its own process, all sequential.
+        let mut events = Vec::new();
+        for (p, f, input, output) in ops {
+            let n = events.len() as u64;
+            events.push(ev(n, EventKind::Invoke, Process::Id(*p), f, input.clone()));
+            events.push(ev(n + 1, EventKind::Ok, Process::Id(*p), f, output.clone()));
+        }
+        events
+    }
+
+    #[test]
+    fn adapter_reads_a_real_counterexample() {
+        use crate::model::Register;
+        let events = op_events(&[
+            (0, "write", Value::Int(1), Value::Int(1)),
+            (1, "read", Value::Nil, Value::Int(2)),
+        ]);
+        let verdict = crate::checker::linearizable::check(&events, &Register::new(0)).unwrap();
+        let a = Analysis::from_verdict(&events, &verdict, "");
+        assert_eq!(a.verdict, Verdict::NotLinearizable);
+        assert!(
+            !a.model.is_empty(),
+            "falls back to the checker's model name"
+        );
+        let c = a.counterexample.unwrap();
+        assert_eq!(c.op, 2, "the read's invoke position");
+        assert_eq!(c.prefix, vec![0]);
+        assert_eq!(c.state, "1");
+        assert_eq!(c.candidates.len(), 1);
+        assert_eq!(c.candidates[0].0, 2);
+        assert!(c.candidates[0].1.contains("read"), "{}", c.candidates[0].1);
+        let states = &a.states[&0];
+        assert_eq!((states.before.as_str(), states.after.as_str()), ("0", "1"));
+    }
+
+    #[test]
+    fn adapter_merges_partitions_into_one_order() {
+        use crate::model::Kv;
+        let kv = |k: &str, v: Value| Value::from(vec![Value::keyword(k), v]);
+        let events = op_events(&[
+            (0, "write", kv("x", Value::Int(1)), kv("x", Value::Int(1))),
+            (1, "write", kv("y", Value::Int(2)), kv("y", Value::Int(2))),
+            (0, "read", kv("x", Value::Nil), kv("x", Value::Int(1))),
+            (1, "read", kv("y", Value::Nil), kv("y", Value::Int(2))),
+        ]);
+        let verdict = crate::checker::linearizable::check(&events, &Kv::new(Value::Nil)).unwrap();
+        assert!(verdict.is_linearizable(), "{verdict}");
+        let a = Analysis::from_verdict(&events, &verdict, "kv");
+        assert_eq!(a.verdict, Verdict::Linearizable);
+        // Sequential ops: the merged order is the real-time order across both keys.
+        assert_eq!(a.linearization, vec![0, 2, 4, 6]);
+    }
+
+    #[test]
+    fn merge_keeps_each_partition_in_order() {
+        assert_eq!(merge_orders(&[vec![5, 1], vec![0, 3]]), vec![0, 3, 5, 1]);
+        assert_eq!(merge_orders(&[vec![2, 9]]), vec![2, 9]);
+        assert_eq!(merge_orders(&[]), Vec::<usize>::new());
+    }
+
     #[test]
     fn long_values_are_clipped_on_a_char_boundary() {
         let long = "é".repeat(MAX_TEXT);
