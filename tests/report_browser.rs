@@ -82,6 +82,8 @@ fn run_browser(browser: &Path, url: &str, extra: &[String]) -> Run {
         "--hide-scrollbars",
         "--host-resolver-rules=MAP * ~NOTFOUND",
         "--virtual-time-budget=4000",
+        // Animation frames keep coming under virtual time, as they do on a screen.
+        "--run-all-compositor-stages-before-draw",
     ])
     .arg(format!("--user-data-dir={}", dir.display()))
     .args(extra)
@@ -512,6 +514,116 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
         "a real screenshot"
     );
     println!("screenshot: {}", shot.display());
+}
+
+/// Drives the page the way a person would (wheel, drag, the Fit button, hovering and
+/// clicking the highlighted bar, a key) from a script the test adds to a copy of the report,
+/// and returns what it saw.
+const INTERACTION_SCRIPT: &str = r#"
+(function () {
+  var root = document.documentElement, out = {};
+  var canvas = document.getElementById('canvas');
+  var r = canvas.getBoundingClientRect();
+  var data = JSON.parse(document.getElementById('lockstep-data').textContent);
+  function view() { return root.getAttribute('data-view').split(','); }
+  function span(v) { return +v[1] - +v[0]; }
+  function at(type, x, y, target) {
+    (target || canvas).dispatchEvent(new MouseEvent(type, { clientX: x, clientY: y, bubbles: true }));
+  }
+  function later(f) { setTimeout(f, 250); }
+  var v0 = view();
+  canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: -400, clientX: r.left + r.width / 2,
+    clientY: r.top + 60, bubbles: true, cancelable: true }));
+  later(function () {
+    var v1 = view();
+    out.zoomedIn = span(v1) < span(v0);
+    at('mousedown', r.left + 300, r.top + 60);
+    at('mousemove', r.left + 420, r.top + 60);
+    at('mouseup', r.left + 420, r.top + 60);
+    later(function () {
+      var v2 = view();
+      out.pannedLeft = +v2[0] < +v1[0];
+      document.getElementById('fit').click();
+      later(function () {
+        var v = view();
+        out.fitAgain = Math.abs(span(v) - span(v0)) < 1e-6 * span(v0);
+        var id = +root.getAttribute('data-highlighted'), op = data.ops[id];
+        var laneH = +v[3], x0 = +v[0], x1 = +v[1];
+        var mid = (op.t0 + op.t1) / 2;
+        var x = r.left + 12 + (mid - x0) / (x1 - x0) * (r.width - 24);
+        var y = r.top + 28 + op.lane * laneH - +v[2] + laneH / 2;
+        at('mousemove', x, y);
+        var tip = document.getElementById('tooltip');
+        out.tooltipShown = !tip.hidden;
+        out.tooltip = tip.textContent;
+        at('mousedown', x, y);
+        at('mouseup', x, y);
+        out.details = document.getElementById('details-list').textContent;
+        window.dispatchEvent(new KeyboardEvent('keydown', { key: '+' }));
+        later(function () {
+          out.keyZoom = span(view()) < span(v);
+          root.setAttribute('data-interaction', JSON.stringify(out));
+        });
+      });
+    });
+  });
+})();
+"#;
+
+#[test]
+fn zoom_pan_hover_and_click_work() {
+    let Some(browser) = browser_or_skip("zoom_pan_hover_and_click_work") else {
+        return;
+    };
+    let (events, _) = register_history(4, 6, 3);
+    let verdict = checker::linearizable::check(&events, &CasRegister::new(0)).unwrap();
+    let analysis = Analysis::from_verdict(&events, &verdict, "cas-register");
+    let failing = analysis.counterexample.as_ref().unwrap().op;
+    let html = Report::new(&events).with_analysis(analysis).render();
+    let driven = html.replace(
+        "</body>",
+        &format!("<script>{INTERACTION_SCRIPT}</script>\n</body>"),
+    );
+    let page = out_dir().join("interaction.html");
+    std::fs::write(&page, driven).unwrap();
+    let dom = dump_dom(&browser, &page, "");
+    assert_clean(&dom);
+    let seen: serde_json::Value = serde_json::from_str(
+        &root_attr(&dom, "data-interaction").expect("the interaction script finished"),
+    )
+    .unwrap();
+    assert_eq!(seen["zoomedIn"], true, "the wheel zooms: {seen}");
+    assert_eq!(
+        seen["pannedLeft"], true,
+        "dragging right shows earlier times: {seen}"
+    );
+    assert_eq!(
+        seen["fitAgain"], true,
+        "Fit shows the whole history again: {seen}"
+    );
+    assert_eq!(seen["keyZoom"], true, "+ zooms in: {seen}");
+    assert_eq!(
+        seen["tooltipShown"], true,
+        "hovering a bar shows its values: {seen}"
+    );
+    // The failing op is a read: its completion carries what it returned.
+    let output = events[failing + 1..]
+        .iter()
+        .find(|e| e.process == events[failing].process)
+        .unwrap()
+        .value
+        .to_string();
+    let tooltip = seen["tooltip"].as_str().unwrap();
+    assert!(
+        tooltip.contains("read") && tooltip.contains(&format!("output: {output}")),
+        "{tooltip}"
+    );
+    assert!(tooltip.contains("state before"), "{tooltip}");
+    let details = seen["details"].as_str().unwrap();
+    assert!(
+        details.contains("cannot be linearized"),
+        "clicking selects it: {details}"
+    );
 }
 
 #[test]

@@ -156,10 +156,15 @@
     clampScroll();
   }
 
+  // Draw on the next animation frame, or after 100 ms where frames are throttled (headless
+  // browsers, background tabs), whichever comes first.
   function schedule() {
     if (pending) { return; }
     pending = true;
-    window.requestAnimationFrame(function () { pending = false; draw(); });
+    var done = false;
+    function run() { if (done) { return; } done = true; pending = false; draw(); }
+    window.requestAnimationFrame(run);
+    window.setTimeout(run, 100);
   }
 
   // ---- drawing --------------------------------------------------------------------------------
@@ -285,6 +290,7 @@
       ctx.fillText(markText, markX, AXIS_H / 2);
     }
     root.setAttribute('data-drawn', String(drawn));
+    root.setAttribute('data-view', [vx0, vx1, scrollY, LANE_H, useOrder ? 'order' : 'time'].join(','));
     root.setAttribute('data-draw-ms', (performance.now() - started).toFixed(1));
   }
 
