@@ -775,6 +775,63 @@ mod tests {
     }
 
     #[test]
+    fn any_events_and_any_positions_render() {
+        // Arbitrary interleavings (orphan completions, double invokes, named processes, times
+        // going backwards) and analyses naming positions that are no operation's invoke.
+        let mut seed = 0x5eed_u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..200 {
+            let len = next(40) as usize;
+            let events: Vec<Event> = (0..len)
+                .map(|i| {
+                    let kind = [
+                        EventKind::Invoke,
+                        EventKind::Ok,
+                        EventKind::Fail,
+                        EventKind::Info,
+                    ][next(4) as usize];
+                    let process = if next(8) == 0 {
+                        Process::Named("nemesis".into())
+                    } else {
+                        Process::Id(next(4))
+                    };
+                    let mut e = ev(i as u64, kind, process, "op", Value::Int(next(9) as i64));
+                    e.time = next(1000);
+                    e
+                })
+                .collect();
+            let mut pick = || next(len as u64 + 3) as usize;
+            let analysis = Analysis {
+                verdict: Verdict::NotLinearizable,
+                linearization: (0..5).map(|_| pick()).collect(),
+                counterexample: Some(Counterexample {
+                    op: pick(),
+                    prefix: (0..5).map(|_| pick()).collect(),
+                    state: "s".into(),
+                    candidates: (0..3).map(|_| (pick(), "r".into())).collect(),
+                }),
+                states: (0..4).map(|_| (pick(), OpStates::default())).collect(),
+                ..Analysis::default()
+            };
+            let html = Report::new(&events).with_analysis(analysis).render();
+            let data = data_json(&html);
+            let ops = data["ops"].as_array().unwrap().len();
+            let c = &data["analysis"]["counterexample"];
+            for id in c["prefix"].as_array().unwrap() {
+                assert!((id.as_u64().unwrap() as usize) < ops, "round {round}");
+            }
+            if let Some(op) = c["op"].as_u64() {
+                assert!((op as usize) < ops, "round {round}");
+            }
+        }
+    }
+
+    #[test]
     fn long_values_are_clipped_on_a_char_boundary() {
         let long = "é".repeat(MAX_TEXT);
         let clipped = clip(&long);
