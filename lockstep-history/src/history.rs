@@ -227,15 +227,56 @@ impl History {
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
-        let slot = &self.inner.slots[self.slot_index()];
-        let pending = slot
-            .events
+        self.record_at(self.slot_index(), kind, f, value, error);
+    }
+
+    /// Records the invoke of an operation that may overlap others started on this thread
+    /// (futures polled side by side by one task): on this thread's (or task's) process, or on
+    /// a fresh process when that one already has an operation pending. Returns the log it
+    /// went to, for [`History::end_op`].
+    pub(crate) fn begin_op(&self, f: Cow<'static, str>, value: Value) -> usize {
+        let mut slot = self.slot_index();
+        if Self::pending(&self.inner.slots[slot]).is_some() {
+            slot = self.new_slot();
+        }
+        self.record_at(slot, EventKind::Invoke, f, |_| value, None);
+        slot
+    }
+
+    /// Records the completion of an operation begun with [`History::begin_op`], on the
+    /// process it was invoked on, whichever thread completes it.
+    pub(crate) fn end_op(
+        &self,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        self.record_at(slot, kind, f, value, error);
+    }
+
+    /// The input of the slot's pending invoke, if its last event is one.
+    fn pending(slot: &Slot) -> Option<&Value> {
+        slot.events
             .count()
             .checked_sub(1)
             .and_then(|last| slot.events.get(last))
             .filter(|e| e.kind == EventKind::Invoke)
-            .map(|e| &e.value);
-        let value = value(pending);
+            .map(|e| &e.value)
+    }
+
+    /// Records one event on the process whose log is `slot`.
+    fn record_at(
+        &self,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        let slot = &self.inner.slots[slot];
+        let value = value(Self::pending(slot));
         // Relaxed is enough: the counter's modification order alone puts an event recorded
         // after another call returned (in happens-before) after that call's event.
         let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
@@ -342,11 +383,11 @@ thread_local! {
     };
 }
 
-fn convert<V: Serialize + ?Sized>(value: &V) -> Value {
+pub(crate) fn convert<V: Serialize + ?Sized>(value: &V) -> Value {
     value::to_value(value).unwrap_or_else(|e| unrecordable(&e))
 }
 
-fn unrecordable(e: &value::ValueError) -> Value {
+pub(crate) fn unrecordable(e: &value::ValueError) -> Value {
     Value::from(format!("<unrecordable: {e}>"))
 }
 
