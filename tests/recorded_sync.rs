@@ -245,7 +245,7 @@ fn nested_opaque(limit: u8) -> Result<impl Iterator<Item = u8>, String> {
     if limit == 0 {
         Err("empty")?;
     }
-    Ok(0..limit)
+    Ok((0..limit).rev())
 }
 
 #[recorded]
