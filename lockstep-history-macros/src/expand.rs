@@ -249,7 +249,14 @@ impl Param {
         let values: Vec<TokenStream> = self
             .bindings
             .iter()
-            .map(|b| quote_spanned!(b.span()=> #krate::__private::arg(&#b)))
+            .map(|b| {
+                // Shown at the user's parameter, but resolved as generated code, so lints on
+                // the use of a binding (an `_x` used) see it as the macro's, not the user's.
+                let span = Span::call_site().located_at(b.span());
+                let mut b = b.clone();
+                b.set_span(span);
+                quote_spanned!(span=> #krate::__private::arg(&#b))
+            })
             .collect();
         match values.as_slice() {
             [] => quote!(#krate::__private::nil()),
