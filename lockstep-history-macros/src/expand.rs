@@ -5,7 +5,7 @@
 //! generates. On any error the function is emitted unchanged beside the errors, so the rest
 //! of the crate still compiles and only the attribute's own errors show.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{
@@ -172,6 +172,7 @@ impl Recorded {
             sig,
             block,
         } = function;
+        let brace_span = block.brace_token.span.join();
         let krate = &self.krate;
         let f = &self.f;
         let op = hidden("op");
@@ -190,12 +191,19 @@ impl Recorded {
                 #krate::__private::run::<#ret, _, _>(#op, move || #block, #outcome)
             }
         };
-        quote! {
-            #(#attrs)*
-            #vis #sig {
+        // The new body keeps the braces' span of the old one, so the function's span is
+        // the user's (which is what `dead_code` and other item lints look at).
+        let mut body = Group::new(
+            Delimiter::Brace,
+            quote! {
                 let #op = #krate::__private::begin(#f, || #invoke);
                 #call
-            }
+            },
+        );
+        body.set_span(brace_span);
+        quote! {
+            #(#attrs)*
+            #vis #sig #body
         }
     }
 
@@ -250,9 +258,14 @@ impl Param {
             .bindings
             .iter()
             .map(|b| {
-                // Shown at the user's parameter, but resolved as generated code, so lints on
-                // the use of a binding (an `_x` used) see it as the macro's, not the user's.
-                let span = Span::call_site().located_at(b.span());
+                // An error about the argument's type shows at the parameter. A binding named
+                // `_x` is resolved as generated code (still shown there), so that clippy does
+                // not take recording it for a use of an `_`-prefixed binding by the user.
+                let span = if b.unraw().to_string().starts_with('_') {
+                    Span::call_site().located_at(b.span())
+                } else {
+                    b.span()
+                };
                 let mut b = b.clone();
                 b.set_span(span);
                 quote_spanned!(span=> #krate::__private::arg(&#b))
