@@ -25,6 +25,9 @@ pub(crate) struct Args {
     pub classify: Option<Keyed<Expr>>,
     /// `crate = path`: where the runtime crate is, when renamed or re-exported.
     pub krate: Option<Path>,
+    /// The pairs that did not parse, combined; the fields above hold the ones that did, so
+    /// they can still be checked against the function and every error shows at once.
+    pub errors: Option<syn::Error>,
 }
 
 /// A value together with the span of the key that set it, for errors about the key.
@@ -41,15 +44,14 @@ pub(crate) enum OnErr {
 }
 
 impl Parse for Args {
-    /// Parses every `key = value` pair, reporting all bad pairs at once rather than the
-    /// first one only.
+    /// Parses every `key = value` pair, keeping the errors of the bad ones in `errors` so
+    /// that all of them are reported, not only the first.
     fn parse(input: ParseStream) -> syn::Result<Args> {
         let mut args = Args::default();
-        let mut errors: Option<syn::Error> = None;
         while !input.is_empty() {
             let key = Ident::parse_any(input)?;
             if let Err(e) = args.parse_value(&key, input) {
-                push(&mut errors, e);
+                push(&mut args.errors, e);
                 skip_to_comma(input);
             }
             if input.is_empty() {
@@ -57,10 +59,7 @@ impl Parse for Args {
             }
             input.parse::<Token![,]>()?;
         }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(args),
-        }
+        Ok(args)
     }
 }
 

@@ -90,8 +90,8 @@ enum OnError {
 }
 
 impl Recorded {
-    fn new(args: Args, function: &ItemFn) -> syn::Result<Recorded> {
-        let mut errors = None;
+    fn new(mut args: Args, function: &ItemFn) -> syn::Result<Recorded> {
+        let mut errors = args.errors.take();
         if let Some(constness) = &function.sig.constness {
             push(
                 &mut errors,
@@ -418,4 +418,64 @@ fn expr_span(expr: &Expr) -> Span {
 /// A hidden name for a generated local, invisible to the user's code.
 fn hidden(name: &str) -> Ident {
     format_ident!("__lockstep_{}", name, span = Span::mixed_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(tokens: TokenStream) -> String {
+        infer_opaque(&syn::parse2(tokens).unwrap())
+            .into_token_stream()
+            .to_string()
+    }
+
+    #[test]
+    fn opaque_types_become_inferred() {
+        assert_eq!(ty(quote!(impl Iterator<Item = u8>)), "_");
+        assert_eq!(
+            ty(quote!(Result<impl Display + '_, io::Error>)),
+            "Result < _ , io :: Error >"
+        );
+        assert_eq!(ty(quote!((Box<dyn Fn() -> u8>, &'a [impl Send]))), "(Box < dyn Fn () -> u8 > , & 'a [_])");
+        assert_eq!(ty(quote!(!)), "_");
+        assert_eq!(ty(quote!(Vec<&str>)), "Vec < & str >");
+    }
+
+    #[test]
+    fn parameters_bind_in_order_and_skip_self() {
+        let function: ItemFn = syn::parse2(quote! {
+            fn f(&self, (a, [b, _]): (u8, [u8; 2]), mut c: u8, Point { x, y: z }: Point, _: u8) {}
+        })
+        .unwrap();
+        let names: Vec<Vec<String>> = parameters(&function)
+            .iter()
+            .map(|p| p.bindings.iter().map(ToString::to_string).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "b"], vec!["c"], vec!["x", "z"], vec![]]);
+    }
+
+    #[test]
+    fn bad_options_are_all_reported_and_the_item_kept() {
+        let out = recorded(
+            quote!(f = 1, colour = "red", f = "x", f = "y", skip(nope)),
+            quote!(fn write(v: u64) -> u64 { v }),
+        )
+        .to_string();
+        assert_eq!(out.matches("compile_error").count(), 4, "{out}");
+        assert!(out.contains("colour"));
+        assert!(out.contains("is given twice"));
+        assert!(out.contains("no parameter named `nope`"));
+        assert!(out.ends_with("fn write (v : u64) -> u64 { v }"), "{out}");
+    }
+
+    #[test]
+    fn a_skip_naming_no_parameter_lists_the_parameters() {
+        let out = recorded(
+            quote!(skip(opt)),
+            quote!(fn put(&self, key: u64, opts: u8) {}),
+        )
+        .to_string();
+        assert!(out.contains("its parameters are `key`, `opts`"), "{out}");
+    }
 }
