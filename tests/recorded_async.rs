@@ -8,9 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures::executor::block_on;
 use futures::future::join;
-use lockstep_history::{
-    Completion, EventKind, History, InHistory, Value, recorded, with_history,
-};
+use lockstep_history::{Completion, EventKind, History, InHistory, Value, recorded, with_history};
 use serde::Serialize;
 
 fn v<T: Serialize>(t: T) -> Value {
@@ -94,7 +92,10 @@ fn the_issue_example_put_records_ok_fail_and_info() {
     });
     let e = history.events();
     assert_eq!(e.len(), 8);
-    assert_eq!((e[0].kind, &e[0].value), (EventKind::Invoke, &v(("k", "v1"))));
+    assert_eq!(
+        (e[0].kind, &e[0].value),
+        (EventKind::Invoke, &v(("k", "v1")))
+    );
     assert_eq!((e[1].kind, &e[1].value), (EventKind::Ok, &v(("k", "v1"))));
     assert_eq!(e[3].kind, EventKind::Fail);
     assert_eq!(e[3].error, Some(Value::keyword("Rejected")));
@@ -164,7 +165,10 @@ fn sibling_futures_in_one_task_are_separate_processes() {
     assert_ne!(e[0].process, e[1].process);
     for ok in &e[2..] {
         let invoke = e.iter().find(|i| i.process == ok.process).unwrap();
-        assert_eq!(invoke.value, ok.value, "completed on the process it invoked on");
+        assert_eq!(
+            invoke.value, ok.value,
+            "completed on the process it invoked on"
+        );
     }
     history.validate().unwrap();
 }
@@ -201,7 +205,10 @@ fn between_polls_of_an_operation_other_calls_are_recorded() {
     });
     let e = history.events();
     assert_eq!(e.len(), 4);
-    assert_eq!((e[1].f.as_ref(), e[1].kind), ("sync_inner", EventKind::Invoke));
+    assert_eq!(
+        (e[1].f.as_ref(), e[1].kind),
+        ("sync_inner", EventKind::Invoke)
+    );
     assert_ne!(e[0].process, e[1].process);
     history.validate().unwrap();
 }
@@ -251,7 +258,10 @@ fn async_trait_impls_and_tasks_in_history() {
     let e = history.events();
     assert_eq!(e.len(), 4);
     assert_eq!((e[1].f.as_ref(), &e[1].value), ("read", &v(4)));
-    assert_eq!((e[3].kind, &e[3].error), (EventKind::Fail, &Some(v("no key 0"))));
+    assert_eq!(
+        (e[3].kind, &e[3].error),
+        (EventKind::Fail, &Some(v("no key 0")))
+    );
     history.validate().unwrap();
 }
 

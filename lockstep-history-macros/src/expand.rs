@@ -9,8 +9,7 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{
-    Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType,
-    Type,
+    Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType, Type,
 };
 
 use crate::args::{Args, Keyed, OnErr, push};
@@ -137,9 +136,9 @@ impl Recorded {
             return Err(errors);
         }
 
-        let f = args
-            .f
-            .unwrap_or_else(|| LitStr::new(&function.sig.ident.unraw().to_string(), Span::call_site()));
+        let f = args.f.unwrap_or_else(|| {
+            LitStr::new(&function.sig.ident.unraw().to_string(), Span::call_site())
+        });
         let krate = args
             .krate
             .map_or_else(|| quote!(::lockstep_history), ToTokens::into_token_stream);
@@ -154,7 +153,12 @@ impl Recorded {
         };
         let on_err = match (args.classify, args.err) {
             (Some(classify), _) => OnError::Classify(classify.value),
-            (None, Some(Keyed { value: OnErr::Info, .. })) => OnError::Info,
+            (
+                None,
+                Some(Keyed {
+                    value: OnErr::Info, ..
+                }),
+            ) => OnError::Info,
             (None, _) => OnError::Fail,
         };
         Ok(Recorded {
@@ -211,10 +215,11 @@ impl Recorded {
     fn invoke_value(&self) -> TokenStream {
         let krate = &self.krate;
         match &self.invoke {
-            Invoke::Expr(expr) => quote_spanned!(expr_span(expr)=> #krate::__private::value(&(#expr))),
+            Invoke::Expr(expr) => {
+                quote_spanned!(expr_span(expr)=> #krate::__private::value(&(#expr)))
+            }
             Invoke::Params(params) => {
-                let values: Vec<TokenStream> =
-                    params.iter().map(|p| p.value(krate)).collect();
+                let values: Vec<TokenStream> = params.iter().map(|p| p.value(krate)).collect();
                 match values.as_slice() {
                     [] => quote!(#krate::__private::nil()),
                     [one] => one.clone(),
@@ -437,7 +442,10 @@ mod tests {
             ty(quote!(Result<impl Display + '_, io::Error>)),
             "Result < _ , io :: Error >"
         );
-        assert_eq!(ty(quote!((Box<dyn Fn() -> u8>, &'a [impl Send]))), "(Box < dyn Fn () -> u8 > , & 'a [_])");
+        assert_eq!(
+            ty(quote!((Box<dyn Fn() -> u8>, &'a [impl Send]))),
+            "(Box < dyn Fn () -> u8 > , & 'a [_])"
+        );
         assert_eq!(ty(quote!(!)), "_");
         assert_eq!(ty(quote!(Vec<&str>)), "Vec < & str >");
     }
@@ -459,7 +467,11 @@ mod tests {
     fn bad_options_are_all_reported_and_the_item_kept() {
         let out = recorded(
             quote!(f = 1, colour = "red", f = "x", f = "y", skip(nope)),
-            quote!(fn write(v: u64) -> u64 { v }),
+            quote!(
+                fn write(v: u64) -> u64 {
+                    v
+                }
+            ),
         )
         .to_string();
         assert_eq!(out.matches("compile_error").count(), 4, "{out}");
@@ -473,7 +485,9 @@ mod tests {
     fn a_skip_naming_no_parameter_lists_the_parameters() {
         let out = recorded(
             quote!(skip(opt)),
-            quote!(fn put(&self, key: u64, opts: u8) {}),
+            quote!(
+                fn put(&self, key: u64, opts: u8) {}
+            ),
         )
         .to_string();
         assert!(out.contains("its parameters are `key`, `opts`"), "{out}");

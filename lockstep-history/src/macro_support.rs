@@ -108,7 +108,9 @@ impl Op {
     fn end(self, outcome: Outcome) {
         let f = Cow::Borrowed(self.f);
         match outcome.0 {
-            Ending::Ok(v) => self.history.end_op(self.slot, EventKind::Ok, f, |_| v, None),
+            Ending::Ok(v) => self
+                .history
+                .end_op(self.slot, EventKind::Ok, f, |_| v, None),
             Ending::OkUnit => self.history.end_op(self.slot, EventKind::Ok, f, echo, None),
             Ending::Error(completion, error) => {
                 let kind = match completion {
