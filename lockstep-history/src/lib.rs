@@ -35,13 +35,22 @@ pub mod event;
 pub mod format;
 pub mod history;
 mod log;
+mod macro_support;
 pub mod model;
 pub mod report;
 pub mod validate;
 pub mod value;
 
+/// What `#[recorded]` expands to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macro_support::*;
+}
+
 pub use context::{InHistory, Recording, bind, current, is_recording, spawn, with_history};
 pub use event::{Event, EventKind, Process};
 pub use history::{EventSink, History};
+pub use lockstep_history_macros::recorded;
+pub use macro_support::Completion;
 pub use validate::{ValidationError, validate};
 pub use value::{Value, ValueError, to_value};

@@ -1,0 +1,495 @@
+//! From the parsed arguments and the function to the recorded function.
+//!
+//! [`Recorded::new`] checks the arguments against the function and settles every choice
+//! (the name, what the invoke records, what an error means); [`Recorded::expand`] only
+//! generates. On any error the function is emitted unchanged beside the errors, so the rest
+//! of the crate still compiles and only the attribute's own errors show.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::{
+    Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType, Type,
+};
+
+use crate::args::{Args, Keyed, OnErr, push};
+
+/// Expands `#[recorded(args)] item`.
+pub(crate) fn recorded(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => return unchanged(not_a_function(&item), item),
+    };
+    let model = syn::parse2::<Args>(args).and_then(|args| Recorded::new(args, &function));
+    match model {
+        Ok(model) => model.expand(function),
+        Err(errors) => unchanged(errors, item),
+    }
+}
+
+/// The item as it was, after the errors.
+fn unchanged(errors: syn::Error, item: TokenStream) -> TokenStream {
+    let errors = errors.to_compile_error();
+    quote!(#errors #item)
+}
+
+/// The error for an attribute on something other than a function with a body.
+fn not_a_function(item: &TokenStream) -> syn::Error {
+    let (what, tokens): (&str, TokenStream) = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Struct(s)) => ("a struct", spanned(&s.struct_token, &s.ident)),
+        Ok(Item::Enum(e)) => ("an enum", spanned(&e.enum_token, &e.ident)),
+        Ok(Item::Union(u)) => ("a union", spanned(&u.union_token, &u.ident)),
+        Ok(Item::Trait(t)) => ("a trait", spanned(&t.trait_token, &t.ident)),
+        Ok(Item::Impl(i)) => ("an impl block", i.impl_token.to_token_stream()),
+        Ok(Item::Mod(m)) => ("a module", spanned(&m.mod_token, &m.ident)),
+        Ok(Item::Const(c)) => ("a const", spanned(&c.const_token, &c.ident)),
+        Ok(Item::Static(s)) => ("a static", spanned(&s.static_token, &s.ident)),
+        Ok(Item::Type(t)) => ("a type alias", spanned(&t.type_token, &t.ident)),
+        _ => ("this item", TokenStream::new()),
+    };
+    let message = format!(
+        "`#[recorded]` goes on a function or method with a body, not on {what}: \
+         it records each call as an operation"
+    );
+    if tokens.is_empty() {
+        syn::Error::new(Span::call_site(), message)
+    } else {
+        syn::Error::new_spanned(tokens, message)
+    }
+}
+
+/// Everything the expansion needs to know, checked against the function.
+struct Recorded {
+    /// The operation name, `f`.
+    f: LitStr,
+    /// The runtime crate's path: `::lockstep_history` unless `crate = ...` says otherwise.
+    krate: TokenStream,
+    invoke: Invoke,
+    on_err: OnError,
+}
+
+/// What the invoke event records.
+enum Invoke {
+    /// The recorded parameters in order: none is nil, one is its value, several a vector.
+    Params(Vec<Param>),
+    /// `value = expr`.
+    Expr(Expr),
+}
+
+/// A parameter that is recorded, by the names it binds: `x` binds one, `(a, b)` two.
+struct Param {
+    bindings: Vec<Ident>,
+}
+
+/// What an `Err` return means.
+enum OnError {
+    Fail,
+    Info,
+    Classify(Expr),
+}
+
+impl Recorded {
+    fn new(mut args: Args, function: &ItemFn) -> syn::Result<Recorded> {
+        let mut errors = args.errors.take();
+        if let Some(constness) = &function.sig.constness {
+            push(
+                &mut errors,
+                syn::Error::new(
+                    constness.span,
+                    "`#[recorded]` cannot go on a `const fn`: recording a call happens at \
+                     run time",
+                ),
+            );
+        }
+
+        let params = parameters(function);
+        let mut skipped: Vec<&Ident> = Vec::new();
+        if let Some(skip) = &args.skip {
+            if args.value.is_some() {
+                push(
+                    &mut errors,
+                    syn::Error::new(
+                        skip.key,
+                        "`skip` has no effect beside `value`, which replaces all the \
+                         arguments: drop one of them",
+                    ),
+                );
+            }
+            for name in &skip.value {
+                if let Err(e) = check_skip(name, &params, function, &skipped) {
+                    push(&mut errors, e);
+                }
+                skipped.push(name);
+            }
+        }
+        if let (Some(_), Some(classify)) = (&args.err, &args.classify) {
+            push(
+                &mut errors,
+                syn::Error::new(
+                    classify.key,
+                    "`classify` decides for each error whether it is `fail` or `info`, so \
+                     `err` cannot be given with it: drop `err`",
+                ),
+            );
+        }
+        if let Some(errors) = errors {
+            return Err(errors);
+        }
+
+        let f = args.f.unwrap_or_else(|| {
+            LitStr::new(&function.sig.ident.unraw().to_string(), Span::call_site())
+        });
+        let krate = args
+            .krate
+            .map_or_else(|| quote!(::lockstep_history), ToTokens::into_token_stream);
+        let invoke = match args.value {
+            Some(Keyed { value, .. }) => Invoke::Expr(value),
+            None => Invoke::Params(
+                params
+                    .into_iter()
+                    .filter(|p| !p.bindings.iter().any(|b| skipped.contains(&b)))
+                    .collect(),
+            ),
+        };
+        let on_err = match (args.classify, args.err) {
+            (Some(classify), _) => OnError::Classify(classify.value),
+            (
+                None,
+                Some(Keyed {
+                    value: OnErr::Info, ..
+                }),
+            ) => OnError::Info,
+            (None, _) => OnError::Fail,
+        };
+        Ok(Recorded {
+            f,
+            krate,
+            invoke,
+            on_err,
+        })
+    }
+
+    fn expand(self, function: ItemFn) -> TokenStream {
+        let ItemFn {
+            attrs,
+            vis,
+            sig,
+            block,
+        } = function;
+        let brace_span = block.brace_token.span.join();
+        let krate = &self.krate;
+        let f = &self.f;
+        let op = hidden("op");
+        let invoke = self.invoke_value();
+        let outcome = self.outcome();
+        let ret = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => infer_opaque(ty).into_token_stream(),
+        };
+        let call = if sig.asyncness.is_some() {
+            quote! {
+                #krate::__private::run_async::<#ret, _, _>(#op, async move #block, #outcome).await
+            }
+        } else {
+            quote! {
+                #krate::__private::run::<#ret, _, _>(#op, move || #block, #outcome)
+            }
+        };
+        // The new body keeps the braces' span of the old one, so the function's span is
+        // the user's (which is what `dead_code` and other item lints look at).
+        let mut body = Group::new(
+            Delimiter::Brace,
+            quote! {
+                let #op = #krate::__private::begin(#f, || #invoke);
+                #call
+            },
+        );
+        body.set_span(brace_span);
+        quote! {
+            #(#attrs)*
+            #vis #sig #body
+        }
+    }
+
+    /// The expression for the invoke value, evaluated only when the call is recorded.
+    fn invoke_value(&self) -> TokenStream {
+        let krate = &self.krate;
+        match &self.invoke {
+            Invoke::Expr(expr) => {
+                quote_spanned!(expr_span(expr)=> #krate::__private::value(&(#expr)))
+            }
+            Invoke::Params(params) => {
+                let values: Vec<TokenStream> = params.iter().map(|p| p.value(krate)).collect();
+                match values.as_slice() {
+                    [] => quote!(#krate::__private::nil()),
+                    [one] => one.clone(),
+                    many => quote!(#krate::__private::vector([#(#many),*])),
+                }
+            }
+        }
+    }
+
+    /// The closure that reads the body's result: which completion, with which value.
+    fn outcome(&self) -> TokenStream {
+        let krate = &self.krate;
+        let result = hidden("result");
+        let ok = hidden("ok");
+        let err = hidden("err");
+        let completion = match &self.on_err {
+            OnError::Fail => quote!(#krate::__private::Completion::Fail),
+            OnError::Info => quote!(#krate::__private::Completion::Info),
+            OnError::Classify(classify) => quote!((#classify)(#err)),
+        };
+        quote! {
+            |#result| {
+                use #krate::__private::dispatch::*;
+                (&&&&#krate::__private::Wrap(#result)).__lockstep_outcome(
+                    |#ok| (&&&&#krate::__private::Wrap(#ok)).__lockstep_ok(),
+                    |#err| #krate::__private::Outcome::error(
+                        #completion,
+                        (&&&&#krate::__private::Wrap(#err)).__lockstep_error(),
+                    ),
+                )
+            }
+        }
+    }
+}
+
+impl Param {
+    /// The parameter's invoke value. Each binding is converted where the user named it, so
+    /// a type that cannot be recorded is reported on that parameter.
+    fn value(&self, krate: &TokenStream) -> TokenStream {
+        let values: Vec<TokenStream> = self
+            .bindings
+            .iter()
+            .map(|b| {
+                // An error about the argument's type shows at the parameter. A binding named
+                // `_x` is resolved as generated code (still shown there), so that clippy does
+                // not take recording it for a use of an `_`-prefixed binding by the user.
+                let span = if b.unraw().to_string().starts_with('_') {
+                    Span::call_site().located_at(b.span())
+                } else {
+                    b.span()
+                };
+                let mut b = b.clone();
+                b.set_span(span);
+                quote_spanned!(span=> #krate::__private::arg(&#b))
+            })
+            .collect();
+        match values.as_slice() {
+            [] => quote!(#krate::__private::nil()),
+            [one] => one.clone(),
+            many => quote!(#krate::__private::vector([#(#many),*])),
+        }
+    }
+}
+
+/// The typed parameters (not `self`), with the names each binds.
+fn parameters(function: &ItemFn) -> Vec<Param> {
+    function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => {
+                let mut bindings = Vec::new();
+                bindings_of(&typed.pat, &mut bindings);
+                Some(Param { bindings })
+            }
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// The names a pattern binds, in order.
+fn bindings_of(pat: &Pat, out: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(p) => out.push(p.ident.clone()),
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| bindings_of(p, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bindings_of(p, out)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| bindings_of(&f.pat, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| bindings_of(p, out)),
+        Pat::Reference(r) => bindings_of(&r.pat, out),
+        Pat::Paren(p) => bindings_of(&p.pat, out),
+        Pat::Type(t) => bindings_of(&t.pat, out),
+        _ => {}
+    }
+}
+
+/// Checks that `skip(name)` names a recorded parameter, once.
+fn check_skip(
+    name: &Ident,
+    params: &[Param],
+    function: &ItemFn,
+    skipped: &[&Ident],
+) -> syn::Result<()> {
+    if name == "self" {
+        return Err(syn::Error::new(
+            name.span(),
+            "`self` is never recorded, so it cannot be skipped",
+        ));
+    }
+    if skipped.contains(&name) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{name}` is skipped twice"),
+        ));
+    }
+    if params.iter().any(|p| p.bindings.contains(name)) {
+        return Ok(());
+    }
+    let names: Vec<String> = params
+        .iter()
+        .flat_map(|p| &p.bindings)
+        .map(|b| format!("`{b}`"))
+        .collect();
+    let known = if names.is_empty() {
+        String::from("it has no parameters to skip")
+    } else {
+        format!("its parameters are {}", names.join(", "))
+    };
+    Err(syn::Error::new(
+        name.span(),
+        format!(
+            "`skip({name})`: `{}` has no parameter named `{name}`; {known}",
+            function.sig.ident
+        ),
+    ))
+}
+
+/// The return type with each `impl Trait` (and `!`) as `_`, so it can name the body's type
+/// in an expression: `impl Iterator<Item = u8>` becomes `_`, `Result<impl Display, E>`
+/// becomes `Result<_, E>`.
+fn infer_opaque(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    replace_opaque(&mut ty);
+    ty
+}
+
+fn replace_opaque(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(_) | Type::Never(_) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: Default::default(),
+            });
+        }
+        Type::Reference(r) => replace_opaque(&mut r.elem),
+        Type::Ptr(p) => replace_opaque(&mut p.elem),
+        Type::Slice(s) => replace_opaque(&mut s.elem),
+        Type::Array(a) => replace_opaque(&mut a.elem),
+        Type::Paren(p) => replace_opaque(&mut p.elem),
+        Type::Group(g) => replace_opaque(&mut g.elem),
+        Type::Tuple(t) => t.elems.iter_mut().for_each(replace_opaque),
+        Type::Path(p) => {
+            if let Some(qself) = &mut p.qself {
+                replace_opaque(&mut qself.ty);
+            }
+            for segment in &mut p.path.segments {
+                match &mut segment.arguments {
+                    PathArguments::AngleBracketed(args) => {
+                        for arg in &mut args.args {
+                            if let GenericArgument::Type(ty) = arg {
+                                replace_opaque(ty);
+                            }
+                        }
+                    }
+                    PathArguments::Parenthesized(args) => {
+                        args.inputs.iter_mut().for_each(replace_opaque);
+                        if let ReturnType::Type(_, ty) = &mut args.output {
+                            replace_opaque(ty);
+                        }
+                    }
+                    PathArguments::None => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Tokens covering an item's keyword and name, for an error on both.
+fn spanned(keyword: &impl ToTokens, name: &Ident) -> TokenStream {
+    quote!(#keyword #name)
+}
+
+/// A span for tokens generated around a user expression: its first token's.
+fn expr_span(expr: &Expr) -> Span {
+    expr.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// A hidden name for a generated local, invisible to the user's code.
+fn hidden(name: &str) -> Ident {
+    format_ident!("__lockstep_{}", name, span = Span::mixed_site())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(tokens: TokenStream) -> String {
+        infer_opaque(&syn::parse2(tokens).unwrap())
+            .into_token_stream()
+            .to_string()
+    }
+
+    #[test]
+    fn opaque_types_become_inferred() {
+        assert_eq!(ty(quote!(impl Iterator<Item = u8>)), "_");
+        assert_eq!(
+            ty(quote!(Result<impl Display + '_, io::Error>)),
+            "Result < _ , io :: Error >"
+        );
+        assert_eq!(
+            ty(quote!((Box<dyn Fn() -> u8>, &'a [impl Send]))),
+            "(Box < dyn Fn () -> u8 > , & 'a [_])"
+        );
+        assert_eq!(ty(quote!(!)), "_");
+        assert_eq!(ty(quote!(Vec<&str>)), "Vec < & str >");
+    }
+
+    #[test]
+    fn parameters_bind_in_order_and_skip_self() {
+        let function: ItemFn = syn::parse2(quote! {
+            fn f(&self, (a, [b, _]): (u8, [u8; 2]), mut c: u8, Point { x, y: z }: Point, _: u8) {}
+        })
+        .unwrap();
+        let names: Vec<Vec<String>> = parameters(&function)
+            .iter()
+            .map(|p| p.bindings.iter().map(ToString::to_string).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "b"], vec!["c"], vec!["x", "z"], vec![]]);
+    }
+
+    #[test]
+    fn bad_options_are_all_reported_and_the_item_kept() {
+        let out = recorded(
+            quote!(f = 1, colour = "red", f = "x", f = "y", skip(nope)),
+            quote!(
+                fn write(v: u64) -> u64 {
+                    v
+                }
+            ),
+        )
+        .to_string();
+        assert_eq!(out.matches("compile_error").count(), 4, "{out}");
+        assert!(out.contains("colour"));
+        assert!(out.contains("is given twice"));
+        assert!(out.contains("no parameter named `nope`"));
+        assert!(out.ends_with("fn write (v : u64) -> u64 { v }"), "{out}");
+    }
+
+    #[test]
+    fn a_skip_naming_no_parameter_lists_the_parameters() {
+        let out = recorded(
+            quote!(skip(opt)),
+            quote!(
+                fn put(&self, key: u64, opts: u8) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("its parameters are `key`, `opts`"), "{out}");
+    }
+}

@@ -1,0 +1,494 @@
+//! What `#[recorded]` expands to: the hidden runtime side of the attribute, reached by
+//! generated code as `::lockstep_history::__private`. Not a public API; only [`Completion`]
+//! is re-exported for users.
+//!
+//! One recorded call is one operation. [`begin`] records its invoke (or nothing, when no
+//! history is installed or the call is nested inside another recorded call on this thread);
+//! [`run`] or [`run_async`] runs the body and records how it ended. How it ended is read off
+//! the body's return value by the `__lockstep_*` trait methods, picked per type by autoref
+//! specialization at the call site, so `Result` is recognized whatever it is called
+//! (`io::Result`, an alias, `anyhow::Result`) and every other type needs no impl at all.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt::{Debug, Display};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::Serialize;
+
+use crate::context::{current, is_recording};
+use crate::event::EventKind;
+use crate::history::{self, History, panic_message};
+use crate::value::{self, Converted, Value};
+
+/// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
+/// function returns for each error.
+///
+/// ```
+/// use lockstep_history::Completion;
+///
+/// enum DbError { Rejected, Timeout }
+///
+/// impl DbError {
+///     // A timed-out write may still have been applied.
+///     fn completion(&self) -> Completion {
+///         match self {
+///             DbError::Rejected => Completion::Fail,
+///             DbError::Timeout => Completion::Info,
+///         }
+///     }
+/// }
+/// assert_eq!(DbError::Timeout.completion(), Completion::Info);
+/// assert_eq!(DbError::Rejected.completion(), Completion::Fail);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Completion {
+    /// The operation definitely did not take effect: recorded as `fail`.
+    Fail,
+    /// Its outcome is unknown: recorded as `info`, after which the process is a new one.
+    Info,
+}
+
+thread_local! {
+    /// Set while the body of a recorded call runs on this thread (for an async call: while
+    /// its future is being polled). Recorded calls made then belong to that operation and
+    /// are not operations of their own.
+    static IN_OP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as inside an operation's body until dropped (also on panic).
+struct InOp(bool);
+
+impl InOp {
+    fn enter() -> InOp {
+        InOp(IN_OP.try_with(|c| c.replace(true)).unwrap_or(false))
+    }
+}
+
+impl Drop for InOp {
+    fn drop(&mut self) {
+        let _ = IN_OP.try_with(|c| c.set(self.0));
+    }
+}
+
+/// An operation whose invoke is recorded and whose completion is not yet.
+#[derive(Debug)]
+pub struct Op {
+    history: History,
+    /// The process log the invoke went to; the completion goes there too.
+    slot: usize,
+    f: &'static str,
+}
+
+/// Starts an operation named `f`: records its invoke with the value `args` returns, and
+/// returns the handle that records its completion. Returns `None`, without calling `args`,
+/// when no history is installed or a recorded call is already running on this thread.
+#[inline]
+pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
+    if is_recording() {
+        begin_recording(f, args)
+    } else {
+        None
+    }
+}
+
+fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
+    if IN_OP.try_with(Cell::get).unwrap_or(true) {
+        return None;
+    }
+    let history = current()?;
+    let slot = history.begin_op(Cow::Borrowed(f), args());
+    Some(Op { history, slot, f })
+}
+
+impl Op {
+    fn end(self, outcome: Outcome) {
+        let f = Cow::Borrowed(self.f);
+        match outcome.0 {
+            Ending::Ok(v) => self
+                .history
+                .end_op(self.slot, EventKind::Ok, f, |_| v, None),
+            Ending::OkUnit => self.history.end_op(self.slot, EventKind::Ok, f, echo, None),
+            Ending::Error(completion, error) => {
+                let kind = match completion {
+                    Completion::Fail => EventKind::Fail,
+                    Completion::Info => EventKind::Info,
+                };
+                self.history.end_op(self.slot, kind, f, echo, Some(error));
+            }
+        }
+    }
+
+    fn end_info(self, reason: String) {
+        self.end(Outcome::error(Completion::Info, Value::from(reason)));
+    }
+}
+
+/// A completion's value when it repeats the invoke's.
+fn echo(pending: Option<&Value>) -> Value {
+    pending.cloned().unwrap_or_default()
+}
+
+/// Runs the body of a synchronous recorded call and records how it ended, if `op` is an
+/// operation: `outcome` reads the result; a panic is recorded as `info` and then continues
+/// with its original payload. With no operation, just calls `body`.
+#[inline]
+pub fn run<R, B, O>(op: Option<Op>, body: B, outcome: O) -> R
+where
+    B: FnOnce() -> R,
+    O: FnOnce(&R) -> Outcome,
+{
+    match op {
+        None => body(),
+        Some(op) => run_recorded(op, body, outcome),
+    }
+}
+
+fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) -> Outcome) -> R {
+    let result = {
+        let _in_op = InOp::enter();
+        panic::catch_unwind(AssertUnwindSafe(body))
+    };
+    match result {
+        Ok(result) => {
+            op.end(outcome(&result));
+            result
+        }
+        Err(payload) => {
+            op.end_info(format!("panic: {}", panic_message(&*payload)));
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Wraps the body of an async recorded call (already started with [`begin`] at its first
+/// poll) so that its completion is recorded when it is ready, `info` when it panics or is
+/// dropped before it is ready.
+#[inline]
+pub fn run_async<R, F, O>(op: Option<Op>, body: F, outcome: O) -> OpFuture<F, O>
+where
+    F: Future<Output = R>,
+    O: FnOnce(&R) -> Outcome,
+{
+    OpFuture {
+        op,
+        outcome: Some(outcome),
+        body,
+    }
+}
+
+/// The future of an async recorded call. See [`run_async`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct OpFuture<F, O> {
+    op: Option<Op>,
+    outcome: Option<O>,
+    body: F,
+}
+
+impl<F, O> Future for OpFuture<F, O>
+where
+    F: Future,
+    O: FnOnce(&F::Output) -> Outcome,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `body` is structurally pinned: it is never moved out of `self` and is
+        // dropped in place with it. `op` and `outcome` are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let body = unsafe { Pin::new_unchecked(&mut this.body) };
+        if this.op.is_none() {
+            return body.poll(cx);
+        }
+        let polled = {
+            let _in_op = InOp::enter();
+            panic::catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+        };
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(result)) => {
+                if let (Some(op), Some(outcome)) = (this.op.take(), this.outcome.take()) {
+                    op.end(outcome(&result));
+                }
+                Poll::Ready(result)
+            }
+            Err(payload) => {
+                if let Some(op) = this.op.take() {
+                    op.end_info(format!("panic: {}", panic_message(&*payload)));
+                }
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+}
+
+impl<F, O> Drop for OpFuture<F, O> {
+    fn drop(&mut self) {
+        if let Some(op) = self.op.take() {
+            op.end_info(String::from("cancelled: dropped before completing"));
+        }
+    }
+}
+
+/// The invoke value of one recorded argument.
+#[inline]
+pub fn arg<T: RecordedArg + ?Sized>(value: &T) -> Value {
+    value.__lockstep_arg()
+}
+
+/// The invoke value given by `#[recorded(value = ...)]`.
+#[inline]
+pub fn value<T: Serialize + ?Sized>(value: &T) -> Value {
+    history::convert(value)
+}
+
+/// The invoke value of several arguments: a vector, in parameter order.
+#[inline]
+pub fn vector<const N: usize>(items: [Value; N]) -> Value {
+    Value::Vector(Vec::from(items))
+}
+
+/// The invoke value of a call with nothing recorded.
+#[inline]
+pub fn nil() -> Value {
+    Value::Nil
+}
+
+/// A type an argument of a recorded function can have: any `Serialize` type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be recorded: it does not implement `serde::Serialize`",
+    label = "this argument is recorded in the invoke event, so its type must implement `Serialize`",
+    note = "leave the argument out with `#[recorded(skip(name))]`, or record something else with `#[recorded(value = ...)]`"
+)]
+pub trait RecordedArg {
+    /// The argument as a recorded value.
+    fn __lockstep_arg(&self) -> Value;
+}
+
+impl<T: Serialize + ?Sized> RecordedArg for T {
+    fn __lockstep_arg(&self) -> Value {
+        history::convert(self)
+    }
+}
+
+/// How a recorded call ended, as read off its return value.
+#[derive(Debug)]
+pub struct Outcome(Ending);
+
+#[derive(Debug)]
+enum Ending {
+    Ok(Value),
+    /// Ok with unit: echoes the invoke's value.
+    OkUnit,
+    Error(Completion, Value),
+}
+
+impl Outcome {
+    /// Completed with `value` (unit echoes the invoke's value).
+    pub fn ok<T: Serialize + ?Sized>(value: &T) -> Outcome {
+        Outcome(match value::convert(value) {
+            Ok(Converted::Unit) => Ending::OkUnit,
+            Ok(Converted::Value(v)) => Ending::Ok(v),
+            Err(e) => Ending::Ok(history::unrecordable(&e)),
+        })
+    }
+
+    /// Completed with a value that cannot be recorded: nil.
+    pub fn ok_nil() -> Outcome {
+        Outcome(Ending::Ok(Value::Nil))
+    }
+
+    /// Ended in an error, recorded as `fail` or `info` with `error` as the reason.
+    pub fn error(completion: Completion, error: Value) -> Outcome {
+        Outcome(Ending::Error(completion, error))
+    }
+}
+
+/// Borrows a value for the `__lockstep_*` methods, which generated code calls on
+/// `&&&&Wrap(&x)`: method lookup tries `&&&Wrap`, then `&&Wrap`, `&Wrap` and `Wrap`, so the
+/// most specific impl that applies to the value's type wins.
+#[derive(Debug)]
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+/// A type with no values, for the `Ok` and `Err` callbacks of a return type that is not a
+/// `Result`: they are never called.
+#[derive(Debug)]
+pub enum Never {}
+
+/// A return value that is a `Result`: `Ok` and `Err` are read by the callbacks.
+pub trait OutcomeOfResult {
+    /// The `Ok` type.
+    type Ok: ?Sized;
+    /// The `Err` type.
+    type Err: ?Sized;
+    /// Reads the result with `ok` or `err`.
+    fn __lockstep_outcome(
+        &self,
+        ok: impl FnOnce(&Self::Ok) -> Outcome,
+        err: impl FnOnce(&Self::Err) -> Outcome,
+    ) -> Outcome;
+}
+
+impl<T, E> OutcomeOfResult for &&&Wrap<'_, Result<T, E>> {
+    type Ok = T;
+    type Err = E;
+    fn __lockstep_outcome(
+        &self,
+        ok: impl FnOnce(&T) -> Outcome,
+        err: impl FnOnce(&E) -> Outcome,
+    ) -> Outcome {
+        match self.0 {
+            Ok(v) => ok(v),
+            Err(e) => err(e),
+        }
+    }
+}
+
+/// A return value that is not a `Result` but is `Serialize`: ok with that value.
+pub trait OutcomeOfSerialize {
+    /// Ok with the value.
+    fn __lockstep_outcome(
+        &self,
+        ok: impl FnOnce(&Never) -> Outcome,
+        err: impl FnOnce(&Never) -> Outcome,
+    ) -> Outcome;
+}
+
+impl<T: Serialize + ?Sized> OutcomeOfSerialize for &&Wrap<'_, T> {
+    fn __lockstep_outcome(
+        &self,
+        _: impl FnOnce(&Never) -> Outcome,
+        _: impl FnOnce(&Never) -> Outcome,
+    ) -> Outcome {
+        Outcome::ok(self.0)
+    }
+}
+
+/// Any other return value (`impl Iterator`, a handle): ok with nil.
+pub trait OutcomeOfOther {
+    /// Ok with nil.
+    fn __lockstep_outcome(
+        &self,
+        ok: impl FnOnce(&Never) -> Outcome,
+        err: impl FnOnce(&Never) -> Outcome,
+    ) -> Outcome;
+}
+
+impl<T: ?Sized> OutcomeOfOther for &Wrap<'_, T> {
+    fn __lockstep_outcome(
+        &self,
+        _: impl FnOnce(&Never) -> Outcome,
+        _: impl FnOnce(&Never) -> Outcome,
+    ) -> Outcome {
+        Outcome::ok_nil()
+    }
+}
+
+/// An `Ok` value that is `Serialize`: recorded as it serializes.
+pub trait OkSerialize {
+    /// Ok with the value.
+    fn __lockstep_ok(&self) -> Outcome;
+}
+
+impl<T: Serialize + ?Sized> OkSerialize for &&&Wrap<'_, T> {
+    fn __lockstep_ok(&self) -> Outcome {
+        Outcome::ok(self.0)
+    }
+}
+
+/// Any other `Ok` value: recorded as nil.
+pub trait OkOther {
+    /// Ok with nil.
+    fn __lockstep_ok(&self) -> Outcome;
+}
+
+impl<T: ?Sized> OkOther for &&Wrap<'_, T> {
+    fn __lockstep_ok(&self) -> Outcome {
+        Outcome::ok_nil()
+    }
+}
+
+/// An error that is `Serialize`: recorded as it serializes.
+pub trait ErrSerialize {
+    /// The recorded reason.
+    fn __lockstep_error(&self) -> Value;
+}
+
+impl<T: Serialize + ?Sized> ErrSerialize for &&&Wrap<'_, T> {
+    fn __lockstep_error(&self) -> Value {
+        history::convert(self.0)
+    }
+}
+
+/// An error that is `Display` (`io::Error`, `anyhow::Error`): recorded as its message.
+pub trait ErrDisplay {
+    /// The recorded reason.
+    fn __lockstep_error(&self) -> Value;
+}
+
+impl<T: Display + ?Sized> ErrDisplay for &&Wrap<'_, T> {
+    fn __lockstep_error(&self) -> Value {
+        Value::from(self.0.to_string())
+    }
+}
+
+/// An error that is only `Debug`: recorded as its debug form.
+pub trait ErrDebug {
+    /// The recorded reason.
+    fn __lockstep_error(&self) -> Value;
+}
+
+impl<T: Debug + ?Sized> ErrDebug for &Wrap<'_, T> {
+    fn __lockstep_error(&self) -> Value {
+        Value::from(format!("{:?}", self.0))
+    }
+}
+
+/// Any other error: recorded as nil.
+pub trait ErrOther {
+    /// The recorded reason.
+    fn __lockstep_error(&self) -> Value;
+}
+
+impl<T: ?Sized> ErrOther for Wrap<'_, T> {
+    fn __lockstep_error(&self) -> Value {
+        Value::Nil
+    }
+}
+
+/// Brings the `__lockstep_*` methods into scope without bringing any name:
+/// `use ::lockstep_history::__private::dispatch::*;`.
+pub mod dispatch {
+    pub use super::{
+        ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OkOther as _,
+        OkSerialize as _, OutcomeOfOther as _, OutcomeOfResult as _, OutcomeOfSerialize as _,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::with_history;
+
+    #[test]
+    fn nested_begin_records_nothing() {
+        let ((), h) = with_history(|| {
+            let outer = begin("outer", nil).unwrap();
+            run(
+                Some(outer),
+                || assert!(begin("inner", || unreachable!()).is_none()),
+                |()| Outcome::ok_nil(),
+            );
+        });
+        assert_eq!(h.events().len(), 2);
+    }
+
+    #[test]
+    fn without_a_history_nothing_is_converted() {
+        assert!(begin("read", || unreachable!()).is_none());
+    }
+}
