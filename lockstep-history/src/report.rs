@@ -504,6 +504,61 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// Fills in the model state before and after each operation of a linearizable verdict's
+    /// witness, by replaying each partition's order through `model` from its initial state,
+    /// as the checker did. Other verdicts already carry their states and are left alone.
+    ///
+    /// `knossos_nil_reads` must be the mode the check ran in.
+    pub fn with_witness_states<M: crate::model::Model>(
+        mut self,
+        events: &[Event],
+        verdict: &crate::checker::Verdict,
+        model: &M,
+        knossos_nil_reads: bool,
+    ) -> Analysis {
+        let Some(witness) = verdict.linearization() else {
+            return self;
+        };
+        let Ok(prepared) = crate::checker::preprocess::prepare(events, model, knossos_nil_reads)
+        else {
+            return self;
+        };
+        let op_of: HashMap<u64, usize> = prepared
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| (op.invoke, i))
+            .collect();
+        let position: HashMap<u64, usize> = events
+            .iter()
+            .enumerate()
+            .map(|(pos, e)| (e.index, pos))
+            .collect();
+        for partition in &witness.partitions {
+            let mut state = model.init();
+            for index in &partition.order {
+                let (Some(&i), Some(&pos)) = (op_of.get(index), position.get(index)) else {
+                    continue;
+                };
+                // A witness only takes legal steps; stop describing if one is not.
+                let Ok(after) = model.step(&state, &prepared.ops[i]) else {
+                    break;
+                };
+                self.states.insert(
+                    pos,
+                    OpStates {
+                        before: model.describe_state(&state),
+                        after: model.describe_state(&after),
+                    },
+                );
+                state = after;
+            }
+        }
+        self
+    }
+}
+
 /// Merges per-partition orders into one: each operation is placed at the earliest event
 /// position its partition's order allows (its invoke, or after its predecessor), and
 /// operations are sorted by that point, keeping each partition's own order.
@@ -765,6 +820,24 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Linearizable);
         // Sequential ops: the merged order is the real-time order across both keys.
         assert_eq!(a.linearization, vec![0, 2, 4, 6]);
+    }
+
+    #[test]
+    fn witness_states_are_replayed() {
+        use crate::model::Register;
+        let events = op_events(&[
+            (0, "write", Value::Int(1), Value::Int(1)),
+            (1, "read", Value::Nil, Value::Int(1)),
+            (0, "write", Value::Int(4), Value::Int(4)),
+        ]);
+        let model = Register::new(0);
+        let verdict = crate::checker::linearizable::check(&events, &model).unwrap();
+        let a = Analysis::from_verdict(&events, &verdict, "register")
+            .with_witness_states(&events, &verdict, &model, false);
+        let text = |pos: usize| (a.states[&pos].before.clone(), a.states[&pos].after.clone());
+        assert_eq!(text(0), ("0".into(), "1".into()));
+        assert_eq!(text(2), ("1".into(), "1".into()));
+        assert_eq!(text(4), ("1".into(), "4".into()));
     }
 
     #[test]

@@ -41,6 +41,30 @@ fn report_with_a_model_draws_the_counterexample() {
 }
 
 #[test]
+fn linearizable_report_shows_states_along_the_witness() {
+    let dir = scratch("witness");
+    let file = write(&dir, "ok.json", &register_json("1"));
+    let out = dir.join("ok.html");
+    let run = lockstep([
+        "report".as_ref(),
+        file.as_os_str(),
+        "--model".as_ref(),
+        "register".as_ref(),
+        "--init".as_ref(),
+        "0".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let data = data_of(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(data["analysis"]["verdict"], "linearizable");
+    assert_eq!(data["analysis"]["order"], serde_json::json!([0, 1]));
+    assert_eq!(data["ops"][0]["before"], "0");
+    assert_eq!(data["ops"][0]["after"], "1");
+    assert_eq!(data["ops"][1]["before"], "1");
+}
+
+#[test]
 fn report_without_a_model_is_a_timeline() {
     let dir = scratch("timeline");
     let file = write(&dir, "h.json", &register_json("2"));

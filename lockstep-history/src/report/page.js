@@ -138,8 +138,9 @@
       a = Math.min(a, xs0[id]);
       b = Math.max(b, ops[id].kind === 'ok' || ops[id].kind === 'fail' ? xs1[id] : xmark[id]);
     });
-    var span = Math.max(b - a, minSpan());
-    setView(a - span * 0.25, b + span * 0.25);
+    // One operation gets room for its neighbours; a group a little margin.
+    var span = Math.max(b - a, minSpan()), pad = ids.length === 1 ? 1.5 : 0.25;
+    setView(a - span * pad, b + span * pad);
     var lane = ops[ids[0]].lane;
     var y = lane * LANE_H;
     if (y < scrollY || y > scrollY + H - AXIS_H - LANE_H) { scrollY = y - (H - AXIS_H) / 2; clampScroll(); }

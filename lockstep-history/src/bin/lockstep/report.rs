@@ -1,11 +1,12 @@
 //! `lockstep report`: the HTML report of one history, checked when a model is given.
 
-use lockstep_history::checker::Verdict;
+use lockstep_history::checker::{HistoryError, Verdict};
+use lockstep_history::model::Model;
 use lockstep_history::report::{Analysis, Report};
 
 use crate::args::ReportArgs;
 use crate::check::Check;
-use crate::models;
+use crate::models::{self, WithModel};
 use crate::outcome::{Outcome, error_line, say};
 
 /// Runs `lockstep report`.
@@ -35,24 +36,30 @@ pub fn run(args: ReportArgs) -> Outcome {
             options: &args.options,
             label: &label,
         };
-        let verdict = match models::with(name, args.options.init.as_deref(), &events, check) {
-            Ok((Ok(verdict), _)) => verdict,
-            Ok((Err(e), _)) => {
-                error_line(&format!("{}: {e}", args.file.display()));
-                return Outcome::BadInput;
-            }
-            Err(message) => {
-                error_line(&message);
-                return Outcome::BadInput;
-            }
-        };
         let model = models::describe(name, args.options.init.as_deref(), args.options.knossos);
+        let checked = ReportCheck {
+            check,
+            knossos: args.options.knossos,
+            model,
+        };
+        let (verdict, analysis) =
+            match models::with(name, args.options.init.as_deref(), &events, checked) {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) => {
+                    error_line(&format!("{}: {e}", args.file.display()));
+                    return Outcome::BadInput;
+                }
+                Err(message) => {
+                    error_line(&message);
+                    return Outcome::BadInput;
+                }
+            };
         summary = match &verdict {
             Verdict::Linearizable(_) => "linearizable".to_owned(),
             Verdict::NotLinearizable(_) => "not linearizable".to_owned(),
             Verdict::Unknown(u) => u.to_string(),
         };
-        report = report.with_analysis(Analysis::from_verdict(&events, &verdict, model));
+        report = report.with_analysis(analysis);
     }
     if output.is_dir() {
         error_line(&format!("{}: is a directory", output.display()));
@@ -64,4 +71,29 @@ pub fn run(args: ReportArgs) -> Outcome {
     }
     say(&format!("wrote {} ({summary})", output.display()));
     Outcome::Ok
+}
+
+/// A check whose verdict becomes the report's analysis, with the model's states along a
+/// linearizable history's witness.
+struct ReportCheck<'a> {
+    check: Check<'a>,
+    knossos: bool,
+    model: String,
+}
+
+impl WithModel for ReportCheck<'_> {
+    type Out = Result<(Verdict, Analysis), HistoryError>;
+
+    fn with<M: Model>(self, model: &M) -> Self::Out {
+        let events = self.check.events;
+        let (verdict, _) = self.check.with(model);
+        let verdict = verdict?;
+        let analysis = Analysis::from_verdict(events, &verdict, self.model).with_witness_states(
+            events,
+            &verdict,
+            model,
+            self.knossos,
+        );
+        Ok((verdict, analysis))
+    }
 }
