@@ -140,6 +140,19 @@ fn ill_formed_history_names_the_event() {
 }
 
 #[test]
+fn operation_the_model_does_not_know() {
+    let dir = scratch("wrong-model");
+    let file = write(&dir, "register.json", &register_json("1"));
+    let run = lockstep([
+        "check".as_ref(),
+        "--model".as_ref(),
+        "mutex".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_bad_input(&run, &["register.json", "event 0", "write", "mutex"]);
+}
+
+#[test]
 fn bad_options() {
     let dir = scratch("options");
     let file = write(&dir, "h.json", &register_json("1"));
