@@ -106,7 +106,10 @@ fn run_browser(browser: &Path, url: &str, extra: &[String]) -> Run {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chromium did not finish within 90s on {url}");
+            panic!(
+                "chromium did not finish within 90s on {url} \
+                 (an injected alert() would block it like this)"
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
