@@ -615,7 +615,8 @@
   layout();
   resize();
   fit();
-  if (failing >= 0 && n > 300) { focusFailure(); }
+  // A large failing history opens at the failure; `#all` opens it whole, `#op=N` at op N.
+  if (failing >= 0 && n > 300 && window.location.hash !== '#all') { focusFailure(); }
   var m = /^#op=(\d+)$/.exec(window.location.hash);
   if (m && +m[1] < n) { select(+m[1], true); } else if (failing >= 0) { select(failing, false); }
   draw();
