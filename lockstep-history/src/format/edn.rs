@@ -34,14 +34,15 @@
 //!
 //! # Why a parser of our own
 //!
-//! The EDN crates on crates.io were tried against what a history reader needs. `edn-rs` is
-//! deprecated and its errors carry no position. `edn-format` recurses once per nesting level
-//! and overflows the stack on 10,000 nested vectors. `clojure-reader` is robust, but cannot
-//! read `##NaN`/`##Inf` (which Clojure prints for non-finite doubles and [`Value`]'s EDN form
-//! uses) nor `\uXXXX` string escapes, and gives positions only for the whole input, not for
-//! the op map inside a vector that an error is about. Going straight from bytes to events
-//! also skips a generic tree and its conversion. The parser below keeps its nesting on a heap
-//! stack and reports every error with line and column.
+//! The EDN crates on crates.io were tried against what a history reader needs. `edn-rs`
+//! (0.19) is deprecated and its errors carry no position. `edn-format` (3.3) recurses once
+//! per nesting level and overflows the stack on 10,000 nested vectors. `clojure-reader`
+//! (0.7) survives deep nesting, but cannot read `##NaN`/`##Inf` (which Clojure prints for
+//! non-finite doubles and [`Value`]'s EDN form uses) nor `\uXXXX` string escapes, and its
+//! values carry no positions (spans are behind an unstable feature), so a problem found in
+//! an op map, such as a missing `:type`, could not say where it is. Going straight from
+//! bytes to events also skips a generic tree and its conversion. The parser below keeps its
+//! nesting on a heap stack and reports every error with line and column.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
