@@ -92,7 +92,7 @@ pub struct TornTail {
 /// assert_eq!(err.to_string(), "1:2: key must be a string");
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
-    let mut events = Vec::with_capacity(bytes.len() / 96);
+    let mut events = Vec::with_capacity(bytes.len() / 80);
     let mut torn_tail = None;
     let mut line_no = 0u64;
     let mut start = 0;
@@ -104,7 +104,10 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         line_no += 1;
         let line = &bytes[start..end];
         let next = end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        // Lines start with `{`; only one that does not can be blank.
+        if line.first().is_none_or(u8::is_ascii_whitespace)
+            && line.iter().all(u8::is_ascii_whitespace)
+        {
             start = next;
             continue;
         }
