@@ -4,8 +4,9 @@
 //!
 //! [`JsonlSink`] is an [`EventSink`]: give it to [`History::with_sink`] (or build both with
 //! [`JsonlSink::history`]) and every event is written to the file by the recording call
-//! itself, so a test that is killed keeps what it recorded. How far "kept" goes is the
-//! [`Durability`]:
+//! itself, so a test that is killed keeps what it recorded. Install that history with
+//! [`History::in_scope`] where code records through the current history (`#[recorded]`
+//! functions, [`spawn`](crate::spawn)). How far "kept" goes is the [`Durability`]:
 //!
 //! - [`Durability::Flushed`] (the default): the recording thread serializes the event and
 //!   hands the whole line to the kernel with one `write(2)` on a file opened in append mode,
