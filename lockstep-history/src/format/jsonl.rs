@@ -12,7 +12,8 @@
 //!   hands the whole line to the kernel with one `write(2)` on a file opened in append mode,
 //!   before the recording call (`invoke`, `ok`, `fail`, `info`, `op`) returns. No lock of
 //!   this crate is held across the write; the kernel appends each line whole, so lines from
-//!   many threads never interleave. An event whose recording call has returned is in the
+//!   many threads never interleave (on local file systems; NFS does not promise atomic
+//!   appends). An event whose recording call has returned is in the
 //!   kernel and survives the process being killed (`SIGKILL`, abort), but not an operating
 //!   system crash or power loss.
 //! - [`Durability::Synced`]: as `Flushed`, and the file's data is also synced to the disk
