@@ -117,7 +117,8 @@ impl Op {
                     Completion::Fail => EventKind::Fail,
                     Completion::Info => EventKind::Info,
                 };
-                self.history.end_op(self.slot, kind, f, echo, Some(error));
+                self.history
+                    .end_op(self.slot, kind, f, echo, (!error.is_nil()).then_some(error));
             }
         }
     }
