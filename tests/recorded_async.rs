@@ -148,6 +148,15 @@ fn dropped_before_ready_is_info() {
 }
 
 #[test]
+fn recorded_futures_are_send_when_their_bodies_are() {
+    fn assert_send<T: Send>(_: &T) {}
+    let mut client = Client::default();
+    assert_send(&slow_read(1));
+    assert_send(&client.put("k", String::new(), &Opts));
+    assert_send(&Fixed.load(1));
+}
+
+#[test]
 fn sibling_futures_in_one_task_are_separate_processes() {
     let ((a, b), history) = with_history(|| block_on(join(slow_read(1), slow_read(2))));
     assert_eq!((a, b), (1, 2));

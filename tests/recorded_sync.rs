@@ -401,6 +401,23 @@ fn nested_calls_are_one_operation() {
     assert_eq!((e[4].2.as_str(), &e[4].3), ("inner", &v(6)));
 }
 
+#[recorded]
+fn opens_its_own_history(n: u8) -> usize {
+    let (sum, own) = with_history(|| inner(n) + inner(n));
+    assert_eq!(sum, 2 * n);
+    own.len()
+}
+
+#[test]
+fn a_body_with_a_history_of_its_own_records_into_it() {
+    let (own, history) = with_history(|| opens_its_own_history(1));
+    assert_eq!(
+        own, 4,
+        "both inner calls are operations of the body's own history"
+    );
+    assert_eq!(history.len(), 2, "and not of the outer one");
+}
+
 #[test]
 fn threads_are_processes() {
     let (_, history) = with_history(|| {

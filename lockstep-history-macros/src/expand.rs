@@ -35,6 +35,13 @@ fn unchanged(errors: syn::Error, item: TokenStream) -> TokenStream {
 
 /// The error for an attribute on something other than a function with a body.
 fn not_a_function(item: &TokenStream) -> syn::Error {
+    if let Ok(declaration) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        return syn::Error::new_spanned(
+            spanned(&declaration.sig.fn_token, &declaration.sig.ident),
+            "`#[recorded]` needs a function body to record: put it on the method in each \
+             `impl` of the trait, or give this method a default body",
+        );
+    }
     let (what, tokens): (&str, TokenStream) = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Struct(s)) => ("a struct", spanned(&s.struct_token, &s.ident)),
         Ok(Item::Enum(e)) => ("an enum", spanned(&e.enum_token, &e.ident)),

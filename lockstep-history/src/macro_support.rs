@@ -53,18 +53,20 @@ pub enum Completion {
 }
 
 thread_local! {
-    /// Set while the body of a recorded call runs on this thread (for an async call: while
-    /// its future is being polled). Recorded calls made then belong to that operation and
-    /// are not operations of their own.
-    static IN_OP: Cell<bool> = const { Cell::new(false) };
+    /// The history (by [`History::addr`]) whose recorded call's body is running on this
+    /// thread (for an async call: whose future is being polled), or 0. Recorded calls made
+    /// then into that history belong to that operation and are not operations of their own;
+    /// a body that installs a history of its own still records into it.
+    static IN_OP: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks this thread as inside an operation's body until dropped (also on panic).
-struct InOp(bool);
+struct InOp(usize);
 
 impl InOp {
-    fn enter() -> InOp {
-        InOp(IN_OP.try_with(|c| c.replace(true)).unwrap_or(false))
+    fn enter(op: &Op) -> InOp {
+        let addr = op.history.addr();
+        InOp(IN_OP.try_with(|c| c.replace(addr)).unwrap_or(0))
     }
 }
 
@@ -96,10 +98,10 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 }
 
 fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    if IN_OP.try_with(Cell::get).unwrap_or(true) {
+    let history = current()?;
+    if IN_OP.try_with(Cell::get) == Ok(history.addr()) {
         return None;
     }
-    let history = current()?;
     let slot = history.begin_op(Cow::Borrowed(f), args());
     Some(Op { history, slot, f })
 }
@@ -149,7 +151,7 @@ where
 
 fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) -> Outcome) -> R {
     let result = {
-        let _in_op = InOp::enter();
+        let _in_op = InOp::enter(&op);
         panic::catch_unwind(AssertUnwindSafe(body))
     };
     match result {
@@ -201,11 +203,11 @@ where
         // dropped in place with it. `op` and `outcome` are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
-        if this.op.is_none() {
+        let Some(op) = &this.op else {
             return body.poll(cx);
-        }
+        };
         let polled = {
-            let _in_op = InOp::enter();
+            let _in_op = InOp::enter(op);
             panic::catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
         };
         match polled {
