@@ -372,6 +372,33 @@ fn a_panic_is_info_and_continues_with_its_payload() {
     history.validate().unwrap();
 }
 
+/// An error whose `Display` panics, so reading the result panics after the body returned.
+#[derive(Debug)]
+struct BadDisplay;
+
+impl fmt::Display for BadDisplay {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("display broke")
+    }
+}
+
+#[recorded]
+fn returns_bad_error() -> Result<u8, BadDisplay> {
+    Err(BadDisplay)
+}
+
+#[test]
+fn a_panic_while_reading_the_result_is_info_too() {
+    let (_, history) = with_history(|| {
+        let caught = panic::catch_unwind(returns_bad_error).unwrap_err();
+        assert_eq!(*caught.downcast_ref::<&str>().unwrap(), "display broke");
+    });
+    let e = summary(&history.events());
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[1].0, EventKind::Info);
+    assert_eq!(e[1].4, Some(v("panic: display broke")));
+}
+
 #[recorded]
 fn outer(n: u8) -> u8 {
     inner(n) + inner(n + 1)

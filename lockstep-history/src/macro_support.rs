@@ -9,6 +9,7 @@
 //! specialization at the call site, so `Result` is recognized whatever it is called
 //! (`io::Result`, an alias, `anyhow::Result`) and every other type needs no impl at all.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{Debug, Display};
@@ -127,6 +128,22 @@ impl Op {
     fn end_info(self, reason: String) {
         self.end(Outcome::error(Completion::Info, Value::from(reason)));
     }
+
+    /// Records how the body's `result` ended the operation. Should reading it panic (a
+    /// `classify` function, or a `Serialize` or `Display` impl of the result), the operation
+    /// ends in `info` and the panic continues.
+    fn finish<R>(self, result: &R, outcome: impl FnOnce(&R) -> Outcome) {
+        match panic::catch_unwind(AssertUnwindSafe(|| outcome(result))) {
+            Ok(outcome) => self.end(outcome),
+            Err(payload) => self.end_panic(payload),
+        }
+    }
+
+    /// Records `info` for a panic, then continues it with its original payload.
+    fn end_panic(self, payload: Box<dyn Any + Send>) -> ! {
+        self.end_info(format!("panic: {}", panic_message(&*payload)));
+        panic::resume_unwind(payload)
+    }
 }
 
 /// A completion's value when it repeats the invoke's.
@@ -156,13 +173,10 @@ fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) ->
     };
     match result {
         Ok(result) => {
-            op.end(outcome(&result));
+            op.finish(&result, outcome);
             result
         }
-        Err(payload) => {
-            op.end_info(format!("panic: {}", panic_message(&*payload)));
-            panic::resume_unwind(payload)
-        }
+        Err(payload) => op.end_panic(payload),
     }
 }
 
@@ -214,16 +228,14 @@ where
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(result)) => {
                 if let (Some(op), Some(outcome)) = (this.op.take(), this.outcome.take()) {
-                    op.end(outcome(&result));
+                    op.finish(&result, outcome);
                 }
                 Poll::Ready(result)
             }
-            Err(payload) => {
-                if let Some(op) = this.op.take() {
-                    op.end_info(format!("panic: {}", panic_message(&*payload)));
-                }
-                panic::resume_unwind(payload)
-            }
+            Err(payload) => match this.op.take() {
+                Some(op) => op.end_panic(payload),
+                None => panic::resume_unwind(payload),
+            },
         }
     }
 }
