@@ -7,7 +7,8 @@
 //! - `mutex_vec`: a naive recorder kept here as a baseline: one `Mutex<Vec<Event>>` per
 //!   history, building the same events.
 //! - `floor`: the least any ordered, timestamped recorder must do per operation: two relaxed
-//!   `fetch_add`s on one shared counter, two clock reads, two pushes into a thread-local `Vec`.
+//!   `fetch_add`s on one shared counter, two clock reads, and two pushes of the same events
+//!   into a thread-local `Vec` (fresh for each sample, as the recorder's storage is).
 //!
 //! Each thread runs `iters` operations; the time reported is per operation per thread.
 
@@ -25,6 +26,7 @@ fn operation(x: u64) -> u64 {
     black_box(x)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .rotate_left(17)
+        >> 1 // stays within i64, so every result is recordable
 }
 
 /// The same operation, recorded when a history is installed.
@@ -57,6 +59,19 @@ fn on_threads<S: Sync + Send + 'static>(
         .unwrap()
 }
 
+/// The event every recorder here stores: a write of `value` on `process`.
+fn event(index: u64, time: u64, kind: EventKind, process: u64, value: u64) -> Event {
+    Event {
+        index,
+        time,
+        kind,
+        process: Process::Id(process),
+        f: "write".into(),
+        value: to_value(&value).unwrap(),
+        error: None,
+    }
+}
+
 struct NaiveRecorder {
     start: Instant,
     next_process: AtomicU64,
@@ -67,32 +82,25 @@ impl NaiveRecorder {
     fn record(&self, kind: EventKind, process: u64, value: u64) {
         let mut events = self.events.lock().unwrap();
         let index = events.len() as u64;
-        events.push(Event {
-            index,
-            time: self.start.elapsed().as_nanos() as u64,
-            kind,
-            process: Process::Id(process),
-            f: "write".into(),
-            value: to_value(&value).unwrap(),
-            error: None,
-        });
+        let time = self.start.elapsed().as_nanos() as u64;
+        events.push(event(index, time, kind, process, value));
     }
 }
 
 thread_local! {
-    static FLOOR: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+    static FLOOR: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
 }
 
 fn floor_op(counter: &(AtomicU64, Instant), i: u64) -> u64 {
     let (counter, start) = counter;
-    let stamp = |c: &AtomicU64| {
-        let index = c.fetch_add(1, Ordering::Relaxed);
+    let stamp = |kind: EventKind, value: u64| {
+        let index = counter.fetch_add(1, Ordering::Relaxed);
         let time = start.elapsed().as_nanos() as u64;
-        FLOOR.with(|f| f.borrow_mut().push((index, time)));
+        FLOOR.with(|f| f.borrow_mut().push(event(index, time, kind, 0, value)));
     };
-    stamp(counter);
+    stamp(EventKind::Invoke, i);
     let r = operation(i);
-    stamp(counter);
+    stamp(EventKind::Ok, r);
     r
 }
 
@@ -156,7 +164,7 @@ fn bench(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let shared = Arc::new((AtomicU64::new(0), Instant::now()));
                 on_threads(threads, iters, shared, |s, iters| {
-                    FLOOR.with(|f| f.borrow_mut().clear());
+                    FLOOR.with(|f| *f.borrow_mut() = Vec::new());
                     let t = Instant::now();
                     for i in 0..iters {
                         black_box(floor_op(s, i));

@@ -16,6 +16,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::event::{Event, EventKind, Process};
+use crate::log::Log;
 use crate::validate::{self, ValidationError};
 use crate::value::{self, Converted, Value};
 
@@ -54,9 +55,11 @@ struct Inner {
     sink: Option<Box<dyn EventSink>>,
 }
 
-/// The log of one process (a thread, or a future run with `in_history`).
+/// The log of one process (a thread, or a future run with `in_history`). Only that
+/// process writes it: a thread's slot is reachable only through its own thread-local
+/// bindings, and a task's only while that task is being polled or dropped (`&mut`).
 struct Slot {
-    events: boxcar::Vec<Event>,
+    events: Log<Event>,
     /// The process number it records under now; bumped after an `info`.
     process: AtomicU64,
 }
@@ -183,7 +186,7 @@ impl History {
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::with_capacity(self.len());
         for (_, slot) in &self.inner.slots {
-            events.extend(slot.events.iter().map(|(_, e)| e.clone()));
+            events.extend(slot.events.iter().cloned());
         }
         events.sort_unstable_by_key(|e| e.index);
         events
@@ -191,7 +194,7 @@ impl History {
 
     /// How many events have been recorded so far.
     pub fn len(&self) -> usize {
-        self.inner.slots.iter().map(|(_, s)| s.events.count()).sum()
+        self.inner.slots.iter().map(|(_, s)| s.events.len()).sum()
     }
 
     /// Whether nothing has been recorded yet.
@@ -218,70 +221,36 @@ impl History {
         );
     }
 
-    /// Records one event on this thread's (or this task's) process. `value` sees the input
-    /// of the process's pending invoke, if its last event is one.
-    fn record_with(
-        &self,
-        kind: EventKind,
-        f: Cow<'static, str>,
-        value: impl FnOnce(Option<&Value>) -> Value,
-        error: Option<Value>,
-    ) {
-        self.record_at(self.slot_index(), kind, f, value, error);
-    }
-
     /// An address that identifies this history while any handle to it is alive.
     pub(crate) fn addr(&self) -> usize {
         Arc::as_ptr(&self.inner).addr()
     }
 
-    /// Records the invoke of an operation that may overlap others started on this thread
-    /// (futures polled side by side by one task): on this thread's (or task's) process, or on
-    /// a fresh process when that one already has an operation pending. Returns the log it
-    /// went to, for [`History::end_op`].
-    pub(crate) fn begin_op(&self, f: Cow<'static, str>, value: Value) -> usize {
-        let mut slot = self.slot_index();
-        if Self::pending(&self.inner.slots[slot]).is_some() {
-            slot = self.new_slot();
-        }
-        self.record_at(slot, EventKind::Invoke, f, |_| value, None);
-        slot
-    }
-
-    /// Records the completion of an operation begun with [`History::begin_op`], on the
-    /// process it was invoked on, whichever thread completes it.
-    pub(crate) fn end_op(
-        &self,
-        slot: usize,
-        kind: EventKind,
-        f: Cow<'static, str>,
-        value: impl FnOnce(Option<&Value>) -> Value,
-        error: Option<Value>,
-    ) {
-        self.record_at(slot, kind, f, value, error);
-    }
-
-    /// The input of the slot's pending invoke, if its last event is one.
-    fn pending(slot: &Slot) -> Option<&Value> {
+    /// Whether this thread's (or this task's) process has an operation pending: its last
+    /// event is an invoke.
+    pub(crate) fn has_pending(&self) -> bool {
+        let slot = &self.inner.slots[self.slot_index()];
         slot.events
-            .count()
-            .checked_sub(1)
-            .and_then(|last| slot.events.get(last))
-            .filter(|e| e.kind == EventKind::Invoke)
-            .map(|e| &e.value)
+            .last()
+            .is_some_and(|e| e.kind == EventKind::Invoke)
     }
 
-    /// Records one event on the process whose log is `slot`.
-    fn record_at(
+    /// Records one event on this thread's (or this task's) process. `value` sees the input
+    /// of the process's pending invoke, if its last event is one.
+    pub(crate) fn record_with(
         &self,
-        slot: usize,
         kind: EventKind,
         f: Cow<'static, str>,
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
-        let slot = &self.inner.slots[slot];
-        let value = value(Self::pending(slot));
+        let slot = &self.inner.slots[self.slot_index()];
+        let pending = slot
+            .events
+            .last()
+            .filter(|e| e.kind == EventKind::Invoke)
+            .map(|e| &e.value);
+        let value = value(pending);
         // Relaxed is enough: the counter's modification order alone puts an event recorded
         // after another call returned (in happens-before) after that call's event.
         let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
@@ -298,7 +267,8 @@ impl History {
         if let Some(sink) = &self.inner.sink {
             sink.record(&event);
         }
-        slot.events.push(event);
+        // SAFETY: this thread is the slot's only writer (see `Slot`).
+        unsafe { slot.events.push(event) };
         if kind == EventKind::Info {
             let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
             slot.process.store(fresh, Ordering::Relaxed);
@@ -309,7 +279,7 @@ impl History {
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
         self.inner.slots.push(Slot {
-            events: boxcar::Vec::new(),
+            events: Log::new(),
             process: AtomicU64::new(process),
         })
     }

@@ -29,10 +29,14 @@
 
 #![warn(missing_docs)]
 
+pub mod checker;
 pub mod context;
 pub mod event;
+pub mod format;
 pub mod history;
+mod log;
 mod macro_support;
+pub mod model;
 pub mod validate;
 pub mod value;
 

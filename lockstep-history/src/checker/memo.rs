@@ -1,0 +1,192 @@
+//! The search's tables: interned model states, and the memo of configurations already seen.
+//!
+//! A configuration is (set of linearized operations, model state). The set is hashed
+//! incrementally (XOR of a random key per operation) and stored exactly but compactly: the
+//! ordinary operations as "all below `h` except these holes", the crashed ones as the sorted
+//! list of those linearized. Both stay short, so memory grows with the number of
+//! configurations, not with their size.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use rustc_hash::FxHashMap;
+
+/// A hasher for keys that are already well-mixed 64-bit hashes.
+#[derive(Default)]
+pub(crate) struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix(self.0 ^ u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A bijective 64-bit mixer (SplitMix64's finalizer).
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// States by number: equal states get one id, so the memo compares integers.
+pub(crate) struct Interner<S> {
+    ids: FxHashMap<S, u32>,
+    states: Vec<S>,
+}
+
+impl<S: Clone + Eq + Hash> Interner<S> {
+    pub(crate) fn new() -> Self {
+        Interner {
+            ids: FxHashMap::default(),
+            states: Vec::new(),
+        }
+    }
+
+    pub(crate) fn intern(&mut self, state: S) -> u32 {
+        if let Some(&id) = self.ids.get(&state) {
+            return id;
+        }
+        let id = self.states.len() as u32;
+        self.states.push(state.clone());
+        self.ids.insert(state, id);
+        id
+    }
+
+    pub(crate) fn get(&self, id: u32) -> &S {
+        &self.states[id as usize]
+    }
+
+    /// A rough count of the bytes held (the states' own heap data is not seen).
+    pub(crate) fn bytes(&self) -> usize {
+        self.states.capacity() * std::mem::size_of::<S>()
+            + self.ids.capacity() * (std::mem::size_of::<S>() + 8)
+    }
+}
+
+struct Entry {
+    state: u32,
+    h: u32,
+    holes: u32,
+    crashed: u32,
+    next: u32,
+    start: usize,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The set of configurations already explored.
+pub(crate) struct Memo {
+    heads: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
+    entries: Vec<Entry>,
+    arena: Vec<u32>,
+}
+
+/// One configuration, borrowed from the search.
+pub(crate) struct Config<'a> {
+    /// XOR of the linearized operations' keys.
+    pub(crate) zobrist: u64,
+    pub(crate) state: u32,
+    /// Every ordinary operation below `h` is linearized, except `holes`.
+    pub(crate) h: u32,
+    pub(crate) holes: &'a [u32],
+    /// The crashed operations linearized, sorted.
+    pub(crate) crashed: &'a [u32],
+}
+
+impl Memo {
+    pub(crate) fn new() -> Memo {
+        Memo {
+            heads: HashMap::default(),
+            entries: Vec::new(),
+            arena: Vec::new(),
+        }
+    }
+
+    /// Adds `c`; false if it was already there.
+    pub(crate) fn insert(&mut self, c: &Config<'_>) -> bool {
+        let key = c.zobrist ^ mix(u64::from(c.state).wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let head = self.heads.get(&key).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE {
+            let e = &self.entries[at as usize];
+            if e.state == c.state
+                && e.h == c.h
+                && e.holes as usize == c.holes.len()
+                && e.crashed as usize == c.crashed.len()
+            {
+                let stored = &self.arena[e.start..e.start + c.holes.len() + c.crashed.len()];
+                if stored[..c.holes.len()] == *c.holes && stored[c.holes.len()..] == *c.crashed {
+                    return false;
+                }
+            }
+            at = e.next;
+        }
+        let start = self.arena.len();
+        self.arena.extend_from_slice(c.holes);
+        self.arena.extend_from_slice(c.crashed);
+        self.entries.push(Entry {
+            state: c.state,
+            h: c.h,
+            holes: c.holes.len() as u32,
+            crashed: c.crashed.len() as u32,
+            next: head,
+            start,
+        });
+        self.heads.insert(key, (self.entries.len() - 1) as u32);
+        true
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The bytes held by the tables.
+    pub(crate) fn bytes(&self) -> usize {
+        self.heads.capacity() * 13
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.arena.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_are_compared_exactly() {
+        let mut memo = Memo::new();
+        let c = |zobrist, state, h, holes: &'static [u32], crashed: &'static [u32]| Config {
+            zobrist,
+            state,
+            h,
+            holes,
+            crashed,
+        };
+        assert!(memo.insert(&c(7, 1, 4, &[2], &[])));
+        assert!(!memo.insert(&c(7, 1, 4, &[2], &[])));
+        // Same hash, different sets or states: all distinct.
+        assert!(memo.insert(&c(7, 1, 4, &[1], &[])));
+        assert!(memo.insert(&c(7, 1, 4, &[], &[2])));
+        assert!(memo.insert(&c(7, 2, 4, &[2], &[])));
+        assert!(memo.insert(&c(7, 1, 5, &[2], &[])));
+        assert_eq!(memo.len(), 5);
+    }
+
+    #[test]
+    fn interned_states_share_ids() {
+        let mut states = Interner::new();
+        let a = states.intern("a".to_string());
+        let b = states.intern("b".to_string());
+        assert_ne!(a, b);
+        assert_eq!(states.intern("a".to_string()), a);
+        assert_eq!(states.get(b), "b");
+    }
+}

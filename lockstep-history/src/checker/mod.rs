@@ -1,0 +1,99 @@
+//! Checking histories: preprocessing → search → verdict.
+//!
+//! [`linearizable::check`] (or [`History::check`]) decides whether a history is
+//! linearizable against a [`Model`](crate::model::Model): [`preprocess`] pairs and filters
+//! the events, the search ([Wing–Gong–Lowe] just-in-time linearization with a memo of
+//! configurations, per partition in parallel) looks for a legal order, and the
+//! [`Verdict`] gives a witness order, a [`Counterexample`], or why it stopped early.
+//!
+//! [Wing–Gong–Lowe]: https://doi.org/10.1002/cpe.4359
+
+use std::borrow::Cow;
+
+use crate::event::Event;
+use crate::history::History;
+use crate::model::Model;
+
+pub mod counterexample;
+pub mod linearizable;
+mod linearized;
+mod memo;
+pub mod options;
+pub mod preprocess;
+mod search;
+pub mod verdict;
+
+pub use counterexample::{Candidate, CandidateOutcome, Counterexample, DescribedOp, Step};
+pub use options::{Options, Progress, ProgressFn};
+pub use preprocess::{HistoryError, Operation, Partition, Prepared};
+pub use verdict::{Linearization, PartitionOrder, Unknown, UnknownReason, Verdict};
+
+impl History {
+    /// Checks the events recorded so far for linearizability against `model`, with default
+    /// [`Options`]. See [`linearizable::check`].
+    ///
+    /// # Errors
+    /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
+    pub fn check<M: Model>(&self, model: &M) -> Result<Verdict, HistoryError> {
+        linearizable::check(&self.events(), model)
+    }
+}
+
+/// What [`assert_linearizable!`](crate::assert_linearizable) accepts: a [`History`] or events.
+pub trait Events {
+    /// The events, in index order.
+    fn to_events(&self) -> Cow<'_, [Event]>;
+}
+
+impl Events for History {
+    fn to_events(&self) -> Cow<'_, [Event]> {
+        Cow::Owned(self.events())
+    }
+}
+
+impl Events for [Event] {
+    fn to_events(&self) -> Cow<'_, [Event]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Events for Vec<Event> {
+    fn to_events(&self) -> Cow<'_, [Event]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: Events + ?Sized> Events for &T {
+    fn to_events(&self) -> Cow<'_, [Event]> {
+        (**self).to_events()
+    }
+}
+
+#[doc(hidden)]
+#[track_caller]
+pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(history: &H, model: &M) {
+    match linearizable::check(&history.to_events(), model) {
+        Ok(Verdict::Linearizable(_)) => {}
+        Ok(Verdict::NotLinearizable(c)) => panic!("history is not linearizable:\n{c}"),
+        Ok(Verdict::Unknown(u)) => panic!("history could not be checked to the end: {u}"),
+        Err(error) => panic!("history cannot be checked: {error}"),
+    }
+}
+
+/// Panics unless `history` (a [`History`] or a slice of events) is linearizable against
+/// `model`; the panic message is the counterexample.
+///
+/// ```should_panic
+/// use lockstep_history::{assert_linearizable, History, model::Register};
+///
+/// let h = History::new();
+/// h.op("write", 1, || ());
+/// h.op("read", (), || 0); // stale
+/// assert_linearizable!(h, Register::new(0));
+/// ```
+#[macro_export]
+macro_rules! assert_linearizable {
+    ($history:expr, $model:expr $(,)?) => {
+        $crate::checker::__assert_linearizable(&$history, &$model)
+    };
+}

@@ -1,0 +1,277 @@
+//! Preprocessing: from events to the operations the search works on.
+//!
+//! Invokes are paired with their completions per process; `fail` ops are dropped (they did
+//! not happen); `info` ops and invokes never completed become crashed ops that may take
+//! effect at any point after their invoke, or never; named processes (a nemesis) are
+//! skipped. Order comes from event indices, never from times.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::event::{Event, EventKind, Process};
+use crate::model::{BadOp, Model, RawOp};
+use crate::validate::{ValidationError, validate};
+use crate::value::Value;
+
+/// Why a history cannot be checked: it is ill formed, or an operation does not fit the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    /// The events do not form a history (see [`ValidationError`]).
+    #[error(transparent)]
+    IllFormed(#[from] ValidationError),
+    /// An operation the model cannot read.
+    #[error("event {index}: process {process} `{f}`: {reason}")]
+    BadOp {
+        /// Index of the operation's invoke (or of its completion, when the output is at fault).
+        index: u64,
+        /// Its process.
+        process: Process,
+        /// Its name.
+        f: String,
+        /// What is wrong with it.
+        #[source]
+        reason: BadOp,
+    },
+}
+
+/// One client operation of a history: its invoke paired with its completion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Operation {
+    /// Index of the invoke event.
+    pub invoke: u64,
+    /// Index of the ok or info event; `None` if it never completed.
+    pub complete: Option<u64>,
+    /// The process that performed it.
+    pub process: Process,
+    /// Its name.
+    pub f: String,
+    /// The invoke's value.
+    pub input: Value,
+    /// The ok's value; `None` when the outcome is unknown (info or never completed).
+    pub output: Option<Value>,
+}
+
+impl Operation {
+    /// Whether the outcome is unknown (info, or never completed).
+    pub fn is_crashed(&self) -> bool {
+        self.output.is_none()
+    }
+}
+
+/// Operations that interact with each other: checked together, apart from other partitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partition {
+    /// The model's key for it; `None` for an unpartitioned model.
+    pub key: Option<Value>,
+    /// Positions in [`Prepared::operations`], in invoke order.
+    pub ops: Vec<usize>,
+}
+
+/// A history ready for the search.
+#[derive(Clone, Debug)]
+pub struct Prepared<O> {
+    /// Every kept operation, in invoke order.
+    pub operations: Vec<Operation>,
+    /// The model's form of each operation, parallel to `operations`.
+    pub ops: Vec<O>,
+    /// The partitions, in the order of their first operation.
+    pub partitions: Vec<Partition>,
+    /// Operations dropped: failed ones, and crashed ones that change nothing.
+    pub dropped: usize,
+}
+
+/// Pairs, filters and parses the events of a history for `model`.
+///
+/// # Errors
+/// [`HistoryError::IllFormed`] for a history that [`validate`] rejects;
+/// [`HistoryError::BadOp`] for an operation the model cannot parse.
+pub fn prepare<M: Model>(
+    events: &[Event],
+    model: &M,
+    knossos_nil_reads: bool,
+) -> Result<Prepared<M::Op>, HistoryError> {
+    validate(events)?;
+    // After validation each client process alternates invoke and completion.
+    let mut pending: HashMap<u64, usize> = HashMap::new();
+    let mut completion: Vec<Option<usize>> = vec![None; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        let Some(p) = e.process.id() else { continue };
+        if e.is_invoke() {
+            pending.insert(p, i);
+        } else if let Some(inv) = pending.remove(&p) {
+            completion[inv] = Some(i);
+        }
+    }
+
+    let mut prepared = Prepared {
+        operations: Vec::new(),
+        ops: Vec::new(),
+        partitions: Vec::new(),
+        dropped: 0,
+    };
+    let mut partition_of: HashMap<Option<Value>, usize> = HashMap::new();
+    for (i, invoke) in events.iter().enumerate() {
+        if !invoke.is_invoke() || invoke.process.is_named() {
+            continue;
+        }
+        let done = completion[i].map(|c| &events[c]);
+        let output = match done.map(|c| c.kind) {
+            Some(EventKind::Fail) => {
+                prepared.dropped += 1;
+                continue;
+            }
+            Some(EventKind::Ok) => done.map(|c| &c.value),
+            _ => None,
+        };
+        let raw = RawOp {
+            f: &invoke.f,
+            input: &invoke.value,
+            output,
+            knossos_nil_reads,
+        };
+        let op = model.prepare(&raw).map_err(|reason| HistoryError::BadOp {
+            index: invoke.index,
+            process: invoke.process.clone(),
+            f: invoke.f.to_string(),
+            reason,
+        })?;
+        if output.is_none() && model.is_read_only(&op) {
+            prepared.dropped += 1;
+            continue;
+        }
+        let key = model.partition(&op);
+        let next = prepared.partitions.len();
+        let part = *partition_of.entry(key.clone()).or_insert(next);
+        if part == next {
+            prepared.partitions.push(Partition {
+                key,
+                ops: Vec::new(),
+            });
+        }
+        prepared.partitions[part]
+            .ops
+            .push(prepared.operations.len());
+        prepared.operations.push(Operation {
+            invoke: invoke.index,
+            complete: done.map(|c| c.index),
+            process: invoke.process.clone(),
+            f: invoke.f.to_string(),
+            input: invoke.value.clone(),
+            output: output.cloned(),
+        });
+        prepared.ops.push(op);
+    }
+    Ok(prepared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CasRegister, Kv};
+
+    fn ev(kind: EventKind, process: Process, f: &'static str, value: Value) -> Event {
+        Event {
+            index: 0,
+            time: 0,
+            kind,
+            process,
+            f: f.into(),
+            value,
+            error: None,
+        }
+    }
+
+    fn numbered(mut events: Vec<Event>) -> Vec<Event> {
+        for (i, e) in events.iter_mut().enumerate() {
+            e.index = i as u64;
+        }
+        events
+    }
+
+    #[test]
+    fn pairs_drops_fails_and_skips_nemesis() {
+        use EventKind::*;
+        let p = Process::Id;
+        let nemesis = Process::Named("nemesis".into());
+        let events = numbered(vec![
+            ev(Invoke, p(0), "write", Value::Int(1)),
+            ev(Invoke, p(1), "write", Value::Int(2)),
+            ev(Info, nemesis.clone(), "start", Value::Nil),
+            ev(Fail, p(1), "write", Value::Int(2)),
+            ev(Info, p(0), "write", Value::Int(1)),
+            ev(Invoke, p(2), "read", Value::Nil),
+            ev(Ok, p(2), "read", Value::Int(1)),
+            ev(Invoke, p(3), "read", Value::Nil),
+            ev(Invoke, p(4), "write", Value::Int(3)),
+        ]);
+        let prepared = prepare(&events, &CasRegister::new(0), false).unwrap();
+        let summary: Vec<_> = prepared
+            .operations
+            .iter()
+            .map(|o| (o.invoke, o.complete, o.output.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (0, Some(4), None),
+                (5, Some(6), Some(Value::Int(1))),
+                (8, None, None)
+            ]
+        );
+        // The failed write and the crashed read are dropped.
+        assert_eq!(prepared.dropped, 2);
+        assert_eq!(prepared.partitions.len(), 1);
+    }
+
+    #[test]
+    fn bad_ops_name_their_event() {
+        use EventKind::*;
+        let events = numbered(vec![
+            ev(Invoke, Process::Id(0), "write", Value::Int(1)),
+            ev(Invoke, Process::Id(7), "cas", Value::Int(1)),
+        ]);
+        let err = prepare(&events, &CasRegister::new(0), false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "event 1: process 7 `cas`: a cas's value must be [expected new], got 1"
+        );
+    }
+
+    #[test]
+    fn ill_formed_histories_are_rejected() {
+        use EventKind::*;
+        let events = numbered(vec![ev(Ok, Process::Id(0), "write", Value::Int(1))]);
+        assert!(matches!(
+            prepare(&events, &CasRegister::new(0), false),
+            Err(HistoryError::IllFormed(
+                ValidationError::CompletionWithoutInvoke { index: 0, .. }
+            ))
+        ));
+    }
+
+    #[test]
+    fn keyed_models_partition_by_key() {
+        use EventKind::*;
+        let kv = |k: i64, v: i64| Value::Vector(vec![Value::Int(k), Value::Int(v)]);
+        let events = numbered(vec![
+            ev(Invoke, Process::Id(0), "write", kv(1, 5)),
+            ev(Invoke, Process::Id(1), "write", kv(2, 5)),
+            ev(Ok, Process::Id(0), "write", kv(1, 5)),
+            ev(Invoke, Process::Id(0), "write", kv(1, 6)),
+        ]);
+        let prepared = prepare(&events, &Kv::new(0), false).unwrap();
+        let parts: Vec<_> = prepared
+            .partitions
+            .iter()
+            .map(|p| (p.key.clone(), p.ops.clone()))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                (Some(Value::Int(1)), vec![0, 2]),
+                (Some(Value::Int(2)), vec![1])
+            ]
+        );
+    }
+}

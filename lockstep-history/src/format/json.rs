@@ -1,0 +1,114 @@
+//! JSON histories: one array of events, each in the form of [`Event`]'s serde impl
+//! (`{"index":0,"time":12,"type":"invoke","process":0,"f":"write","value":3}`).
+//!
+//! Values use [`Value`](crate::Value)'s JSON form, so keywords, sets and maps with
+//! non-string keys read back exactly. Unknown fields are ignored. Values nest at most 128
+//! levels deep (serde_json's limit); deeper input is an error, never a stack overflow.
+
+use std::io::Write;
+
+use super::FormatError;
+use crate::event::Event;
+
+/// Parses a JSON array of events; they keep the indices the file gives them.
+///
+/// # Errors
+/// A [`FormatError::Syntax`] with line and column.
+///
+/// ```
+/// let events = lockstep_history::format::json::parse(
+///     br#"[{"index":0,"time":0,"type":"invoke","process":0,"f":"read","value":null}]"#,
+/// ).unwrap();
+/// assert_eq!(events[0].f, "read");
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
+    serde_json::from_slice(bytes).map_err(|e| syntax_error(&e, 0, None))
+}
+
+/// Writes `events` as a JSON array, one event per line.
+///
+/// # Errors
+/// An I/O error.
+///
+/// ```
+/// use lockstep_history::History;
+///
+/// let h = History::new();
+/// h.invoke("read", ());
+/// let mut out = Vec::new();
+/// lockstep_history::format::json::write(&mut out, &h.events()).unwrap();
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with(r#"[{"index":0,"time":"#));
+/// assert!(text.ends_with(r#""type":"invoke","process":0,"f":"read","value":null}]
+/// "#));
+/// ```
+pub fn write(mut out: impl Write, events: &[Event]) -> Result<(), FormatError> {
+    let mut buf = Vec::with_capacity(256);
+    for (i, e) in events.iter().enumerate() {
+        buf.clear();
+        buf.extend_from_slice(if i == 0 { b"[" } else { b",\n" });
+        encode(&mut buf, e)?;
+        out.write_all(&buf).map_err(FormatError::io)?;
+    }
+    out.write_all(if events.is_empty() { b"[]\n" } else { b"]\n" })
+        .map_err(FormatError::io)?;
+    out.flush().map_err(FormatError::io)
+}
+
+/// Appends one event's JSON object to `buf`.
+pub(crate) fn encode(buf: &mut Vec<u8>, e: &Event) -> Result<(), FormatError> {
+    serde_json::to_writer(&mut *buf, e).map_err(|err| FormatError::Unrepresentable {
+        path: None,
+        event: e.index,
+        message: err.to_string(),
+    })
+}
+
+/// A serde_json error as a syntax error; `line_offset` lines come before the parsed text.
+pub(crate) fn syntax_error(
+    e: &serde_json::Error,
+    line_offset: u64,
+    event: Option<u64>,
+) -> FormatError {
+    FormatError::Syntax {
+        path: None,
+        line: line_offset + e.line().max(1) as u64,
+        column: e.column().max(1) as u64,
+        event,
+        message: message(e),
+    }
+}
+
+/// A serde_json error's message without the position it appends.
+pub(crate) fn message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_have_positions_without_repeating_them() {
+        let e = parse(b"[\n  {\"index\": 0,}\n]").unwrap_err();
+        assert_eq!(e.to_string(), "2:15: trailing comma");
+        let e = parse(b"[{\"index\":0,\"time\":0,\"type\":\"done\",\"process\":0,\"f\":\"x\"}]")
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("1:34: unknown variant `done`"),
+            "{e}"
+        );
+        let deep = "[".repeat(10_000);
+        assert!(parse(deep.as_bytes()).unwrap_err().line().is_some());
+    }
+
+    #[test]
+    fn empty_history() {
+        let mut out = Vec::new();
+        write(&mut out, &[]).unwrap();
+        assert_eq!(out, b"[]\n");
+        assert!(parse(&out).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,89 @@
+//! A grow-only set.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::{BadOp, Illegal, Model, RawOp};
+use crate::value::Value;
+
+/// A set with `add` (input: the element) and `read` (ok value: every element, as a set or a
+/// vector). Starts empty.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Set;
+
+/// A prepared set operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SetOp {
+    /// Add an element.
+    Add(Value),
+    /// A read that returned exactly these elements.
+    Read(BTreeSet<Value>),
+    /// A read whose result is unknown.
+    ReadUnknown,
+}
+
+impl fmt::Display for SetOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetOp::Add(v) => write!(f, "add {v}"),
+            SetOp::Read(s) => write!(f, "read -> {}", Value::Set(s.clone())),
+            SetOp::ReadUnknown => f.write_str("read -> ?"),
+        }
+    }
+}
+
+impl Model for Set {
+    type State = BTreeSet<Value>;
+    type Op = SetOp;
+
+    fn name(&self) -> &str {
+        "set"
+    }
+
+    fn init(&self) -> BTreeSet<Value> {
+        BTreeSet::new()
+    }
+
+    fn prepare(&self, op: &RawOp<'_>) -> Result<SetOp, BadOp> {
+        match op.f {
+            "add" => Ok(SetOp::Add(op.input.clone())),
+            "read" => Ok(match op.output {
+                None => SetOp::ReadUnknown,
+                Some(Value::Nil) if op.knossos_nil_reads => SetOp::ReadUnknown,
+                Some(Value::Nil) => SetOp::Read(BTreeSet::new()),
+                Some(Value::Set(s)) => SetOp::Read(s.clone()),
+                Some(Value::Vector(v)) => SetOp::Read(v.iter().cloned().collect()),
+                Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
+            }),
+            f => Err(BadOp::unknown_f("set", f, "add, read")),
+        }
+    }
+
+    fn step(&self, state: &BTreeSet<Value>, op: &SetOp) -> Result<BTreeSet<Value>, Illegal> {
+        match op {
+            SetOp::Add(v) if state.contains(v) => Ok(state.clone()),
+            SetOp::Add(v) => {
+                let mut next = state.clone();
+                next.insert(v.clone());
+                Ok(next)
+            }
+            SetOp::Read(seen) if seen == state => Ok(state.clone()),
+            SetOp::Read(_) => Err(Illegal::new(
+                "the read returned other elements than the set held",
+            )),
+            SetOp::ReadUnknown => Ok(state.clone()),
+        }
+    }
+
+    fn is_read_only(&self, op: &SetOp) -> bool {
+        !matches!(op, SetOp::Add(_))
+    }
+
+    fn describe_state(&self, state: &BTreeSet<Value>) -> String {
+        Value::Set(state.clone()).to_string()
+    }
+
+    fn describe_op(&self, op: &SetOp) -> String {
+        op.to_string()
+    }
+}
