@@ -182,6 +182,31 @@ fn sibling_futures_in_one_task_are_separate_processes() {
     history.validate().unwrap();
 }
 
+#[test]
+fn a_future_finished_on_another_thread_completes_on_its_process() {
+    let ((), history) = with_history(|| {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = Box::pin(slow_read(7));
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        // Finished on a thread with no history installed, while this thread goes on.
+        let elsewhere = std::thread::spawn(move || block_on(fut));
+        assert_eq!(sync_inner(1), 1);
+        assert_eq!(elsewhere.join().unwrap(), 7);
+    });
+    let e = history.events();
+    assert_eq!(e.len(), 4);
+    let ok = e
+        .iter()
+        .find(|e| e.kind == EventKind::Ok && e.f == "slow_read")
+        .unwrap();
+    assert_eq!(
+        ok.process, e[0].process,
+        "completed on the process it invoked on"
+    );
+    assert_eq!(ok.value, v(7));
+    history.validate().unwrap();
+}
+
 #[recorded]
 async fn outer(x: u8) -> u8 {
     let (a, b) = join(slow_read(x), slow_read(x + 1)).await;

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -55,10 +55,11 @@ struct Inner {
     sink: Option<Box<dyn EventSink>>,
 }
 
-/// The log of one process (a thread, or a future run with `in_history`). Only that
-/// process writes it: a thread's slot is reachable only through its own thread-local
-/// bindings, and a task's only while that task is being polled or dropped (`&mut`).
+/// The log of one process (a thread, a future run with `in_history`, or a recorded future
+/// running beside another on one task).
 struct Slot {
+    /// Taken for each event; almost always by the one thread that owns the process.
+    writer: Mutex<()>,
     events: Log<Event>,
     /// The process number it records under now; bumped after an `info`.
     process: AtomicU64,
@@ -221,36 +222,72 @@ impl History {
         );
     }
 
-    /// An address that identifies this history while any handle to it is alive.
-    pub(crate) fn addr(&self) -> usize {
-        Arc::as_ptr(&self.inner).addr()
-    }
-
-    /// Whether this thread's (or this task's) process has an operation pending: its last
-    /// event is an invoke.
-    pub(crate) fn has_pending(&self) -> bool {
-        let slot = &self.inner.slots[self.slot_index()];
-        slot.events
-            .last()
-            .is_some_and(|e| e.kind == EventKind::Invoke)
-    }
-
     /// Records one event on this thread's (or this task's) process. `value` sees the input
     /// of the process's pending invoke, if its last event is one.
-    pub(crate) fn record_with(
+    fn record_with(
         &self,
         kind: EventKind,
         f: Cow<'static, str>,
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
-        let slot = &self.inner.slots[self.slot_index()];
-        let pending = slot
-            .events
+        self.record_at(self.slot_index(), kind, f, value, error);
+    }
+
+    /// An address that identifies this history while any handle to it is alive.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.inner).addr()
+    }
+
+    /// Records the invoke of an operation that may overlap others started on this thread
+    /// (futures polled side by side by one task): on this thread's (or task's) process, or on
+    /// a fresh process when that one already has an operation pending. Returns the log it
+    /// went to, for [`History::end_op`].
+    pub(crate) fn begin_op(&self, f: Cow<'static, str>, value: Value) -> usize {
+        let mut slot = self.slot_index();
+        if Self::pending(&self.inner.slots[slot]).is_some() {
+            slot = self.new_slot();
+        }
+        self.record_at(slot, EventKind::Invoke, f, |_| value, None);
+        slot
+    }
+
+    /// Records the completion of an operation begun with [`History::begin_op`], on the
+    /// process it was invoked on, whichever thread completes it.
+    pub(crate) fn end_op(
+        &self,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        self.record_at(slot, kind, f, value, error);
+    }
+
+    /// The input of the slot's pending invoke, if its last event is one.
+    fn pending(slot: &Slot) -> Option<&Value> {
+        slot.events
             .last()
             .filter(|e| e.kind == EventKind::Invoke)
-            .map(|e| &e.value);
-        let value = value(pending);
+            .map(|e| &e.value)
+    }
+
+    /// Records one event on the process whose log is `slot`.
+    fn record_at(
+        &self,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        let slot = &self.inner.slots[slot];
+        // Held for the whole event, so a log stays in index order and its echo is the
+        // invoke it follows. Uncontended unless an op completes on another thread while
+        // this process records (a task that moved threads).
+        let _writer = slot.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let value = value(Self::pending(slot));
         // Relaxed is enough: the counter's modification order alone puts an event recorded
         // after another call returned (in happens-before) after that call's event.
         let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
@@ -267,7 +304,7 @@ impl History {
         if let Some(sink) = &self.inner.sink {
             sink.record(&event);
         }
-        // SAFETY: this thread is the slot's only writer (see `Slot`).
+        // SAFETY: `_writer` is held, so this is the log's only writer.
         unsafe { slot.events.push(event) };
         if kind == EventKind::Info {
             let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
@@ -279,6 +316,7 @@ impl History {
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
         self.inner.slots.push(Slot {
+            writer: Mutex::new(()),
             events: Log::new(),
             process: AtomicU64::new(process),
         })

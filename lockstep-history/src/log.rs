@@ -1,8 +1,8 @@
 //! An append-only log with one writer and any number of concurrent readers.
 //!
-//! Each process of a history appends its events here. Only that process writes, so an
-//! append is plain stores plus one release store of the length: no lock and no
-//! read-modify-write. Elements live in chunks that never move (chunk `k` holds
+//! Each process of a history appends its events here. Appends come one at a time (the
+//! caller serializes them), so an append is plain stores plus one release store of the
+//! length, and readers never wait. Elements live in chunks that never move (chunk `k` holds
 //! `FIRST << k` elements), so readers can hold references while the writer appends.
 
 use std::alloc::{self, Layout};
@@ -53,7 +53,8 @@ impl<T> Log<T> {
     /// Appends `value`.
     ///
     /// # Safety
-    /// No other call to `push` on this log may run at the same time: the log has one writer.
+    /// No other call to `push` on this log may run at the same time (callers serialize
+    /// pushes with a lock of their own).
     pub(crate) unsafe fn push(&self, value: T) {
         let i = self.len.load(Ordering::Relaxed);
         let (chunk, offset) = locate(i);

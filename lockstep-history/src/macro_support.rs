@@ -12,18 +12,17 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::fmt::{self, Debug, Display};
+use std::fmt::{Debug, Display};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use serde::Serialize;
 
 use crate::context::{current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, TaskProcess, panic_message};
+use crate::history::{self, History, panic_message};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -79,22 +78,13 @@ impl Drop for InOp {
 }
 
 /// An operation whose invoke is recorded and whose completion is not yet.
+#[derive(Debug)]
 pub struct Op {
     history: History,
-    /// The process of its own that the operation records as, when the current one already
-    /// had an operation pending at its start (a sibling future polled by the same task);
-    /// `None` when it records as the current thread's or task's process.
-    own: Option<Arc<TaskProcess>>,
+    /// The process log the invoke went to; the completion goes there too, whichever thread
+    /// records it.
+    slot: usize,
     f: &'static str,
-}
-
-impl fmt::Debug for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Op")
-            .field("f", &self.f)
-            .field("own_process", &self.own.is_some())
-            .finish_non_exhaustive()
-    }
 }
 
 /// Starts an operation named `f`: records its invoke with the value `args` returns, and
@@ -114,40 +104,24 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
     if IN_OP.try_with(Cell::get) == Ok(history.addr()) {
         return None;
     }
-    let own = history.has_pending().then(|| TaskProcess::new(&history));
-    let op = Op { history, own, f };
-    let value = args();
-    op.record(EventKind::Invoke, |_| value, None);
-    Some(op)
+    let slot = history.begin_op(Cow::Borrowed(f), args());
+    Some(Op { history, slot, f })
 }
 
 impl Op {
-    /// Records one event of this operation on its process. Runs only inside the call, or
-    /// inside a poll or the drop of its future (which hold it exclusively), so its own
-    /// process, if it has one, has a single writer.
-    fn record(
-        &self,
-        kind: EventKind,
-        value: impl FnOnce(Option<&Value>) -> Value,
-        error: Option<Value>,
-    ) {
-        let f = Cow::Borrowed(self.f);
-        match &self.own {
-            Some(own) => own.enter(|| self.history.record_with(kind, f, value, error)),
-            None => self.history.record_with(kind, f, value, error),
-        }
-    }
-
     fn end(self, outcome: Outcome) {
+        let f = Cow::Borrowed(self.f);
         match outcome.0 {
-            Ending::Ok(v) => self.record(EventKind::Ok, |_| v, None),
-            Ending::OkUnit => self.record(EventKind::Ok, echo, None),
+            Ending::Ok(v) => self
+                .history
+                .end_op(self.slot, EventKind::Ok, f, |_| v, None),
+            Ending::OkUnit => self.history.end_op(self.slot, EventKind::Ok, f, echo, None),
             Ending::Error(completion, error) => {
                 let kind = match completion {
                     Completion::Fail => EventKind::Fail,
                     Completion::Info => EventKind::Info,
                 };
-                self.record(kind, echo, Some(error));
+                self.history.end_op(self.slot, kind, f, echo, Some(error));
             }
         }
     }
