@@ -1,23 +1,100 @@
-//! Four workers share a register; every write and read is recorded as a Jepsen history.
+//! A shared register with two clients, one correct and one with a race, instrumented with
+//! `#[recorded]` and checked for linearizability.
 //!
 //! Run with `cargo run --example quickstart`.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use lockstep_history::{current, spawn, with_history};
+use lockstep_history::checker::Verdict;
+use lockstep_history::model::CasRegister;
+use lockstep_history::{History, format, recorded, spawn, with_history};
 
-fn main() {
-    let register = Arc::new(Mutex::new(0u64));
+/// The system under test: a register in shared memory.
+pub type Register = Arc<Mutex<i64>>;
+
+/// What the workers call. Implementations are the clients under test.
+pub trait Client: Clone + Send + 'static {
+    /// Reads the register.
+    fn read(&self) -> i64;
+    /// Writes `v`.
+    fn write(&self, v: i64);
+    /// Sets the register to `new` if it holds `expected`; says whether it did.
+    fn cas(&self, expected: i64, new: i64) -> bool;
+}
+
+/// Holds the lock for the whole of every operation.
+#[derive(Clone, Default)]
+pub struct LockedClient(pub Register);
+
+impl Client for LockedClient {
+    #[recorded(f = "read")]
+    fn read(&self) -> i64 {
+        *self.0.lock().unwrap()
+    }
+
+    #[recorded(f = "write")]
+    fn write(&self, v: i64) {
+        *self.0.lock().unwrap() = v;
+    }
+
+    #[recorded(f = "cas")]
+    fn cas(&self, expected: i64, new: i64) -> bool {
+        let mut value = self.0.lock().unwrap();
+        let matched = *value == expected;
+        if matched {
+            *value = new;
+        }
+        matched
+    }
+}
+
+/// Compares and sets in two steps, releasing the lock in between: two clients can both see
+/// the expected value and both "succeed".
+#[derive(Clone, Default)]
+pub struct RacyClient(pub Register);
+
+impl Client for RacyClient {
+    #[recorded(f = "read")]
+    fn read(&self) -> i64 {
+        *self.0.lock().unwrap()
+    }
+
+    #[recorded(f = "write")]
+    fn write(&self, v: i64) {
+        *self.0.lock().unwrap() = v;
+    }
+
+    #[recorded(f = "cas")]
+    fn cas(&self, expected: i64, new: i64) -> bool {
+        let current = *self.0.lock().unwrap();
+        std::thread::yield_now(); // a round trip to a server would sit here
+        if current != expected {
+            return false;
+        }
+        *self.0.lock().unwrap() = new;
+        true
+    }
+}
+
+/// Runs `threads` workers doing `ops` random reads, writes and compare-and-sets each.
+pub fn run<C: Client>(client: &C, threads: u64, ops: u64) -> History {
     let (_, history) = with_history(|| {
-        let workers: Vec<_> = (0..4u64)
-            .map(|worker| {
-                let register = register.clone();
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let client = client.clone();
                 spawn(move || {
-                    let h = current().expect("spawn carries the history");
-                    for i in 0..3 {
-                        let v = worker * 10 + i;
-                        h.op("write", v, || *register.lock().unwrap() = v);
-                        h.op("read", (), || *register.lock().unwrap());
+                    let mut rng = (t + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    for _ in 0..ops {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let (a, b) = (((rng >> 8) % 4) as i64, ((rng >> 16) % 4) as i64);
+                        match rng % 3 {
+                            0 => drop(client.read()),
+                            1 => client.write(a),
+                            _ => drop(client.cas(a, b)),
+                        }
                     }
                 })
             })
@@ -26,11 +103,42 @@ fn main() {
             w.join().expect("worker panicked");
         }
     });
-    for event in history.events() {
-        println!("{event}");
+    history
+}
+
+/// The specification both clients are checked against.
+pub fn model() -> CasRegister {
+    CasRegister::new(0)
+}
+
+/// Checks `history`, prints the verdict and writes the history into `dir`.
+fn report(name: &str, history: &History, dir: &Path) -> Verdict {
+    let events = history.events();
+    let verdict = history.check(&model()).expect("a well-formed history");
+    match &verdict {
+        Verdict::NotLinearizable(counterexample) => {
+            println!(
+                "{name}: NOT linearizable ({} events)\n{counterexample}",
+                events.len()
+            );
+        }
+        other => println!("{name}: {other} ({} events)", events.len()),
     }
-    match history.validate() {
-        Ok(()) => println!("{} events, well formed", history.len()),
-        Err(e) => println!("malformed history: {e}"),
+    let file = dir.join(format!("{name}.edn"));
+    format::write_file(&file, &events).expect("write the history");
+    println!("{name}: history written to {}\n", file.display());
+    verdict
+}
+
+fn main() {
+    let dir = PathBuf::from("target/quickstart");
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    report("locked", &run(&LockedClient::default(), 6, 200), &dir);
+    // The race needs an unlucky interleaving; it usually shows within a few runs.
+    for attempt in 1..=20 {
+        let verdict = report("racy", &run(&RacyClient::default(), 6, 200), &dir);
+        if matches!(verdict, Verdict::NotLinearizable(_)) || attempt == 20 {
+            break;
+        }
     }
 }
