@@ -236,6 +236,11 @@ impl History {
         self.record_at(self.slot_index(), kind, f, value, error);
     }
 
+    /// An address that identifies this history while any handle to it is alive.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.inner).addr()
+    }
+
     /// Records the invoke of an operation that may overlap others started on this thread
     /// (futures polled side by side by one task): on this thread's (or task's) process, or on
     /// a fresh process when that one already has an operation pending. Returns the log it
