@@ -145,9 +145,11 @@ impl Recorded {
         let ItemFn {
             attrs,
             vis,
+            modifiers,
             sig,
             block,
         } = function;
+        let defaultness = modifiers.defaultness;
         let brace_span = block.brace_token.span.join();
         let krate = &self.krate;
         let f = &self.f;
@@ -179,7 +181,7 @@ impl Recorded {
         body.set_span(brace_span);
         quote! {
             #(#attrs)*
-            #vis #sig #body
+            #vis #defaultness #sig #body
         }
     }
 
@@ -375,6 +377,7 @@ fn replace_opaque(ty: &mut Type) {
     match ty {
         Type::ImplTrait(_) | Type::Never(_) => {
             *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: Default::default(),
             });
         }
@@ -399,7 +402,9 @@ fn replace_opaque(ty: &mut Type) {
                         }
                     }
                     PathArguments::Parenthesized(args) => {
-                        args.inputs.iter_mut().for_each(replace_opaque);
+                        args.inputs
+                            .iter_mut()
+                            .for_each(|arg| replace_opaque(&mut arg.ty));
                         if let ReturnType::Type(_, ty) = &mut args.output {
                             replace_opaque(ty);
                         }
