@@ -53,3 +53,8 @@ pub use lockstep_history_macros::recorded;
 pub use macro_support::Completion;
 pub use validate::{ValidationError, validate};
 pub use value::{Value, ValueError, to_value};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
