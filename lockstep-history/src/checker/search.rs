@@ -13,11 +13,17 @@
 //! 2. the other ok operations, earliest return first (just in time: the blocking one first);
 //! 3. crashed operations invoked before the blocking one returned, in invoke order.
 //!
+//! Among candidates whose prepared operations are equal, only the one returning first is
+//! tried (for crashed ones, which never return, the lowest-numbered): exchanging two equal
+//! operations in any valid completion keeps it valid, so the others add nothing.
+//!
 //! A step is taken if the model allows it and the new configuration (linearized set, state)
 //! was never explored. Once every ok operation is linearized the history is linearizable:
 //! remaining crashed operations simply never took effect.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use super::linearized::{LinearizedSet, Undo};
@@ -125,6 +131,15 @@ impl EntryList {
         self.next[e as usize]
     }
 
+    /// The first return entry (the list must hold one).
+    fn first_return(&self) -> u32 {
+        let mut e = self.first();
+        while e % 2 == 1 {
+            e = self.next(e);
+        }
+        e
+    }
+
     fn unlink(&mut self, op: u32) {
         for e in [2 * op as usize + 1, 2 * op as usize + 2] {
             self.next[self.prev[e] as usize] = self.next[e];
@@ -171,6 +186,28 @@ pub(crate) fn search<M: Model>(
             (u64::from(writes) << 63) | ret_event[i]
         })
         .collect();
+    // Classes of equal operations; a crashed operation's rank among the crashed ones of its
+    // class (they are linearized lowest rank first, so `taken` counts them).
+    let mut class_of_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
+    let class: Vec<u32> = local
+        .iter()
+        .map(|&g| {
+            let next = class_of_op.len() as u32;
+            *class_of_op.entry(&prepared.ops[g]).or_insert(next)
+        })
+        .collect();
+    let classes = class_of_op.len();
+    drop(class_of_op);
+    let mut rank = vec![0u32; n];
+    let mut taken = vec![0u32; classes];
+    for i in n_ok..n {
+        rank[i] = taken[class[i] as usize];
+        taken[class[i] as usize] += 1;
+    }
+    taken.fill(0);
+    // `listed[c] == stamp` when class `c` has an ok candidate in the current list.
+    let mut listed = vec![0u32; classes];
+    let mut stamp = 0u32;
     let invokes = local[..n_ok].iter().map(|&g| operations[g].invoke);
     let mut list = EntryList::new(invokes.zip(ret_event.iter().copied()));
 
@@ -191,18 +228,30 @@ pub(crate) fn search<M: Model>(
     let mut last_progress = limits.started.elapsed();
     let mut reported_bytes = 0usize;
 
-    // The candidates of the current configuration, and the blocking operation's return.
-    let gather = |list: &EntryList, candidates: &mut Vec<u32>| -> (u32, u64) {
-        candidates.clear();
-        let mut e = list.first();
-        while e % 2 == 1 {
-            candidates.push((e - 1) / 2);
-            e = list.next(e);
-        }
-        candidates.sort_unstable_by_key(|&i| order_key[i as usize]);
-        let blocked = (e - 2) / 2;
-        (blocked, ret_event[blocked as usize])
-    };
+    // The ok candidates of the current configuration, in the order to try them, one per
+    // class; and the blocking operation's return.
+    let gather =
+        |list: &EntryList, candidates: &mut Vec<u32>, listed: &mut [u32], stamp: &mut u32| {
+            candidates.clear();
+            let mut e = list.first();
+            while e % 2 == 1 {
+                candidates.push((e - 1) / 2);
+                e = list.next(e);
+            }
+            candidates.sort_unstable_by_key(|&i| order_key[i as usize]);
+            *stamp = stamp.wrapping_add(1);
+            if *stamp == 0 {
+                listed.fill(0);
+                *stamp = 1;
+            }
+            candidates.retain(|&i| {
+                let c = &mut listed[class[i as usize] as usize];
+                let first = *c != *stamp;
+                *c = *stamp;
+                first
+            });
+            ret_event[((e - 2) / 2) as usize]
+        };
 
     let mut entering = true;
     let mut bound = 0;
@@ -213,8 +262,8 @@ pub(crate) fn search<M: Model>(
             if remaining == 0 {
                 break Outcome::Linearizable(frames.iter().map(|f| local[f.op as usize]).collect());
             }
-            let blocked;
-            (blocked, bound) = gather(&list, &mut candidates);
+            let blocked = (list.first_return() - 2) / 2;
+            bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
             if !deepest.recorded || frames.len() > deepest.seq.len() {
                 deepest.seq.truncate(deepest.shared);
                 deepest
@@ -291,10 +340,11 @@ pub(crate) fn search<M: Model>(
             }
             Next::Crashed(j) => {
                 let mut j = j as usize;
-                while j < crashed_call.len()
-                    && crashed_call[j] < bound
-                    && set.contains((n_ok + j) as u32)
-                {
+                // Skip those linearized, and those with an equal candidate tried before.
+                while j < crashed_call.len() && crashed_call[j] < bound && {
+                    let (i, c) = (n_ok + j, class[n_ok + j] as usize);
+                    set.contains(i as u32) || listed[c] == stamp || rank[i] != taken[c]
+                } {
                     j += 1;
                 }
                 next = Next::Crashed(j as u32);
@@ -312,6 +362,8 @@ pub(crate) fn search<M: Model>(
                     if (i as usize) < n_ok {
                         remaining -= 1;
                         list.unlink(i);
+                    } else {
+                        taken[class[i as usize] as usize] += 1;
                     }
                     frames.push(Frame {
                         op: i,
@@ -353,10 +405,12 @@ pub(crate) fn search<M: Model>(
             if (i as usize) < n_ok {
                 remaining += 1;
                 list.relink(i);
+            } else {
+                taken[class[i as usize] as usize] -= 1;
             }
             current = frame.prev_state;
             if !frame.forced {
-                (_, bound) = gather(&list, &mut candidates);
+                bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
                 next = match frame.from {
                     Next::Ok(k) => Next::Ok(k + 1),
                     Next::Crashed(j) => Next::Crashed(j + 1),
