@@ -450,7 +450,7 @@ fn checker_agrees_with_brute_force_oracle() {
         Kind::Set,
         Kind::Mutex,
     ];
-    let mut rng = Rng(0x1ce5_7e9_2026);
+    let mut rng = Rng(0x01ce_57e9_2026);
     let (mut yes, mut no) = (0, 0);
     for case in 0..CASES {
         let kind = kinds[(case % 5) as usize];

@@ -34,6 +34,8 @@ pub(crate) struct LinearizedSet {
     crashed: Vec<u32>,
     crashed_id: u32,
     crashed_ids: FxHashMap<Box<[u32]>, u32>,
+    /// Bytes held by the lists in `crashed_ids`.
+    crashed_bytes: usize,
 }
 
 impl LinearizedSet {
@@ -50,6 +52,7 @@ impl LinearizedSet {
             crashed: Vec::new(),
             crashed_id: 0,
             crashed_ids: FxHashMap::from_iter([(Box::default(), 0)]),
+            crashed_bytes: 0,
         }
     }
 
@@ -65,10 +68,15 @@ impl LinearizedSet {
             self.crashed.insert(pos, i);
             let before = self.crashed_id;
             let fresh = self.crashed_ids.len() as u32;
-            self.crashed_id = *self
-                .crashed_ids
-                .entry(self.crashed.as_slice().into())
-                .or_insert(fresh);
+            self.crashed_id = match self.crashed_ids.get(self.crashed.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    self.crashed_bytes += self.crashed.len() * 4 + 40;
+                    self.crashed_ids
+                        .insert(self.crashed.as_slice().into(), fresh);
+                    fresh
+                }
+            };
             Undo::Crashed(pos as u32, before)
         } else if i >= self.h {
             self.holes.extend(self.h..i);
@@ -116,6 +124,7 @@ impl LinearizedSet {
         self.keys.capacity() * 8
             + self.member.capacity()
             + (self.holes.capacity() + self.crashed.capacity()) * 4
+            + self.crashed_bytes
     }
 }
 

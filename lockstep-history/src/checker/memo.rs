@@ -64,10 +64,14 @@ impl<S: Clone + Eq + Hash> Interner<S> {
         &self.states[id as usize]
     }
 
-    /// A rough count of the bytes held (the states' own heap data is not seen).
-    pub(crate) fn bytes(&self) -> usize {
-        self.states.capacity() * std::mem::size_of::<S>()
-            + self.ids.capacity() * (std::mem::size_of::<S>() + 8)
+    /// A rough count of the bytes held at once, growth included (the states' own heap data
+    /// is not seen).
+    pub(crate) fn peak_bytes(&self) -> usize {
+        let tables = [
+            self.states.capacity() * std::mem::size_of::<S>(),
+            self.ids.capacity() * (std::mem::size_of::<S>() + 8),
+        ];
+        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
     }
 }
 
@@ -145,10 +149,15 @@ impl Memo {
     }
 
     /// The bytes held by the tables.
-    pub(crate) fn bytes(&self) -> usize {
-        self.heads.capacity() * 13
-            + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.arena.capacity() * 4
+    /// The bytes the tables may hold at once: what they hold now, plus the transient of the
+    /// next growth of the largest (a new table twice its size beside the old one).
+    pub(crate) fn peak_bytes(&self) -> usize {
+        let tables = [
+            self.heads.capacity() * 13,
+            self.entries.capacity() * std::mem::size_of::<Entry>(),
+            self.arena.capacity() * 4,
+        ];
+        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
     }
 }
 

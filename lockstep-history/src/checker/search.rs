@@ -225,7 +225,7 @@ pub(crate) fn search<M: Model>(
     };
     let mut candidates: Vec<u32> = Vec::new();
     let mut ticks: u32 = 0;
-    let mut last_progress = limits.started.elapsed();
+    let mut last_progress: Option<std::time::Duration> = None;
     let mut reported_bytes = 0usize;
 
     // The ok candidates of the current configuration, in the order to try them, one per
@@ -279,7 +279,10 @@ pub(crate) fn search<M: Model>(
         ticks = ticks.wrapping_add(1);
         if ticks & 0x3ff == 0 {
             // Account memory, check limits, report progress.
-            let bytes = memo.bytes() + states.bytes() + set.bytes() + frames.capacity() * 24;
+            let bytes = memo.peak_bytes()
+                + states.peak_bytes()
+                + set.bytes()
+                + frames.capacity() * 2 * std::mem::size_of::<Frame>();
             let total = if bytes >= reported_bytes {
                 limits
                     .memory
@@ -315,8 +318,8 @@ pub(crate) fn search<M: Model>(
             }
             if let Some(progress) = limits.progress {
                 let elapsed = limits.started.elapsed();
-                if (elapsed - last_progress).as_millis() >= 100 {
-                    last_progress = elapsed;
+                if last_progress.is_none_or(|last| (elapsed - last).as_millis() >= 100) {
+                    last_progress = Some(elapsed);
                     progress(&Progress {
                         partition: part_index,
                         partitions: limits.partitions,
