@@ -47,6 +47,31 @@ pub(crate) struct Limits<'a> {
     pub(crate) partitions_done: &'a AtomicUsize,
 }
 
+impl Limits<'_> {
+    /// Accounts this search's tables (`bytes`, of which `reported` were counted before) and
+    /// says whether to stop: `Some(None)` when cancelled, `Some(Some(reason))` at a limit.
+    fn checkpoint(&self, bytes: usize, reported: &mut usize) -> Option<Option<UnknownReason>> {
+        let total = if bytes >= *reported {
+            self.memory.fetch_add(bytes - *reported, Ordering::Relaxed) + (bytes - *reported)
+        } else {
+            self.memory.fetch_sub(*reported - bytes, Ordering::Relaxed) - (*reported - bytes)
+        };
+        *reported = bytes;
+        if self.cancel.load(Ordering::Relaxed) {
+            return Some(None);
+        }
+        if let Some(limit) = self.memory_limit.filter(|&limit| total > limit) {
+            return Some(Some(UnknownReason::MemoryLimit(limit)));
+        }
+        match self.deadline {
+            Some((at, limit)) if Instant::now() >= at => {
+                Some(Some(UnknownReason::TimeLimit(limit)))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How the search of one partition ended. Operations are positions in
 /// [`Prepared::operations`].
 pub(crate) enum Outcome {
@@ -278,43 +303,16 @@ pub(crate) fn search<M: Model>(
 
         ticks = ticks.wrapping_add(1);
         if ticks & 0x3ff == 0 {
-            // Account memory, check limits, report progress.
             let bytes = memo.peak_bytes()
                 + states.peak_bytes()
                 + set.bytes()
                 + frames.capacity() * 2 * std::mem::size_of::<Frame>();
-            let total = if bytes >= reported_bytes {
-                limits
-                    .memory
-                    .fetch_add(bytes - reported_bytes, Ordering::Relaxed)
-                    + bytes
-                    - reported_bytes
-            } else {
-                limits
-                    .memory
-                    .fetch_sub(reported_bytes - bytes, Ordering::Relaxed)
-                    + bytes
-                    - reported_bytes
-            };
-            reported_bytes = bytes;
-            if limits.cancel.load(Ordering::Relaxed) {
-                break Outcome::Cancelled;
-            }
-            let stop = if let Some(limit) = limits.memory_limit.filter(|&l| total > l) {
-                Some(UnknownReason::MemoryLimit(limit))
-            } else {
-                match limits.deadline {
-                    Some((at, limit)) if Instant::now() >= at => {
-                        Some(UnknownReason::TimeLimit(limit))
-                    }
-                    _ => None,
-                }
-            };
-            if let Some(reason) = stop {
-                break Outcome::Unknown {
+            let deepest_len = deepest.seq.len().max(frames.len());
+            if let Some(stop) = limits.checkpoint(bytes, &mut reported_bytes) {
+                break stop.map_or(Outcome::Cancelled, |reason| Outcome::Unknown {
                     reason,
-                    deepest: deepest.seq.len().max(frames.len()),
-                };
+                    deepest: deepest_len,
+                });
             }
             if let Some(progress) = limits.progress {
                 let elapsed = limits.started.elapsed();
@@ -326,7 +324,7 @@ pub(crate) fn search<M: Model>(
                         partitions_done: limits.partitions_done.load(Ordering::Relaxed),
                         ops: n,
                         linearized: frames.len(),
-                        deepest: deepest.seq.len().max(frames.len()),
+                        deepest: deepest_len,
                         configurations: memo.len(),
                         elapsed,
                     });
