@@ -26,6 +26,7 @@
 //!
 //! The layers, bottom up: [`value`] and [`event`] are plain data; [`history`] records them
 //! from many threads; [`context`] decides which history a thread records into.
+//! Beside them, [`checker`] decides whether a history is linearizable against a [`model`].
 
 #![warn(missing_docs)]
 
