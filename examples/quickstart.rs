@@ -111,8 +111,10 @@ pub fn model() -> CasRegister {
     CasRegister::new(0)
 }
 
-/// Checks `history`, prints the verdict and writes the history into `dir`.
+/// Checks `history`, prints the verdict and writes the history into `dir/name/`.
 fn report(name: &str, history: &History, dir: &Path) -> Verdict {
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).expect("create the output directory");
     let events = history.events();
     let verdict = history.check(&model()).expect("a well-formed history");
     match &verdict {
@@ -124,7 +126,7 @@ fn report(name: &str, history: &History, dir: &Path) -> Verdict {
         }
         other => println!("{name}: {other} ({} events)", events.len()),
     }
-    let file = dir.join(format!("{name}.edn"));
+    let file = dir.join("history.edn");
     format::write_file(&file, &events).expect("write the history");
     println!("{name}: history written to {}\n", file.display());
     verdict
@@ -132,7 +134,6 @@ fn report(name: &str, history: &History, dir: &Path) -> Verdict {
 
 fn main() {
     let dir = PathBuf::from("target/quickstart");
-    std::fs::create_dir_all(&dir).expect("create the output directory");
     report("locked", &run(&LockedClient::default(), 6, 200), &dir);
     // The race needs an unlucky interleaving; it usually shows within a few runs.
     for attempt in 1..=20 {

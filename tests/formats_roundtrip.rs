@@ -112,6 +112,13 @@ proptest! {
     }
 
     #[test]
+    fn edn_stream_round_trips(events in events()) {
+        let mut out = Vec::new();
+        format::edn::write_stream(&mut out, &events).unwrap();
+        prop_assert_eq!(format::edn::parse(&out).unwrap(), events);
+    }
+
+    #[test]
     fn edn_values_round_trip(v in value()) {
         let text = v.to_string();
         prop_assert_eq!(format::edn::parse_value(&text).unwrap(), v);

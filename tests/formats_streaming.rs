@@ -75,6 +75,29 @@ fn buffered_stream_is_complete_once_the_history_is_dropped() {
 }
 
 #[test]
+fn streaming_history_installed_as_current_records_spawned_threads() {
+    let path = temp_path("current.jsonl");
+    let (history, sink) = JsonlSink::history(&path, Durability::Flushed).unwrap();
+    history.in_scope(|| {
+        let workers: Vec<_> = (0..3)
+            .map(|i| {
+                lockstep_history::spawn(move || {
+                    lockstep_history::current().unwrap().op("write", i, || ());
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+    sink.flush().unwrap();
+    let events = format::read_file(&path).unwrap();
+    assert_eq!(events.len(), 6);
+    assert_eq!(events, history.events());
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
 fn sink_in_a_missing_folder_is_an_error() {
     let path = temp_path("no-such-folder").join("h.jsonl");
     let e = JsonlSink::create(&path, Durability::Flushed).unwrap_err();

@@ -148,6 +148,15 @@ fn dropped_before_ready_is_info() {
 }
 
 #[test]
+fn recorded_futures_are_send_when_their_bodies_are() {
+    fn assert_send<T: Send>(_: &T) {}
+    let mut client = Client::default();
+    assert_send(&slow_read(1));
+    assert_send(&client.put("k", String::new(), &Opts));
+    assert_send(&Fixed.load(1));
+}
+
+#[test]
 fn sibling_futures_in_one_task_are_separate_processes() {
     let ((a, b), history) = with_history(|| block_on(join(slow_read(1), slow_read(2))));
     assert_eq!((a, b), (1, 2));
@@ -170,6 +179,31 @@ fn sibling_futures_in_one_task_are_separate_processes() {
             "completed on the process it invoked on"
         );
     }
+    history.validate().unwrap();
+}
+
+#[test]
+fn a_future_finished_on_another_thread_completes_on_its_process() {
+    let ((), history) = with_history(|| {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = Box::pin(slow_read(7));
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        // Finished on a thread with no history installed, while this thread goes on.
+        let elsewhere = std::thread::spawn(move || block_on(fut));
+        assert_eq!(sync_inner(1), 1);
+        assert_eq!(elsewhere.join().unwrap(), 7);
+    });
+    let e = history.events();
+    assert_eq!(e.len(), 4);
+    let ok = e
+        .iter()
+        .find(|e| e.kind == EventKind::Ok && e.f == "slow_read")
+        .unwrap();
+    assert_eq!(
+        ok.process, e[0].process,
+        "completed on the process it invoked on"
+    );
+    assert_eq!(ok.value, v(7));
     history.validate().unwrap();
 }
 

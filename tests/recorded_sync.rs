@@ -372,6 +372,33 @@ fn a_panic_is_info_and_continues_with_its_payload() {
     history.validate().unwrap();
 }
 
+/// An error whose `Display` panics, so reading the result panics after the body returned.
+#[derive(Debug)]
+struct BadDisplay;
+
+impl fmt::Display for BadDisplay {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("display broke")
+    }
+}
+
+#[recorded]
+fn returns_bad_error() -> Result<u8, BadDisplay> {
+    Err(BadDisplay)
+}
+
+#[test]
+fn a_panic_while_reading_the_result_is_info_too() {
+    let (_, history) = with_history(|| {
+        let caught = panic::catch_unwind(returns_bad_error).unwrap_err();
+        assert_eq!(*caught.downcast_ref::<&str>().unwrap(), "display broke");
+    });
+    let e = summary(&history.events());
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[1].0, EventKind::Info);
+    assert_eq!(e[1].4, Some(v("panic: display broke")));
+}
+
 #[recorded]
 fn outer(n: u8) -> u8 {
     inner(n) + inner(n + 1)
@@ -399,6 +426,23 @@ fn nested_calls_are_one_operation() {
     assert_eq!((e[1].2.as_str(), &e[1].3), ("outer", &v(3)));
     assert_eq!((e[2].2.as_str(), &e[2].3), ("inner", &v(5)));
     assert_eq!((e[4].2.as_str(), &e[4].3), ("inner", &v(6)));
+}
+
+#[recorded]
+fn opens_its_own_history(n: u8) -> usize {
+    let (sum, own) = with_history(|| inner(n) + inner(n));
+    assert_eq!(sum, 2 * n);
+    own.len()
+}
+
+#[test]
+fn a_body_with_a_history_of_its_own_records_into_it() {
+    let (own, history) = with_history(|| opens_its_own_history(1));
+    assert_eq!(
+        own, 4,
+        "both inner calls are operations of the body's own history"
+    );
+    assert_eq!(history.len(), 2, "and not of the outer one");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! From the parsed arguments and the function to the recorded function.
 //!
-//! [`Recorded::new`] checks the arguments against the function and settles every choice
-//! (the name, what the invoke records, what an error means); [`Recorded::expand`] only
-//! generates. On any error the function is emitted unchanged beside the errors, so the rest
+//! Three passes: [`check`] finds every way the arguments do not fit the function,
+//! [`Recorded::new`] then settles every choice (the name, what the invoke records, what an
+//! error means) into a small model, and [`Recorded::expand`] only generates. On any error the function is emitted unchanged beside the errors, so the rest
 //! of the crate still compiles and only the attribute's own errors show.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
@@ -35,6 +35,13 @@ fn unchanged(errors: syn::Error, item: TokenStream) -> TokenStream {
 
 /// The error for an attribute on something other than a function with a body.
 fn not_a_function(item: &TokenStream) -> syn::Error {
+    if let Ok(declaration) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        return syn::Error::new_spanned(
+            spanned(&declaration.sig.fn_token, &declaration.sig.ident),
+            "`#[recorded]` needs a function body to record: put it on the method in each \
+             `impl` of the trait, or give this method a default body",
+        );
+    }
     let (what, tokens): (&str, TokenStream) = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Struct(s)) => ("a struct", spanned(&s.struct_token, &s.ident)),
         Ok(Item::Enum(e)) => ("an enum", spanned(&e.enum_token, &e.ident)),
@@ -89,53 +96,18 @@ enum OnError {
 }
 
 impl Recorded {
+    /// Checks the arguments against the function, then settles every choice.
     fn new(mut args: Args, function: &ItemFn) -> syn::Result<Recorded> {
-        let mut errors = args.errors.take();
-        if let Some(constness) = &function.sig.constness {
-            push(
-                &mut errors,
-                syn::Error::new(
-                    constness.span,
-                    "`#[recorded]` cannot go on a `const fn`: recording a call happens at \
-                     run time",
-                ),
-            );
-        }
-
         let params = parameters(function);
-        let mut skipped: Vec<&Ident> = Vec::new();
-        if let Some(skip) = &args.skip {
-            if args.value.is_some() {
-                push(
-                    &mut errors,
-                    syn::Error::new(
-                        skip.key,
-                        "`skip` has no effect beside `value`, which replaces all the \
-                         arguments: drop one of them",
-                    ),
-                );
-            }
-            for name in &skip.value {
-                if let Err(e) = check_skip(name, &params, function, &skipped) {
-                    push(&mut errors, e);
-                }
-                skipped.push(name);
-            }
-        }
-        if let (Some(_), Some(classify)) = (&args.err, &args.classify) {
-            push(
-                &mut errors,
-                syn::Error::new(
-                    classify.key,
-                    "`classify` decides for each error whether it is `fail` or `info`, so \
-                     `err` cannot be given with it: drop `err`",
-                ),
-            );
+        let mut errors = args.errors.take();
+        for e in check(&args, function, &params) {
+            push(&mut errors, e);
         }
         if let Some(errors) = errors {
             return Err(errors);
         }
 
+        let skipped: &[Ident] = args.skip.as_ref().map_or(&[], |s| &s.value);
         let f = args.f.unwrap_or_else(|| {
             LitStr::new(&function.sig.ident.unraw().to_string(), Span::call_site())
         });
@@ -147,7 +119,7 @@ impl Recorded {
             None => Invoke::Params(
                 params
                     .into_iter()
-                    .filter(|p| !p.bindings.iter().any(|b| skipped.contains(&b)))
+                    .filter(|p| !p.bindings.iter().any(|b| skipped.contains(b)))
                     .collect(),
             ),
         };
@@ -173,9 +145,11 @@ impl Recorded {
         let ItemFn {
             attrs,
             vis,
+            modifiers,
             sig,
             block,
         } = function;
+        let defaultness = modifiers.defaultness;
         let brace_span = block.brace_token.span.join();
         let krate = &self.krate;
         let f = &self.f;
@@ -207,7 +181,7 @@ impl Recorded {
         body.set_span(brace_span);
         quote! {
             #(#attrs)*
-            #vis #sig #body
+            #vis #defaultness #sig #body
         }
     }
 
@@ -253,6 +227,39 @@ impl Recorded {
             }
         }
     }
+}
+
+/// Every way the arguments do not fit the function (or each other).
+fn check(args: &Args, function: &ItemFn, params: &[Param]) -> Vec<syn::Error> {
+    let mut errors = Vec::new();
+    if let Some(constness) = &function.sig.constness {
+        errors.push(syn::Error::new(
+            constness.span,
+            "`#[recorded]` cannot go on a `const fn`: recording a call happens at run time",
+        ));
+    }
+    if let Some(skip) = &args.skip {
+        if args.value.is_some() {
+            errors.push(syn::Error::new(
+                skip.key,
+                "`skip` has no effect beside `value`, which replaces all the arguments: \
+                 drop one of them",
+            ));
+        }
+        for (i, name) in skip.value.iter().enumerate() {
+            if let Err(e) = check_skip(name, params, function, &skip.value[..i]) {
+                errors.push(e);
+            }
+        }
+    }
+    if let (Some(_), Some(classify)) = (&args.err, &args.classify) {
+        errors.push(syn::Error::new(
+            classify.key,
+            "`classify` decides for each error whether it is `fail` or `info`, so `err` \
+             cannot be given with it: drop `err`",
+        ));
+    }
+    errors
 }
 
 impl Param {
@@ -321,7 +328,7 @@ fn check_skip(
     name: &Ident,
     params: &[Param],
     function: &ItemFn,
-    skipped: &[&Ident],
+    skipped: &[Ident],
 ) -> syn::Result<()> {
     if name == "self" {
         return Err(syn::Error::new(
@@ -329,7 +336,7 @@ fn check_skip(
             "`self` is never recorded, so it cannot be skipped",
         ));
     }
-    if skipped.contains(&name) {
+    if skipped.contains(name) {
         return Err(syn::Error::new(
             name.span(),
             format!("`{name}` is skipped twice"),
@@ -370,6 +377,7 @@ fn replace_opaque(ty: &mut Type) {
     match ty {
         Type::ImplTrait(_) | Type::Never(_) => {
             *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: Default::default(),
             });
         }
@@ -394,7 +402,9 @@ fn replace_opaque(ty: &mut Type) {
                         }
                     }
                     PathArguments::Parenthesized(args) => {
-                        args.inputs.iter_mut().for_each(replace_opaque);
+                        args.inputs
+                            .iter_mut()
+                            .for_each(|arg| replace_opaque(&mut arg.ty));
                         if let ReturnType::Type(_, ty) = &mut args.output {
                             replace_opaque(ty);
                         }

@@ -164,7 +164,11 @@ use proc_macro::TokenStream;
 /// - **`async fn`**: the invoke is recorded when the future is first polled, the completion
 ///   when it is ready, and `info` if it is dropped before that (cancelled: it may or may not
 ///   have taken effect). Futures of recorded calls polled side by side by one task (`join`)
-///   are separate processes, each completing on the process it invoked on.
+///   are separate processes. An operation completes on the process it invoked on, whichever
+///   thread finishes it (run tasks with `in_history` so that a task that moves between
+///   threads stays one process across its operations). A plain `fn` returning a future is a sync call
+///   that returns a value: the operation ends when the future is created, so write it as an
+///   `async fn` to record the work.
 /// - **Nesting**: a recorded call made while another recorded call's body runs on the same
 ///   thread (for async: while its future is polled) is part of that operation and is not
 ///   recorded, so one process has one operation at a time.

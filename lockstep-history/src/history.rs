@@ -213,12 +213,14 @@ impl History {
         validate::validate(&self.events())
     }
 
+    /// Records a fail or info echoing the pending invoke. A nil reason is no reason: every
+    /// file format reads a nil `error` as absent, so it is recorded as absent.
     fn end_with(&self, kind: EventKind, f: Cow<'static, str>, reason: Value) {
         self.record_with(
             kind,
             f,
             |pending| pending.cloned().unwrap_or_default(),
-            Some(reason),
+            (!reason.is_nil()).then_some(reason),
         );
     }
 
@@ -232,6 +234,11 @@ impl History {
         error: Option<Value>,
     ) {
         self.record_at(self.slot_index(), kind, f, value, error);
+    }
+
+    /// An address that identifies this history while any handle to it is alive.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.inner).addr()
     }
 
     /// Records the invoke of an operation that may overlap others started on this thread
@@ -428,6 +435,14 @@ mod tests {
         assert_eq!(e[3].value, Value::Nil, "None is nil, not an echo");
         assert_eq!(e[5].value, Value::from(vec![Value::Int(1), Value::Int(2)]));
         assert_eq!(e[5].error, Some(Value::from("mismatch")));
+    }
+
+    #[test]
+    fn nil_reasons_are_no_error() {
+        let h = History::new();
+        h.invoke("write", 1);
+        h.fail("write", ());
+        assert_eq!(h.events()[1].error, None);
     }
 
     #[test]

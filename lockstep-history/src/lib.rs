@@ -26,6 +26,7 @@
 //!
 //! The layers, bottom up: [`value`] and [`event`] are plain data; [`history`] records them
 //! from many threads; [`context`] decides which history a thread records into.
+//! Beside them, [`checker`] decides whether a history is linearizable against a [`model`].
 
 #![warn(missing_docs)]
 
@@ -54,3 +55,8 @@ pub use lockstep_history_macros::recorded;
 pub use macro_support::Completion;
 pub use validate::{ValidationError, validate};
 pub use value::{Value, ValueError, to_value};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

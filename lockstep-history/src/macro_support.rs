@@ -9,6 +9,7 @@
 //! specialization at the call site, so `Result` is recognized whatever it is called
 //! (`io::Result`, an alias, `anyhow::Result`) and every other type needs no impl at all.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{Debug, Display};
@@ -53,18 +54,20 @@ pub enum Completion {
 }
 
 thread_local! {
-    /// Set while the body of a recorded call runs on this thread (for an async call: while
-    /// its future is being polled). Recorded calls made then belong to that operation and
-    /// are not operations of their own.
-    static IN_OP: Cell<bool> = const { Cell::new(false) };
+    /// The history (by [`History::addr`]) whose recorded call's body is running on this
+    /// thread (for an async call: whose future is being polled), or 0. Recorded calls made
+    /// then into that history belong to that operation and are not operations of their own;
+    /// a body that installs a history of its own still records into it.
+    static IN_OP: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks this thread as inside an operation's body until dropped (also on panic).
-struct InOp(bool);
+struct InOp(usize);
 
 impl InOp {
-    fn enter() -> InOp {
-        InOp(IN_OP.try_with(|c| c.replace(true)).unwrap_or(false))
+    fn enter(op: &Op) -> InOp {
+        let addr = op.history.addr();
+        InOp(IN_OP.try_with(|c| c.replace(addr)).unwrap_or(0))
     }
 }
 
@@ -78,7 +81,8 @@ impl Drop for InOp {
 #[derive(Debug)]
 pub struct Op {
     history: History,
-    /// The process log the invoke went to; the completion goes there too.
+    /// The process log the invoke went to; the completion goes there too, whichever thread
+    /// records it.
     slot: usize,
     f: &'static str,
 }
@@ -96,10 +100,10 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 }
 
 fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    if IN_OP.try_with(Cell::get).unwrap_or(true) {
+    let history = current()?;
+    if IN_OP.try_with(Cell::get) == Ok(history.addr()) {
         return None;
     }
-    let history = current()?;
     let slot = history.begin_op(Cow::Borrowed(f), args());
     Some(Op { history, slot, f })
 }
@@ -117,13 +121,30 @@ impl Op {
                     Completion::Fail => EventKind::Fail,
                     Completion::Info => EventKind::Info,
                 };
-                self.history.end_op(self.slot, kind, f, echo, Some(error));
+                self.history
+                    .end_op(self.slot, kind, f, echo, (!error.is_nil()).then_some(error));
             }
         }
     }
 
     fn end_info(self, reason: String) {
         self.end(Outcome::error(Completion::Info, Value::from(reason)));
+    }
+
+    /// Records how the body's `result` ended the operation. Should reading it panic (a
+    /// `classify` function, or a `Serialize` or `Display` impl of the result), the operation
+    /// ends in `info` and the panic continues.
+    fn finish<R>(self, result: &R, outcome: impl FnOnce(&R) -> Outcome) {
+        match panic::catch_unwind(AssertUnwindSafe(|| outcome(result))) {
+            Ok(outcome) => self.end(outcome),
+            Err(payload) => self.end_panic(payload),
+        }
+    }
+
+    /// Records `info` for a panic, then continues it with its original payload.
+    fn end_panic(self, payload: Box<dyn Any + Send>) -> ! {
+        self.end_info(format!("panic: {}", panic_message(&*payload)));
+        panic::resume_unwind(payload)
     }
 }
 
@@ -149,18 +170,15 @@ where
 
 fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) -> Outcome) -> R {
     let result = {
-        let _in_op = InOp::enter();
+        let _in_op = InOp::enter(&op);
         panic::catch_unwind(AssertUnwindSafe(body))
     };
     match result {
         Ok(result) => {
-            op.end(outcome(&result));
+            op.finish(&result, outcome);
             result
         }
-        Err(payload) => {
-            op.end_info(format!("panic: {}", panic_message(&*payload)));
-            panic::resume_unwind(payload)
-        }
+        Err(payload) => op.end_panic(payload),
     }
 }
 
@@ -201,27 +219,25 @@ where
         // dropped in place with it. `op` and `outcome` are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
-        if this.op.is_none() {
+        let Some(op) = &this.op else {
             return body.poll(cx);
-        }
+        };
         let polled = {
-            let _in_op = InOp::enter();
+            let _in_op = InOp::enter(op);
             panic::catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
         };
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(result)) => {
                 if let (Some(op), Some(outcome)) = (this.op.take(), this.outcome.take()) {
-                    op.end(outcome(&result));
+                    op.finish(&result, outcome);
                 }
                 Poll::Ready(result)
             }
-            Err(payload) => {
-                if let Some(op) = this.op.take() {
-                    op.end_info(format!("panic: {}", panic_message(&*payload)));
-                }
-                panic::resume_unwind(payload)
-            }
+            Err(payload) => match this.op.take() {
+                Some(op) => op.end_panic(payload),
+                None => panic::resume_unwind(payload),
+            },
         }
     }
 }

@@ -418,7 +418,47 @@ fn json_key(k: &Value) -> Option<String> {
     }
 }
 
+/// Marks a `Value` passing through serde, so that [`to_value`] can give back the value itself
+/// rather than its JSON form. Formats treat a newtype struct as its content, so the JSON
+/// form is all they see.
+const VALUE_TOKEN: &str = "$lockstep_history::Value";
+
 impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(VALUE_TOKEN, &JsonForm(self))
+    }
+}
+
+/// A value in its JSON form (see the module docs).
+struct JsonForm<'a>(&'a Value);
+
+/// Undoes the JSON form of one value whose elements are already values.
+fn from_json_form(v: Value) -> Result<Value, ValueError> {
+    match v {
+        Value::String(s) if s.starts_with(':') => Ok(from_json_string(&s)),
+        Value::Map(m) => {
+            if m.len() == 1
+                && let Some((Value::String(tag), _)) = m.first_key_value()
+                && TAGS.contains(&&**tag)
+            {
+                let tag = tag.clone();
+                let inner = m.into_values().next().unwrap_or_default();
+                return untag(&tag, inner).map_err(ValueError::Custom);
+            }
+            Ok(Value::Map(
+                m.into_iter()
+                    .map(|(k, v)| match k {
+                        Value::String(k) => (from_json_string(&k), v),
+                        k => (k, v),
+                    })
+                    .collect(),
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+impl Serialize for JsonForm<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct Tagged<'a, T: Serialize>(&'static str, &'a T);
         impl<T: Serialize> Serialize for Tagged<'_, T> {
@@ -438,7 +478,7 @@ impl Serialize for Value {
                 seq.end()
             }
         }
-        match self {
+        match self.0 {
             Value::Nil => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
@@ -490,8 +530,9 @@ fn from_json_string(s: &str) -> Value {
     }
 }
 
-fn untag<E: de::Error>(tag: &str, v: Value) -> Result<Value, E> {
-    let bad = |what: &str| E::custom(format!("`{tag}` must hold {what}"));
+/// The value a tagged JSON object (`{"$set": [...]}` and so on) stands for.
+fn untag(tag: &str, v: Value) -> Result<Value, String> {
+    let bad = |what: &str| format!("`{tag}` must hold {what}");
     match tag {
         TAG_STR => match v {
             Value::String(s) => Ok(Value::String(s)),
@@ -574,7 +615,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         };
         let first_value: Value = map.next_value()?;
         match map.next_key::<String>()? {
-            None if TAGS.contains(&first.as_str()) => return untag(&first, first_value),
+            None if TAGS.contains(&first.as_str()) => {
+                return untag(&first, first_value).map_err(de::Error::custom);
+            }
             None => {
                 out.insert(from_json_string(&first), first_value);
             }
@@ -720,9 +763,12 @@ impl Serializer for ValueSerializer<'_> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _: &'static str,
+        name: &'static str,
         v: &T,
     ) -> Result<Value, ValueError> {
+        if name == VALUE_TOKEN {
+            return from_json_form(v.serialize(NESTED)?);
+        }
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -982,6 +1028,27 @@ mod tests {
         }
         let nan = json_round_trip(&Value::Float(f64::NAN));
         assert!(nan.as_f64().is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn values_convert_to_themselves() {
+        let v = Value::Vector(vec![
+            Value::keyword("timeout"),
+            Value::from(":not a keyword"),
+            Value::Set([Value::Int(1), Value::keyword("a")].into()),
+            Value::Map(BTreeMap::from([(Value::Int(1), Value::keyword("x"))])),
+            Value::Map(BTreeMap::from([(Value::keyword("k"), Value::from("$set"))])),
+            Value::Map(BTreeMap::from([(Value::from("$map"), Value::Int(0))])),
+            Value::Float(f64::INFINITY),
+        ]);
+        assert_eq!(to_value(&v).unwrap(), v);
+        for item in v.as_slice().unwrap() {
+            assert_eq!(to_value(item).unwrap(), *item, "{item}");
+        }
+        assert_eq!(
+            to_value(&Some(Value::keyword("k"))).unwrap(),
+            Value::keyword("k")
+        );
     }
 
     #[test]

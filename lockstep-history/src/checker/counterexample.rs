@@ -89,6 +89,8 @@ impl fmt::Display for DescribedOp {
 
 /// How many steps of the prefix the text shows.
 const SHOWN_STEPS: usize = 10;
+/// How many candidates the text shows.
+const SHOWN_CANDIDATES: usize = 20;
 
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -102,11 +104,9 @@ impl fmt::Display for Counterexample {
             writeln!(f, "not even as the first operation")?;
         } else {
             let skipped = self.prefix.len().saturating_sub(SHOWN_STEPS);
-            write!(
-                f,
-                "longest linearizable prefix: {} operations",
-                self.prefix.len()
-            )?;
+            let n = self.prefix.len();
+            let s = if n == 1 { "" } else { "s" };
+            write!(f, "longest linearizable prefix: {n} operation{s}")?;
             if skipped > 0 {
                 write!(f, " (the last {SHOWN_STEPS} shown)")?;
             }
@@ -117,7 +117,7 @@ impl fmt::Display for Counterexample {
         }
         writeln!(f, "model state there: {}", self.state)?;
         writeln!(f, "candidates from there:")?;
-        for c in &self.candidates {
+        for c in self.candidates.iter().take(SHOWN_CANDIDATES) {
             match &c.outcome {
                 CandidateOutcome::Illegal { reason } => {
                     writeln!(f, "  {}: illegal: {reason}", c.op)?
@@ -128,6 +128,13 @@ impl fmt::Display for Counterexample {
                     c.op
                 )?,
             }
+        }
+        if self.candidates.len() > SHOWN_CANDIDATES {
+            writeln!(
+                f,
+                "  … and {} more",
+                self.candidates.len() - SHOWN_CANDIDATES
+            )?;
         }
         Ok(())
     }
@@ -166,10 +173,9 @@ pub(crate) fn build<M: Model>(
     }
     let done: HashSet<usize> = prefix.iter().copied().collect();
     let bound = prepared.operations[blocked].complete.unwrap_or(u64::MAX);
-    let candidates = partition
-        .ops
-        .iter()
-        .copied()
+    // The stuck operation first, then the others in invoke order.
+    let candidates = std::iter::once(blocked)
+        .chain(partition.ops.iter().copied().filter(|&i| i != blocked))
         .filter(|i| !done.contains(i) && prepared.operations[*i].invoke < bound)
         .map(|i| Candidate {
             op: prepared.described(model, i),

@@ -1,5 +1,12 @@
 //! The set of operations linearized so far on the search path, in the compact form the memo
 //! stores and with its hash kept up to date on every change.
+//!
+//! Ordinary operations are kept as "all below `h` except a few holes" (the holes are the
+//! operations still pending around the search's frontier). Crashed operations, which may be
+//! linearized anywhere or never, are kept as a sorted list, interned: that list changes
+//! only when a crashed operation is linearized, so the memo stores its number.
+
+use rustc_hash::FxHashMap;
 
 use super::memo::{Config, mix};
 
@@ -10,8 +17,8 @@ pub(crate) enum Undo {
     Extended(u32),
     /// This hole (its position in `holes`) was filled.
     Filled(u32),
-    /// A crashed operation was added at this position of `crashed`.
-    Crashed(u32),
+    /// A crashed operation was added at this position of `crashed`, whose number was this.
+    Crashed(u32, u32),
 }
 
 /// Operations `0..n_ok` are ordinary (ok), `n_ok..` crashed, each group in invoke order.
@@ -23,8 +30,12 @@ pub(crate) struct LinearizedSet {
     /// Every ordinary operation below `h` is in the set, except `holes` (sorted).
     h: u32,
     holes: Vec<u32>,
-    /// Crashed operations in the set, sorted.
+    /// Crashed operations in the set, sorted, and that list's number.
     crashed: Vec<u32>,
+    crashed_id: u32,
+    crashed_ids: FxHashMap<Box<[u32]>, u32>,
+    /// Bytes held by the lists in `crashed_ids`.
+    crashed_bytes: usize,
 }
 
 impl LinearizedSet {
@@ -39,6 +50,9 @@ impl LinearizedSet {
             h: 0,
             holes: Vec::new(),
             crashed: Vec::new(),
+            crashed_id: 0,
+            crashed_ids: FxHashMap::from_iter([(Box::default(), 0)]),
+            crashed_bytes: 0,
         }
     }
 
@@ -52,7 +66,18 @@ impl LinearizedSet {
         if i >= self.n_ok {
             let pos = self.crashed.binary_search(&i).unwrap_or_else(|p| p);
             self.crashed.insert(pos, i);
-            Undo::Crashed(pos as u32)
+            let before = self.crashed_id;
+            let fresh = self.crashed_ids.len() as u32;
+            self.crashed_id = match self.crashed_ids.get(self.crashed.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    self.crashed_bytes += self.crashed.len() * 4 + 40;
+                    self.crashed_ids
+                        .insert(self.crashed.as_slice().into(), fresh);
+                    fresh
+                }
+            };
+            Undo::Crashed(pos as u32, before)
         } else if i >= self.h {
             self.holes.extend(self.h..i);
             let old = self.h;
@@ -76,8 +101,9 @@ impl LinearizedSet {
                 self.h = old;
             }
             Undo::Filled(pos) => self.holes.insert(pos as usize, i),
-            Undo::Crashed(pos) => {
+            Undo::Crashed(pos, before) => {
                 self.crashed.remove(pos as usize);
+                self.crashed_id = before;
             }
         }
     }
@@ -89,7 +115,7 @@ impl LinearizedSet {
             state,
             h: self.h,
             holes: &self.holes,
-            crashed: &self.crashed,
+            crashed: self.crashed_id,
         }
     }
 
@@ -98,6 +124,7 @@ impl LinearizedSet {
         self.keys.capacity() * 8
             + self.member.capacity()
             + (self.holes.capacity() + self.crashed.capacity()) * 4
+            + self.crashed_bytes
     }
 }
 
@@ -105,8 +132,14 @@ impl LinearizedSet {
 mod tests {
     use super::*;
 
-    fn snapshot(s: &LinearizedSet) -> (u64, u32, Vec<u32>, Vec<u32>) {
-        (s.zobrist, s.h, s.holes.clone(), s.crashed.clone())
+    fn snapshot(s: &LinearizedSet) -> (u64, u32, Vec<u32>, Vec<u32>, u32) {
+        (
+            s.zobrist,
+            s.h,
+            s.holes.clone(),
+            s.crashed.clone(),
+            s.crashed_id,
+        )
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The search's tables: interned model states, and the memo of configurations already seen.
 //!
 //! A configuration is (set of linearized operations, model state). The set is hashed
-//! incrementally (XOR of a random key per operation) and stored exactly but compactly: the
-//! ordinary operations as "all below `h` except these holes", the crashed ones as the sorted
-//! list of those linearized. Both stay short, so memory grows with the number of
-//! configurations, not with their size.
+//! incrementally (XOR of a random key per operation) and stored exactly but compactly (see
+//! [`super::linearized`]): the ordinary operations as "all below `h` except these holes",
+//! the crashed ones by the number of their interned list. Memory grows with the number of
+//! configurations, not with the length of the history.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -64,18 +64,22 @@ impl<S: Clone + Eq + Hash> Interner<S> {
         &self.states[id as usize]
     }
 
-    /// A rough count of the bytes held (the states' own heap data is not seen).
-    pub(crate) fn bytes(&self) -> usize {
-        self.states.capacity() * std::mem::size_of::<S>()
-            + self.ids.capacity() * (std::mem::size_of::<S>() + 8)
+    /// A rough count of the bytes held at once, growth included (the states' own heap data
+    /// is not seen).
+    pub(crate) fn peak_bytes(&self) -> usize {
+        let tables = [
+            self.states.capacity() * std::mem::size_of::<S>(),
+            self.ids.capacity() * (std::mem::size_of::<S>() + 8),
+        ];
+        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
     }
 }
 
 struct Entry {
     state: u32,
     h: u32,
-    holes: u32,
     crashed: u32,
+    holes: u32,
     next: u32,
     start: usize,
 }
@@ -97,8 +101,8 @@ pub(crate) struct Config<'a> {
     /// Every ordinary operation below `h` is linearized, except `holes`.
     pub(crate) h: u32,
     pub(crate) holes: &'a [u32],
-    /// The crashed operations linearized, sorted.
-    pub(crate) crashed: &'a [u32],
+    /// The number of the list of crashed operations linearized.
+    pub(crate) crashed: u32,
 }
 
 impl Memo {
@@ -119,24 +123,20 @@ impl Memo {
             let e = &self.entries[at as usize];
             if e.state == c.state
                 && e.h == c.h
-                && e.holes as usize == c.holes.len()
-                && e.crashed as usize == c.crashed.len()
+                && e.crashed == c.crashed
+                && self.arena[e.start..e.start + e.holes as usize] == *c.holes
             {
-                let stored = &self.arena[e.start..e.start + c.holes.len() + c.crashed.len()];
-                if stored[..c.holes.len()] == *c.holes && stored[c.holes.len()..] == *c.crashed {
-                    return false;
-                }
+                return false;
             }
             at = e.next;
         }
         let start = self.arena.len();
         self.arena.extend_from_slice(c.holes);
-        self.arena.extend_from_slice(c.crashed);
         self.entries.push(Entry {
             state: c.state,
             h: c.h,
+            crashed: c.crashed,
             holes: c.holes.len() as u32,
-            crashed: c.crashed.len() as u32,
             next: head,
             start,
         });
@@ -149,10 +149,15 @@ impl Memo {
     }
 
     /// The bytes held by the tables.
-    pub(crate) fn bytes(&self) -> usize {
-        self.heads.capacity() * 13
-            + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.arena.capacity() * 4
+    /// The bytes the tables may hold at once: what they hold now, plus the transient of the
+    /// next growth of the largest (a new table twice its size beside the old one).
+    pub(crate) fn peak_bytes(&self) -> usize {
+        let tables = [
+            self.heads.capacity() * 13,
+            self.entries.capacity() * std::mem::size_of::<Entry>(),
+            self.arena.capacity() * 4,
+        ];
+        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
     }
 }
 
@@ -163,20 +168,20 @@ mod tests {
     #[test]
     fn configurations_are_compared_exactly() {
         let mut memo = Memo::new();
-        let c = |zobrist, state, h, holes: &'static [u32], crashed: &'static [u32]| Config {
+        let c = |zobrist, state, h, holes: &'static [u32], crashed: u32| Config {
             zobrist,
             state,
             h,
             holes,
             crashed,
         };
-        assert!(memo.insert(&c(7, 1, 4, &[2], &[])));
-        assert!(!memo.insert(&c(7, 1, 4, &[2], &[])));
+        assert!(memo.insert(&c(7, 1, 4, &[2], 0)));
+        assert!(!memo.insert(&c(7, 1, 4, &[2], 0)));
         // Same hash, different sets or states: all distinct.
-        assert!(memo.insert(&c(7, 1, 4, &[1], &[])));
-        assert!(memo.insert(&c(7, 1, 4, &[], &[2])));
-        assert!(memo.insert(&c(7, 2, 4, &[2], &[])));
-        assert!(memo.insert(&c(7, 1, 5, &[2], &[])));
+        assert!(memo.insert(&c(7, 1, 4, &[1], 0)));
+        assert!(memo.insert(&c(7, 1, 4, &[2], 1)));
+        assert!(memo.insert(&c(7, 2, 4, &[2], 0)));
+        assert!(memo.insert(&c(7, 1, 5, &[2], 0)));
         assert_eq!(memo.len(), 5);
     }
 

@@ -1,12 +1,10 @@
 //! Checking histories: preprocessing → search → verdict.
 //!
 //! [`linearizable::check`] (or [`History::check`]) decides whether a history is
-//! linearizable against a [`Model`](crate::model::Model): [`preprocess`] pairs and filters
-//! the events, the search ([Wing–Gong–Lowe] just-in-time linearization with a memo of
-//! configurations, per partition in parallel) looks for a legal order, and the
-//! [`Verdict`] gives a witness order, a [`Counterexample`], or why it stopped early.
-//!
-//! [Wing–Gong–Lowe]: https://doi.org/10.1002/cpe.4359
+//! linearizable against a [`Model`]: [`preprocess`] pairs and filters the events, the search
+//! (Wing–Gong–Lowe just-in-time linearization with a memo of configurations, per partition
+//! in parallel, after Horn and Kroening's P-compositionality) looks for a legal order, and
+//! the [`Verdict`] gives a witness order, a [`Counterexample`], or why it stopped early.
 
 use std::borrow::Cow;
 

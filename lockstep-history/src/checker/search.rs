@@ -1,15 +1,29 @@
 //! The search for one partition: Wing–Gong–Lowe just-in-time linearization.
 //!
 //! Ordinary (ok) operations sit in a doubly linked list of call and return entries in event
-//! order. Scanning from the front, any call before the first return may be linearized next,
-//! if the model allows it from the current state and the resulting configuration (set of
-//! linearized operations, state) has not been explored before. Reaching a return means that
-//! operation should already be linearized: the search then tries the crashed operations
-//! invoked before that return, then backtracks. Linearized entries are unlinked and relinked
-//! on backtracking (dancing links). Once every ok operation is linearized the history is
-//! linearizable: remaining crashed operations simply never took effect.
+//! order; linearized ones are unlinked, and relinked on backtracking (dancing links). The
+//! candidates to linearize next are the operations invoked before the first return still in
+//! the list (the *blocking* operation, which must be linearized before anything invoked
+//! after it returned). They are tried in this order:
+//!
+//! 1. read-only operations (the model's [`Model::is_read_only`]), earliest return first. One
+//!    that is legal is linearized without a choice point: moving a read that leaves the state
+//!    alone to the front of any valid completion keeps it valid, so if that fails, so does
+//!    every alternative;
+//! 2. the other ok operations, earliest return first (just in time: the blocking one first);
+//! 3. crashed operations invoked before the blocking one returned, in invoke order.
+//!
+//! Among candidates whose prepared operations are equal, only the one returning first is
+//! tried (for crashed ones, which never return, the lowest-numbered): exchanging two equal
+//! operations in any valid completion keeps it valid, so the others add nothing.
+//!
+//! A step is taken if the model allows it and the new configuration (linearized set, state)
+//! was never explored. Once every ok operation is linearized the history is linearizable:
+//! remaining crashed operations simply never took effect.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use super::linearized::{LinearizedSet, Undo};
@@ -33,6 +47,31 @@ pub(crate) struct Limits<'a> {
     pub(crate) partitions_done: &'a AtomicUsize,
 }
 
+impl Limits<'_> {
+    /// Accounts this search's tables (`bytes`, of which `reported` were counted before) and
+    /// says whether to stop: `Some(None)` when cancelled, `Some(Some(reason))` at a limit.
+    fn checkpoint(&self, bytes: usize, reported: &mut usize) -> Option<Option<UnknownReason>> {
+        let total = if bytes >= *reported {
+            self.memory.fetch_add(bytes - *reported, Ordering::Relaxed) + (bytes - *reported)
+        } else {
+            self.memory.fetch_sub(*reported - bytes, Ordering::Relaxed) - (*reported - bytes)
+        };
+        *reported = bytes;
+        if self.cancel.load(Ordering::Relaxed) {
+            return Some(None);
+        }
+        if let Some(limit) = self.memory_limit.filter(|&limit| total > limit) {
+            return Some(Some(UnknownReason::MemoryLimit(limit)));
+        }
+        match self.deadline {
+            Some((at, limit)) if Instant::now() >= at => {
+                Some(Some(UnknownReason::TimeLimit(limit)))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How the search of one partition ended. Operations are positions in
 /// [`Prepared::operations`].
 pub(crate) enum Outcome {
@@ -48,21 +87,24 @@ pub(crate) enum Outcome {
     Cancelled,
 }
 
-/// Where the scan for the next candidate stands.
+/// Where the trial of candidates stands at one configuration.
 #[derive(Clone, Copy)]
-enum Cursor {
-    /// At this entry of the list.
-    List(u32),
-    /// At this crashed operation (counted from the first crashed one), considering those
-    /// invoked before event `bound`.
-    Crashed { at: u32, bound: u64 },
+enum Next {
+    /// At this position of the ok candidates.
+    Ok(u32),
+    /// At this crashed operation (counted from the first crashed one).
+    Crashed(u32),
 }
 
 struct Frame {
     op: u32,
     prev_state: u32,
-    resume: Cursor,
     undo: Undo,
+    /// The candidate position this step was taken from.
+    from: Next,
+    /// Taken without a choice point (a legal read-only operation): backtracking passes
+    /// through it.
+    forced: bool,
 }
 
 /// The deepest point where the search got stuck, kept cheaply: `seq` shares its first
@@ -70,7 +112,7 @@ struct Frame {
 struct Deepest {
     seq: Vec<u32>,
     shared: usize,
-    /// The operation whose return was reached there; meaningful once `recorded`.
+    /// The blocking operation there; meaningful once `recorded`.
     blocked: u32,
     recorded: bool,
 }
@@ -114,6 +156,15 @@ impl EntryList {
         self.next[e as usize]
     }
 
+    /// The first return entry (the list must hold one).
+    fn first_return(&self) -> u32 {
+        let mut e = self.first();
+        while e % 2 == 1 {
+            e = self.next(e);
+        }
+        e
+    }
+
     fn unlink(&mut self, op: u32) {
         for e in [2 * op as usize + 1, 2 * op as usize + 2] {
             self.next[self.prev[e] as usize] = self.next[e];
@@ -149,11 +200,39 @@ pub(crate) fn search<M: Model>(
         .iter()
         .map(|&g| operations[g].invoke)
         .collect();
-
     let ret_event: Vec<u64> = local[..n_ok]
         .iter()
         .map(|&g| operations[g].complete.unwrap_or(u64::MAX))
         .collect();
+    // Sort key of ok candidates: read-only first, then by return.
+    let order_key: Vec<u64> = (0..n_ok)
+        .map(|i| {
+            let writes = !model.is_read_only(&prepared.ops[local[i]]);
+            (u64::from(writes) << 63) | ret_event[i]
+        })
+        .collect();
+    // Classes of equal operations; a crashed operation's rank among the crashed ones of its
+    // class (they are linearized lowest rank first, so `taken` counts them).
+    let mut class_of_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
+    let class: Vec<u32> = local
+        .iter()
+        .map(|&g| {
+            let next = class_of_op.len() as u32;
+            *class_of_op.entry(&prepared.ops[g]).or_insert(next)
+        })
+        .collect();
+    let classes = class_of_op.len();
+    drop(class_of_op);
+    let mut rank = vec![0u32; n];
+    let mut taken = vec![0u32; classes];
+    for i in n_ok..n {
+        rank[i] = taken[class[i] as usize];
+        taken[class[i] as usize] += 1;
+    }
+    taken.fill(0);
+    // `listed[c] == stamp` when class `c` has an ok candidate in the current list.
+    let mut listed = vec![0u32; classes];
+    let mut stamp = 0u32;
     let invokes = local[..n_ok].iter().map(|&g| operations[g].invoke);
     let mut list = EntryList::new(invokes.zip(ret_event.iter().copied()));
 
@@ -169,63 +248,83 @@ pub(crate) fn search<M: Model>(
         blocked: 0,
         recorded: false,
     };
-    let mut cursor = Cursor::List(list.first());
+    let mut candidates: Vec<u32> = Vec::new();
     let mut ticks: u32 = 0;
-    let mut last_progress = limits.started.elapsed();
+    let mut last_progress: Option<std::time::Duration> = None;
     let mut reported_bytes = 0usize;
 
-    let result = loop {
-        if remaining == 0 {
-            break Outcome::Linearizable(frames.iter().map(|f| local[f.op as usize]).collect());
+    // The ok candidates of the current configuration, in the order to try them, one per
+    // class; and the blocking operation's return.
+    let gather =
+        |list: &EntryList, candidates: &mut Vec<u32>, listed: &mut [u32], stamp: &mut u32| {
+            candidates.clear();
+            let mut e = list.first();
+            while e % 2 == 1 {
+                candidates.push((e - 1) / 2);
+                e = list.next(e);
+            }
+            candidates.sort_unstable_by_key(|&i| order_key[i as usize]);
+            *stamp = stamp.wrapping_add(1);
+            if *stamp == 0 {
+                listed.fill(0);
+                *stamp = 1;
+            }
+            candidates.retain(|&i| {
+                let c = &mut listed[class[i as usize] as usize];
+                let first = *c != *stamp;
+                *c = *stamp;
+                first
+            });
+            ret_event[((e - 2) / 2) as usize]
+        };
+
+    let mut entering = true;
+    let mut bound = 0;
+    let mut next = Next::Ok(0);
+    let result = 'search: loop {
+        if entering {
+            entering = false;
+            if remaining == 0 {
+                break Outcome::Linearizable(frames.iter().map(|f| local[f.op as usize]).collect());
+            }
+            let blocked = (list.first_return() - 2) / 2;
+            bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
+            if !deepest.recorded || frames.len() > deepest.seq.len() {
+                deepest.seq.truncate(deepest.shared);
+                deepest
+                    .seq
+                    .extend(frames[deepest.shared..].iter().map(|f| f.op));
+                deepest.shared = frames.len();
+                deepest.blocked = blocked;
+                deepest.recorded = true;
+            }
+            next = Next::Ok(0);
         }
+
         ticks = ticks.wrapping_add(1);
         if ticks & 0x3ff == 0 {
-            // Account memory, check limits, report progress.
-            let bytes = memo.bytes() + states.bytes() + set.bytes() + frames.capacity() * 24;
-            let total = if bytes >= reported_bytes {
-                limits
-                    .memory
-                    .fetch_add(bytes - reported_bytes, Ordering::Relaxed)
-                    + bytes
-                    - reported_bytes
-            } else {
-                limits
-                    .memory
-                    .fetch_sub(reported_bytes - bytes, Ordering::Relaxed)
-                    + bytes
-                    - reported_bytes
-            };
-            reported_bytes = bytes;
-            if limits.cancel.load(Ordering::Relaxed) {
-                break Outcome::Cancelled;
-            }
-            let stop = if let Some(limit) = limits.memory_limit.filter(|&l| total > l) {
-                Some(UnknownReason::MemoryLimit(limit))
-            } else {
-                match limits.deadline {
-                    Some((at, limit)) if Instant::now() >= at => {
-                        Some(UnknownReason::TimeLimit(limit))
-                    }
-                    _ => None,
-                }
-            };
-            if let Some(reason) = stop {
-                break Outcome::Unknown {
+            let bytes = memo.peak_bytes()
+                + states.peak_bytes()
+                + set.bytes()
+                + frames.capacity() * 2 * std::mem::size_of::<Frame>();
+            let deepest_len = deepest.seq.len().max(frames.len());
+            if let Some(stop) = limits.checkpoint(bytes, &mut reported_bytes) {
+                break stop.map_or(Outcome::Cancelled, |reason| Outcome::Unknown {
                     reason,
-                    deepest: deepest.seq.len().max(frames.len()),
-                };
+                    deepest: deepest_len,
+                });
             }
             if let Some(progress) = limits.progress {
                 let elapsed = limits.started.elapsed();
-                if (elapsed - last_progress).as_millis() >= 100 {
-                    last_progress = elapsed;
+                if last_progress.is_none_or(|last| (elapsed - last).as_millis() >= 100) {
+                    last_progress = Some(elapsed);
                     progress(&Progress {
                         partition: part_index,
                         partitions: limits.partitions,
                         partitions_done: limits.partitions_done.load(Ordering::Relaxed),
                         ops: n,
                         linearized: frames.len(),
-                        deepest: deepest.seq.len().max(frames.len()),
+                        deepest: deepest_len,
                         configurations: memo.len(),
                         elapsed,
                     });
@@ -233,93 +332,92 @@ pub(crate) fn search<M: Model>(
             }
         }
 
-        // The next candidate, and where to continue after it.
-        let (candidate, resume) = match cursor {
-            Cursor::List(e) if e % 2 == 1 => ((e - 1) / 2, Cursor::List(list.next(e))),
-            Cursor::List(e) => {
-                // A return: that operation must come before anything later. Remember the
-                // deepest such point for the counterexample, then try crashed operations.
-                let blocked = (e - 2) / 2;
-                if !deepest.recorded || frames.len() > deepest.seq.len() {
-                    deepest.seq.truncate(deepest.shared);
-                    deepest
-                        .seq
-                        .extend(frames[deepest.shared..].iter().map(|f| f.op));
-                    deepest.shared = frames.len();
-                    deepest.blocked = blocked;
-                    deepest.recorded = true;
-                }
-                cursor = Cursor::Crashed {
-                    at: 0,
-                    bound: ret_event[blocked as usize],
-                };
+        // The next candidate, if any is left here.
+        let candidate = match next {
+            Next::Ok(k) if (k as usize) < candidates.len() => Some(candidates[k as usize]),
+            Next::Ok(_) => {
+                next = Next::Crashed(0);
                 continue;
             }
-            Cursor::Crashed { at, bound } => {
-                let mut j = at as usize;
-                while j < crashed_call.len()
-                    && crashed_call[j] < bound
-                    && set.contains((n_ok + j) as u32)
-                {
+            Next::Crashed(j) => {
+                let mut j = j as usize;
+                // Skip those linearized, and those with an equal candidate tried before.
+                while j < crashed_call.len() && crashed_call[j] < bound && {
+                    let (i, c) = (n_ok + j, class[n_ok + j] as usize);
+                    set.contains(i as u32) || listed[c] == stamp || rank[i] != taken[c]
+                } {
                     j += 1;
                 }
-                if j < crashed_call.len() && crashed_call[j] < bound {
-                    (
-                        (n_ok + j) as u32,
-                        Cursor::Crashed {
-                            at: j as u32 + 1,
-                            bound,
-                        },
-                    )
-                } else {
-                    // Every candidate failed here: backtrack.
-                    // (The scan only gets here after reaching a return, so `deepest` is
-                    // recorded.)
-                    let Some(frame) = frames.pop() else {
-                        break Outcome::Violation {
-                            prefix: deepest.seq.iter().map(|&i| local[i as usize]).collect(),
-                            blocked: local[deepest.blocked as usize],
-                        };
-                    };
-                    deepest.shared = deepest.shared.min(frames.len());
-                    let i = frame.op;
-                    set.remove(i, frame.undo);
-                    if (i as usize) < n_ok {
-                        remaining += 1;
-                        list.relink(i);
-                    }
-                    current = frame.prev_state;
-                    cursor = frame.resume;
-                    continue;
-                }
+                next = Next::Crashed(j as u32);
+                (j < crashed_call.len() && crashed_call[j] < bound).then_some((n_ok + j) as u32)
             }
         };
 
-        let op = &prepared.ops[local[candidate as usize]];
-        let Ok(state) = model.step(states.get(current), op) else {
-            cursor = resume;
-            continue;
-        };
-        let state = states.intern(state);
-        let i = candidate;
-        let undo = set.insert(i);
-        let fresh = memo.insert(&set.config(state));
-        if fresh {
-            if (i as usize) < n_ok {
-                remaining -= 1;
-                list.unlink(i);
+        let mut failed_here = candidate.is_none();
+        if let Some(i) = candidate {
+            let forced = (i as usize) < n_ok && order_key[i as usize] >> 63 == 0;
+            if let Ok(state) = model.step(states.get(current), &prepared.ops[local[i as usize]]) {
+                let state = states.intern(state);
+                let undo = set.insert(i);
+                if memo.insert(&set.config(state)) {
+                    if (i as usize) < n_ok {
+                        remaining -= 1;
+                        list.unlink(i);
+                    } else {
+                        taken[class[i as usize] as usize] += 1;
+                    }
+                    frames.push(Frame {
+                        op: i,
+                        prev_state: current,
+                        undo,
+                        from: next,
+                        forced,
+                    });
+                    current = state;
+                    entering = true;
+                    continue;
+                }
+                set.remove(i, undo);
+                // A legal read-only step into an explored (so failed) configuration: this
+                // configuration fails too.
+                failed_here = forced;
             }
-            frames.push(Frame {
-                op: i,
-                prev_state: current,
-                resume,
-                undo,
-            });
-            current = state;
-            cursor = Cursor::List(list.first());
-        } else {
-            set.remove(i, undo);
-            cursor = resume;
+            if !failed_here {
+                next = match next {
+                    Next::Ok(k) => Next::Ok(k + 1),
+                    Next::Crashed(j) => Next::Crashed(j + 1),
+                };
+                continue;
+            }
+        }
+
+        // Backtrack to the last choice point.
+        loop {
+            let Some(frame) = frames.pop() else {
+                // `deepest` is recorded: every configuration entered records first.
+                break 'search Outcome::Violation {
+                    prefix: deepest.seq.iter().map(|&i| local[i as usize]).collect(),
+                    blocked: local[deepest.blocked as usize],
+                };
+            };
+            deepest.shared = deepest.shared.min(frames.len());
+            let i = frame.op;
+            set.remove(i, frame.undo);
+            if (i as usize) < n_ok {
+                remaining += 1;
+                list.relink(i);
+            } else {
+                taken[class[i as usize] as usize] -= 1;
+            }
+            current = frame.prev_state;
+            if !frame.forced {
+                bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
+                next = match frame.from {
+                    Next::Ok(k) => Next::Ok(k + 1),
+                    Next::Crashed(j) => Next::Crashed(j + 1),
+                };
+                break;
+            }
         }
     };
     limits.memory.fetch_sub(reported_bytes, Ordering::Relaxed);

@@ -134,8 +134,9 @@ impl fmt::Display for Illegal {
 pub trait Model: Send + Sync {
     /// The object's state between operations.
     type State: Clone + Eq + Hash + Debug + Send + Sync;
-    /// An operation prepared for stepping: input and (if known) output, parsed once.
-    type Op: Clone + Debug + Send + Sync;
+    /// An operation prepared for stepping: input and (if known) output, parsed once. Equal
+    /// operations must step alike: the search tries only one of several equal candidates.
+    type Op: Clone + Eq + Hash + Debug + Send + Sync;
 
     /// A short name for reports, such as `"cas-register"`.
     fn name(&self) -> &str {
@@ -167,8 +168,10 @@ pub trait Model: Send + Sync {
         None
     }
 
-    /// Whether `op` never changes the state (a read). Crashed read-only operations are
-    /// dropped before the search: taking effect or not cannot matter.
+    /// Whether `op` never changes the state (a read): [`Model::step`] returns the same state
+    /// or an error, from every state. Say so only when it holds, as the search relies on it:
+    /// crashed read-only operations are dropped before the search (taking effect or not
+    /// cannot matter), and a legal read-only operation is linearized without a choice point.
     fn is_read_only(&self, op: &Self::Op) -> bool {
         let _ = op;
         false
