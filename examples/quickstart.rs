@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use lockstep_history::checker::Verdict;
 use lockstep_history::model::CasRegister;
+use lockstep_history::report::{Analysis, Report};
 use lockstep_history::{History, format, recorded, spawn, with_history};
 
 /// The system under test: a register in shared memory.
@@ -111,7 +112,8 @@ pub fn model() -> CasRegister {
     CasRegister::new(0)
 }
 
-/// Checks `history`, prints the verdict and writes the history into `dir/name/`.
+/// Checks `history`, prints the verdict and writes the history and its report into
+/// `dir/name/`.
 fn report(name: &str, history: &History, dir: &Path) -> Verdict {
     let dir = dir.join(name);
     std::fs::create_dir_all(&dir).expect("create the output directory");
@@ -128,7 +130,15 @@ fn report(name: &str, history: &History, dir: &Path) -> Verdict {
     }
     let file = dir.join("history.edn");
     format::write_file(&file, &events).expect("write the history");
-    println!("{name}: history written to {}\n", file.display());
+    let analysis = Analysis::from_verdict(&events, &verdict, "cas-register, initially 0")
+        .with_witness_states(&events, &verdict, &model(), false);
+    let page = dir.join("report.html");
+    Report::new(&events)
+        .title(format!("quickstart: the {name} client"))
+        .with_analysis(analysis)
+        .write_to(&page)
+        .expect("write the report");
+    println!("{name}: wrote {} and {}\n", file.display(), page.display());
     verdict
 }
 
