@@ -5,43 +5,14 @@
 //! `LOCKSTEP_CONFORMANCE_DIR` points). Without it, this test fails when `CI=true` and
 //! otherwise says it was skipped.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{edn_files, knossos_dir};
+use std::path::Path;
 
 use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{CasRegister, Model, MultiRegister, Mutex};
 use lockstep_history::{Value, format};
-
-/// The Knossos folder of the conformance data, or `None` (after saying why) to skip.
-fn knossos_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("LOCKSTEP_CONFORMANCE_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-        PathBuf::from,
-    );
-    let dir = root.join("knossos");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let why = format!(
-        "conformance data not found at {} (set LOCKSTEP_CONFORMANCE_DIR)",
-        dir.display()
-    );
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "checker conformance: {why}"
-    );
-    println!("checker conformance: skipped: {why}");
-    None
-}
-
-fn edn_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "edn"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// Checks every file of `folder` and returns how many there were.
 fn check_folder<M: Model>(
@@ -84,7 +55,9 @@ fn check_folder<M: Model>(
 
 #[test]
 fn knossos_histories_get_their_verdicts() {
-    let Some(dir) = knossos_dir() else { return };
+    let Some(dir) = knossos_dir("checker conformance") else {
+        return;
+    };
     let knossos = Options {
         knossos_nil_reads: true,
         ..Options::default()
@@ -108,7 +81,9 @@ fn knossos_histories_get_their_verdicts() {
 
 #[test]
 fn knossos_counterexample_names_the_impossible_read() {
-    let Some(dir) = knossos_dir() else { return };
+    let Some(dir) = knossos_dir("checker conformance") else {
+        return;
+    };
     let events = format::read_file(dir.join("cas-register/bad/immediate-failure.edn")).unwrap();
     let options = Options {
         knossos_nil_reads: true,

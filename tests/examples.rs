@@ -6,6 +6,8 @@ use std::time::Duration;
 use lockstep_history::EventKind;
 use lockstep_history::checker::Verdict;
 
+mod common;
+
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../examples/quickstart.rs"]
 mod quickstart;
@@ -59,22 +61,17 @@ fn async_client_records_the_cancelled_write_as_info() {
     assert!(matches!(verdict, Verdict::Linearizable(_)), "{verdict}");
 }
 
-fn redis_server() -> Option<redis_register::Server> {
-    match redis_register::Server::start() {
-        Ok(server) => Some(server),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but no Redis server could be started: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: redis example test needs redis-server ({e})");
-            None
-        }
-    }
+fn redis_server(test: &str) -> Option<redis_register::Server> {
+    redis_register::Server::start()
+        .map_err(|e| common::missing(test, &format!("no Redis server could be started: {e}")))
+        .ok()
 }
 
 #[test]
 fn redis_correct_client_is_linearizable_despite_timeouts() {
-    let Some(server) = redis_server() else { return };
+    let Some(server) = redis_server("redis_correct_client") else {
+        return;
+    };
     let workload = redis_register::Workload {
         clients: 5,
         ops: 200,
@@ -93,7 +90,9 @@ fn redis_correct_client_is_linearizable_despite_timeouts() {
 
 #[test]
 fn redis_caching_client_is_caught_on_a_stale_read() {
-    let Some(server) = redis_server() else { return };
+    let Some(server) = redis_server("redis_caching_client") else {
+        return;
+    };
     let workload = redis_register::Workload {
         clients: 5,
         ops: 200,

@@ -5,50 +5,12 @@
 //! `LOCKSTEP_CONFORMANCE_DIR` points). Without it, these tests fail when `CI=true` and
 //! otherwise say they were skipped.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{edn_files, knossos_dir};
 
 use lockstep_history::format::{self, Format};
 use lockstep_history::{Event, Process};
-
-/// The Knossos folder of the conformance data, or `None` (after saying why) to skip.
-fn knossos_dir(test: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("LOCKSTEP_CONFORMANCE_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-        PathBuf::from,
-    );
-    let dir = root.join("knossos");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let why = format!(
-        "conformance data not found at {} (set LOCKSTEP_CONFORMANCE_DIR)",
-        dir.display()
-    );
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: {why}"
-    );
-    println!("{test}: skipped: {why}");
-    None
-}
-
-/// Every `.edn` file under `dir`, sorted.
-fn edn_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "edn") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// Counts op maps the simple way, independently of the reader: `{` that open a map at the
 /// top level of the file or directly inside its outer vector, outside strings and comments.

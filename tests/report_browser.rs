@@ -5,6 +5,8 @@
 //! Needs Debian's `chromium` (or `CHROMIUM=/path/to/browser`). Without one the test fails
 //! when `CI=true` and otherwise prints one line saying it skipped.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,18 +32,13 @@ fn browser() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The browser, or `None` after printing why the test is skipped (outside CI only).
+/// The browser, or `None` after [`common::missing`] said why.
 fn browser_or_skip(test: &str) -> Option<PathBuf> {
-    match browser() {
-        Some(b) => Some(b),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: chromium is required in CI (apt-get install chromium)")
-        }
-        None => {
-            println!("{test}: skipped, chromium is not installed (apt-get install chromium)");
-            None
-        }
+    let found = browser();
+    if found.is_none() {
+        common::missing(test, "chromium is not installed (apt-get install chromium)");
     }
+    found
 }
 
 fn out_dir() -> PathBuf {
