@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use lockstep_history::format::{self, Durability, Format, FormatError, JsonlSink};
-use lockstep_history::{EventKind, Value};
+use lockstep_history::{EventKind, History, Value};
 
 /// Names the file a child process must record into, and with which durability.
 const CHILD_ENV: &str = "LOCKSTEP_FORMATS_CRASH_CHILD";
@@ -25,7 +25,7 @@ fn temp_path(name: &str) -> PathBuf {
 
 fn record_from_threads(durability: Durability, threads: u64, ops: u64) {
     let path = temp_path(&format!("{durability:?}.jsonl"));
-    let (history, sink) = JsonlSink::history(&path, durability).unwrap();
+    let (history, sink) = History::streaming(&path, durability).unwrap();
     assert_eq!(sink.durability(), durability);
     assert_eq!(sink.path(), path);
     std::thread::scope(|s| {
@@ -77,7 +77,7 @@ fn buffered_stream_is_complete_once_the_history_is_dropped() {
 #[test]
 fn streaming_history_installed_as_current_records_spawned_threads() {
     let path = temp_path("current.jsonl");
-    let (history, sink) = JsonlSink::history(&path, Durability::Flushed).unwrap();
+    let (history, sink) = History::streaming(&path, Durability::Flushed).unwrap();
     history.in_scope(|| {
         let workers: Vec<_> = (0..3)
             .map(|i| {
@@ -109,7 +109,7 @@ fn sink_in_a_missing_folder_is_an_error() {
 #[test]
 fn write_errors_are_kept_for_flush() {
     for durability in [Durability::Flushed, Durability::Buffered] {
-        let (history, sink) = JsonlSink::history("/dev/full", durability).unwrap();
+        let (history, sink) = History::streaming("/dev/full", durability).unwrap();
         history.op("write", 1, || ());
         let e = sink.flush().unwrap_err();
         assert!(e.to_string().contains("/dev/full"), "{e}");
@@ -127,7 +127,7 @@ fn crash_child(spec: &str) -> ! {
         "synced" => Durability::Synced,
         _ => Durability::Flushed,
     };
-    let (history, _sink) = JsonlSink::history(path, durability).unwrap();
+    let (history, _sink) = History::streaming(path, durability).unwrap();
     for t in 0..4u64 {
         let h = history.clone();
         std::thread::spawn(move || {

@@ -165,6 +165,16 @@ impl fmt::Display for Event {
     }
 }
 
+/// Receives every event the moment it is recorded, before the recording call returns.
+///
+/// Used to stream a history to a file so that a killed test keeps what it recorded (see
+/// `History::with_sink`). Called from the recording threads concurrently; an implementation
+/// must not panic.
+pub trait EventSink: Send + Sync + 'static {
+    /// Takes one freshly recorded event.
+    fn record(&self, event: &Event);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,8 +49,8 @@ pub mod __private {
 }
 
 pub use context::{InHistory, Recording, bind, current, is_recording, spawn, with_history};
-pub use event::{Event, EventKind, Process};
-pub use history::{EventSink, History};
+pub use event::{Event, EventKind, EventSink, Process};
+pub use history::History;
 pub use lockstep_history_macros::recorded;
 pub use macro_support::Completion;
 pub use validate::{ValidationError, validate};

@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 
 use crate::event::Event;
-use crate::history::History;
 use crate::model::Model;
 
 pub mod counterexample;
@@ -26,27 +25,11 @@ pub use options::{Options, Progress, ProgressFn};
 pub use preprocess::{HistoryError, Operation, Partition, Prepared};
 pub use verdict::{Linearization, PartitionOrder, Unknown, UnknownReason, Verdict};
 
-impl History {
-    /// Checks the events recorded so far for linearizability against `model`, with default
-    /// [`Options`]. See [`linearizable::check`].
-    ///
-    /// # Errors
-    /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
-    pub fn check<M: Model>(&self, model: &M) -> Result<Verdict, HistoryError> {
-        linearizable::check(&self.events(), model)
-    }
-}
-
-/// What [`assert_linearizable!`](crate::assert_linearizable) accepts: a [`History`] or events.
+/// What [`assert_linearizable!`](crate::assert_linearizable) accepts: a
+/// [`History`](crate::History) or events.
 pub trait Events {
     /// The events, in index order.
     fn to_events(&self) -> Cow<'_, [Event]>;
-}
-
-impl Events for History {
-    fn to_events(&self) -> Cow<'_, [Event]> {
-        Cow::Owned(self.events())
-    }
 }
 
 impl Events for [Event] {

@@ -3,7 +3,7 @@
 //! # Streaming
 //!
 //! [`JsonlSink`] is an [`EventSink`]: give it to [`History::with_sink`] (or build both with
-//! [`JsonlSink::history`]) and every event is written to the file by the recording call
+//! [`History::streaming`]) and every event is written to the file by the recording call
 //! itself, so a test that is killed keeps what it recorded. Install that history with
 //! [`History::in_scope`] where code records through the current history (`#[recorded]`
 //! functions, [`spawn`](crate::spawn)). How far "kept" goes is the [`Durability`]:
@@ -34,6 +34,10 @@
 //! [`parse`] reads one event per line and skips blank lines. An unreadable last line is what
 //! a write cut short by a crash leaves: it is left out and reported as a [`TornTail`].
 //! An unreadable line anywhere else is an error with its line and column.
+//!
+//! [`History::with_sink`]: crate::History::with_sink
+//! [`History::streaming`]: crate::History::streaming
+//! [`History::in_scope`]: crate::History::in_scope
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -46,7 +50,7 @@ use std::thread::JoinHandle;
 use super::FormatError;
 use super::json::{encode, message, syntax_error};
 use crate::event::Event;
-use crate::history::{EventSink, History};
+use crate::event::EventSink;
 
 /// A JSON Lines history as read, with the torn last line left out, if there was one.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,10 +178,10 @@ pub enum Durability {
 /// [`Durability::Buffered`] finishes when the last handle is dropped.
 ///
 /// ```
-/// use lockstep_history::format::{self, Durability, JsonlSink};
+/// use lockstep_history::{History, format::{self, Durability}};
 ///
 /// let path = std::env::temp_dir().join(format!("lockstep-doc-{}.jsonl", std::process::id()));
-/// let (history, sink) = JsonlSink::history(&path, Durability::Flushed).unwrap();
+/// let (history, sink) = History::streaming(&path, Durability::Flushed).unwrap();
 /// history.op("write", 1, || ());
 /// // Already in the file, before the history is dropped:
 /// assert_eq!(format::read_file(&path).unwrap(), history.events());
@@ -274,18 +278,6 @@ impl JsonlSink {
                 queue,
             }),
         })
-    }
-
-    /// A new history that streams to a new file at `path`, and a handle to that stream.
-    ///
-    /// # Errors
-    /// As [`JsonlSink::create`].
-    pub fn history(
-        path: impl AsRef<Path>,
-        durability: Durability,
-    ) -> Result<(History, JsonlSink), FormatError> {
-        let sink = JsonlSink::create(path, durability)?;
-        Ok((History::with_sink(sink.clone()), sink))
     }
 
     /// The file being written.
