@@ -62,7 +62,9 @@ impl Model for Counter {
 
     fn step(&self, count: &i64, op: &CounterOp) -> Result<i64, Illegal> {
         match op {
-            CounterOp::Add(n) => Ok(count.wrapping_add(*n)),
+            CounterOp::Add(n) => count
+                .checked_add(*n)
+                .ok_or_else(|| Illegal::new("the addition overflows a 64-bit count")),
             CounterOp::Read(Some(n)) if n != count => Err(Illegal::new(
                 "the read returned another count than the counter held",
             )),
@@ -84,5 +86,17 @@ impl Model for Counter {
             CounterOp::Read(Some(n)) => format!("read -> {n}"),
             CounterOp::Read(None) => "read -> ?".to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+
+    #[test]
+    fn an_overflowing_add_is_illegal() {
+        let c = Counter::new(i64::MAX);
+        assert!(c.step(&i64::MAX, &CounterOp::Add(1)).is_err());
+        assert_eq!(c.step(&0, &CounterOp::Add(-5)).unwrap(), -5);
     }
 }
