@@ -99,6 +99,14 @@ fn crashed_ops_may_apply_late_or_never() {
 }
 
 #[test]
+fn empty_and_nemesis_only_histories_are_linearizable() {
+    assert!(verdict(&[], &CasRegister::new(0)).is_linearizable());
+    let mut events = history(&[(0, Info, "start", Value::Nil)]);
+    events[0].process = Process::Named("nemesis".into());
+    assert!(verdict(&events, &CasRegister::new(0)).is_linearizable());
+}
+
+#[test]
 fn failed_ops_never_happened() {
     let events = history(&[
         (0, Invoke, "write", i(5)),
