@@ -14,17 +14,18 @@
 //! 3. crashed operations invoked before the blocking one returned, in invoke order.
 //!
 //! Among candidates whose prepared operations are equal, only the one returning first is
-//! tried (for crashed ones, which never return, the lowest-numbered): exchanging two equal
-//! operations in any valid completion keeps it valid, so the others add nothing.
+//! tried (an ok one before any crashed one; among crashed ones, which never return, the
+//! earliest invoked): exchanging two equal operations in any valid completion keeps it
+//! valid, so the others add nothing.
 //!
 //! A step is taken if the model allows it and the new configuration (linearized set, state)
 //! was never explored. Once every ok operation is linearized the history is linearizable:
 //! remaining crashed operations simply never took effect.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use rustc_hash::FxHashMap;
-use std::time::Instant;
 
 use super::linearized::{LinearizedSet, Undo};
 use super::memo::{Interner, Memo};
