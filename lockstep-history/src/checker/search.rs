@@ -19,7 +19,8 @@
 //! valid, so the others add nothing.
 //!
 //! A step is taken if the model allows it and the new configuration (linearized set, state)
-//! was never explored. Once every ok operation is linearized the history is linearizable:
+//! was never explored; a crashed operation is not taken where it would leave the state as
+//! it is (the configuration without it offers everything the one with it does). Once every ok operation is linearized the history is linearizable:
 //! remaining crashed operations simply never took effect.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -337,8 +338,11 @@ pub(crate) fn search<M: Model>(
         let mut failed_here = candidate.is_none();
         if let Some(i) = candidate {
             let forced = (i as usize) < n_ok && order_key[i as usize] >> 63 == 0;
-            if let Ok(state) = model.step(states.get(current), &prepared.ops[local[i as usize]]) {
-                let state = states.intern(state);
+            let step = model.step(states.get(current), &prepared.ops[local[i as usize]]);
+            // A crashed operation that would leave the state as it is gains nothing: it can
+            // still be linearized later, or never.
+            let step = step.map(|state| states.intern(state));
+            if let Some(state) = step.ok().filter(|&s| (i as usize) < n_ok || s != current) {
                 let undo = set.insert(i);
                 if memo.insert(&set.config(state)) {
                     if (i as usize) < n_ok {
