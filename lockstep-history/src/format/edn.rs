@@ -26,20 +26,23 @@
 //!
 //! # Writing
 //!
-//! [`write`] writes one vector with one op map per line, keys `:index`, `:time`, `:type`,
+//! [`write()`] writes one vector with one op map per line, keys `:index`, `:time`, `:type`,
 //! `:process`, `:f`, `:value` and `:error` (when set), with keywords for `:type` and `:f`,
-//! which is what Knossos and `clojure.edn/read` expect; it reads back equal.
+//! which is what Knossos and `clojure.edn/read` expect; it reads back equal. The vector is
+//! what Knossos's own test data holds (one `read-string` reads the whole history);
+//! [`write_stream`] writes the same maps without the vector, as Jepsen's `history.edn` does.
 //!
 //! # Why a parser of our own
 //!
-//! The EDN crates on crates.io were tried against what a history reader needs. `edn-rs` is
-//! deprecated and its errors carry no position. `edn-format` recurses once per nesting level
-//! and overflows the stack on 10,000 nested vectors. `clojure-reader` is robust, but cannot
-//! read `##NaN`/`##Inf` (which Clojure prints for non-finite doubles and [`Value`]'s EDN form
-//! uses) nor `\uXXXX` string escapes, and gives positions only for the whole input, not for
-//! the op map inside a vector that an error is about. Going straight from bytes to events
-//! also skips a generic tree and its conversion. The parser below keeps its nesting on a heap
-//! stack and reports every error with line and column.
+//! The EDN crates on crates.io were tried against what a history reader needs. `edn-rs`
+//! (0.19) is deprecated and its errors carry no position. `edn-format` (3.3) recurses once
+//! per nesting level and overflows the stack on 10,000 nested vectors. `clojure-reader`
+//! (0.7) survives deep nesting, but cannot read `##NaN`/`##Inf` (which Clojure prints for
+//! non-finite doubles and [`Value`]'s EDN form uses) nor `\uXXXX` string escapes, and its
+//! values carry no positions (spans are behind an unstable feature), so a problem found in
+//! an op map, such as a missing `:type`, could not say where it is. Going straight from
+//! bytes to events also skips a generic tree and its conversion. The parser below keeps its
+//! nesting on a heap stack and reports every error with line and column.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -157,50 +160,90 @@ pub fn parse_value(text: &str) -> Result<Value, FormatError> {
 ///     "[{:index 0, :time 5, :type :info, :process :nemesis, :f :start, :value nil, :error :partitioned}]\n",
 /// );
 /// ```
-pub fn write(mut out: impl Write, events: &[Event]) -> Result<(), FormatError> {
-    use std::fmt::Write as _;
+pub fn write(out: impl Write, events: &[Event]) -> Result<(), FormatError> {
+    write_layout(out, events, true)
+}
+
+/// Writes `events` as a stream of op maps, one per line, with no enclosing vector: the
+/// layout of Jepsen's `history.edn`, for tools that read one form at a time.
+///
+/// # Errors
+/// As [`write()`].
+///
+/// ```
+/// use lockstep_history::format::edn;
+/// use lockstep_history::History;
+///
+/// let h = History::new();
+/// h.op("read", (), || 2);
+/// let mut out = Vec::new();
+/// edn::write_stream(&mut out, &h.events()).unwrap();
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(text.lines().count(), 2);
+/// assert!(text.starts_with("{:index 0, "));
+/// assert_eq!(edn::parse(text.as_bytes()).unwrap(), h.events());
+/// ```
+pub fn write_stream(out: impl Write, events: &[Event]) -> Result<(), FormatError> {
+    write_layout(out, events, false)
+}
+
+fn write_layout(mut out: impl Write, events: &[Event], vector: bool) -> Result<(), FormatError> {
     let mut buf = String::with_capacity(256);
     for (i, e) in events.iter().enumerate() {
         buf.clear();
-        buf.push_str(if i == 0 { "[" } else { " " });
-        let bad = |message: String| FormatError::Unrepresentable {
-            path: None,
-            event: e.index,
-            message,
-        };
-        check_writable(&e.value).map_err(bad)?;
-        if let Some(error) = &e.error {
-            check_writable(error).map_err(bad)?;
+        if vector {
+            buf.push_str(if i == 0 { "[" } else { " " });
         }
-        // Writing into a String cannot fail.
-        let _ = write!(
-            buf,
-            "{{:index {}, :time {}, :type :{}, :process ",
-            e.index, e.time, e.kind
-        );
-        match &e.process {
-            Process::Id(id) => {
-                let _ = write!(buf, "{id}");
-            }
-            Process::Named(name) => write_name(&mut buf, name),
-        }
-        buf.push_str(", :f ");
-        write_name(&mut buf, &e.f);
-        let _ = write!(buf, ", :value {}", e.value);
-        if let Some(error) = e.error.as_ref().filter(|v| !v.is_nil()) {
-            let _ = write!(buf, ", :error {error}");
-        }
-        buf.push('}');
-        if i + 1 == events.len() {
+        write_op(&mut buf, e)?;
+        if vector && i + 1 == events.len() {
             buf.push(']');
         }
         buf.push('\n');
         out.write_all(buf.as_bytes()).map_err(FormatError::io)?;
     }
-    if events.is_empty() {
+    if vector && events.is_empty() {
         out.write_all(b"[]\n").map_err(FormatError::io)?;
     }
     out.flush().map_err(FormatError::io)
+}
+
+/// Appends one event's op map to `buf`.
+fn write_op(buf: &mut String, e: &Event) -> Result<(), FormatError> {
+    use std::fmt::Write as _;
+    let bad = |message: String| FormatError::Unrepresentable {
+        path: None,
+        event: e.index,
+        message,
+    };
+    if i64::try_from(e.time).is_err() || e.process.id().is_some_and(|p| i64::try_from(p).is_err()) {
+        return Err(bad(
+            "time and process must fit in 64-bit signed integers (Clojure longs)".into(),
+        ));
+    }
+    check_writable(&e.value).map_err(bad)?;
+    if let Some(error) = &e.error {
+        check_writable(error).map_err(bad)?;
+    }
+    // Writing into a String cannot fail.
+    let _ = write!(
+        buf,
+        "{{:index {}, :time {}, :type :{}, :process ",
+        e.index, e.time, e.kind
+    );
+    match &e.process {
+        Process::Id(id) => {
+            let _ = write!(buf, "{id}");
+        }
+        Process::Named(name) => write_name(buf, name),
+    }
+    buf.push_str(", :f ");
+    write_name(buf, &e.f);
+    let _ = write!(buf, ", :value {}", e.value);
+    if let Some(error) = e.error.as_ref().filter(|v| !v.is_nil()) {
+        let _ = write!(buf, ", :error {error}");
+    }
+    buf.push('}');
+    Ok(())
 }
 
 /// Writes a name as a keyword when it can be one, otherwise as a string.

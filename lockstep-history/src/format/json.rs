@@ -5,7 +5,12 @@
 //! non-string keys read back exactly. Unknown fields are ignored. Values nest at most 128
 //! levels deep (serde_json's limit); deeper input is an error, never a stack overflow.
 
+use std::cell::Cell;
+use std::fmt;
 use std::io::Write;
+
+use serde::Deserializer as _;
+use serde::de::{SeqAccess, Visitor};
 
 use super::FormatError;
 use crate::event::Event;
@@ -13,7 +18,8 @@ use crate::event::Event;
 /// Parses a JSON array of events; they keep the indices the file gives them.
 ///
 /// # Errors
-/// A [`FormatError::Syntax`] with line and column.
+/// A [`FormatError::Syntax`] with line and column, and the position in the array of the
+/// event it is in.
 ///
 /// ```
 /// let events = lockstep_history::format::json::parse(
@@ -21,8 +27,46 @@ use crate::event::Event;
 /// ).unwrap();
 /// assert_eq!(events[0].f, "read");
 /// ```
+/// ```
+/// let err = lockstep_history::format::json::parse(br#"[
+///   {"index":0,"time":0,"type":"invoke","process":0,"f":"read","value":null},
+///   {"index":1,"time":0,"type":"ok","process":0,"value":null}
+/// ]"#).unwrap_err();
+/// assert_eq!(err.to_string(), "3:59: missing field `f` (event 1)");
+/// ```
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
-    serde_json::from_slice(bytes).map_err(|e| syntax_error(&e, 0, None))
+    let read = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let events = de
+        .deserialize_seq(Events { read: &read })
+        .and_then(|events| de.end().map(|()| events));
+    events.map_err(|e| syntax_error(&e, 0, read.get()))
+}
+
+/// Reads the array of events, counting them so an error can say which one it is in.
+struct Events<'a> {
+    /// How many events were read, once the array has begun.
+    read: &'a Cell<Option<u64>>,
+}
+
+impl<'de> Visitor<'de> for Events<'_> {
+    type Value = Vec<Event>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Event>, A::Error> {
+        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        self.read.set(Some(0));
+        while let Some(e) = seq.next_element()? {
+            events.push(e);
+            self.read.set(Some(events.len() as u64));
+        }
+        // The closing bracket is checked after this returns; an error there is no event's.
+        self.read.set(None);
+        Ok(events)
+    }
 }
 
 /// Writes `events` as a JSON array, one event per line.
@@ -93,7 +137,7 @@ mod tests {
     #[test]
     fn errors_have_positions_without_repeating_them() {
         let e = parse(b"[\n  {\"index\": 0,}\n]").unwrap_err();
-        assert_eq!(e.to_string(), "2:15: trailing comma");
+        assert_eq!(e.to_string(), "2:15: trailing comma (event 0)");
         let e = parse(b"[{\"index\":0,\"time\":0,\"type\":\"done\",\"process\":0,\"f\":\"x\"}]")
             .unwrap_err();
         assert!(

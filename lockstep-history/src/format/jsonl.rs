@@ -4,14 +4,16 @@
 //!
 //! [`JsonlSink`] is an [`EventSink`]: give it to [`History::with_sink`] (or build both with
 //! [`JsonlSink::history`]) and every event is written to the file by the recording call
-//! itself, so a test that is killed keeps what it recorded. How far "kept" goes is the
-//! [`Durability`]:
+//! itself, so a test that is killed keeps what it recorded. Install that history with
+//! [`History::in_scope`] where code records through the current history (`#[recorded]`
+//! functions, [`spawn`](crate::spawn)). How far "kept" goes is the [`Durability`]:
 //!
 //! - [`Durability::Flushed`] (the default): the recording thread serializes the event and
 //!   hands the whole line to the kernel with one `write(2)` on a file opened in append mode,
 //!   before the recording call (`invoke`, `ok`, `fail`, `info`, `op`) returns. No lock of
 //!   this crate is held across the write; the kernel appends each line whole, so lines from
-//!   many threads never interleave. An event whose recording call has returned is in the
+//!   many threads never interleave (on local file systems; NFS does not promise atomic
+//!   appends). An event whose recording call has returned is in the
 //!   kernel and survives the process being killed (`SIGKILL`, abort), but not an operating
 //!   system crash or power loss.
 //! - [`Durability::Synced`]: as `Flushed`, and the file's data is also synced to the disk
@@ -92,7 +94,7 @@ pub struct TornTail {
 /// assert_eq!(err.to_string(), "1:2: key must be a string");
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
-    let mut events = Vec::with_capacity(bytes.len() / 96);
+    let mut events = Vec::with_capacity(bytes.len() / 80);
     let mut torn_tail = None;
     let mut line_no = 0u64;
     let mut start = 0;
@@ -104,7 +106,10 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         line_no += 1;
         let line = &bytes[start..end];
         let next = end + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        // Lines start with `{`; only one that does not can be blank.
+        if line.first().is_none_or(u8::is_ascii_whitespace)
+            && line.iter().all(u8::is_ascii_whitespace)
+        {
             start = next;
             continue;
         }

@@ -13,7 +13,7 @@
 //! Clojure and as `"error": null` means in [`Event`]'s JSON form.
 //!
 //! The format is chosen by the file's extension ([`read_file`], [`write_file`]) or named
-//! explicitly ([`read_file_as`], [`parse`], [`write`]). Malformed input is an error that
+//! explicitly ([`read_file_as`], [`parse`], [`write()`]). Malformed input is an error that
 //! says where (`history.edn:12:5: expected an op map`), never a panic.
 //!
 //! ```
@@ -117,7 +117,7 @@ pub struct UnknownFormat(pub String);
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// The file could not be opened, read or written.
-    #[error("{}{source}", PathPrefix(path.as_deref()))]
+    #[error("{}{source}", FileLabel(path.as_deref()))]
     Io {
         /// The file, when known.
         path: Option<PathBuf>,
@@ -149,7 +149,7 @@ pub enum FormatError {
     },
     /// A history holds something the format cannot express (such as an EDN keyword with a
     /// space in its name).
-    #[error("{}event {event}: {message}", PathPrefix(path.as_deref()))]
+    #[error("{}event {event}: {message}", FileLabel(path.as_deref()))]
     Unrepresentable {
         /// The file, when known.
         path: Option<PathBuf>,
@@ -160,6 +160,7 @@ pub enum FormatError {
     },
 }
 
+/// `path:` before `line:column`.
 struct PathPrefix<'a>(Option<&'a Path>);
 
 impl fmt::Display for PathPrefix<'_> {
@@ -171,6 +172,19 @@ impl fmt::Display for PathPrefix<'_> {
     }
 }
 
+/// `path: ` before a message that has no position.
+struct FileLabel<'a>(Option<&'a Path>);
+
+impl fmt::Display for FileLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(p) => write!(f, "{}: ", p.display()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` (event N)` after a message about one event.
 struct EventSuffix(Option<u64>);
 
 impl fmt::Display for EventSuffix {
