@@ -149,6 +149,7 @@ fn knossos_mode_reads_nil_as_unknown() {
     };
     let checked = linearizable::check_with(&events, &Register::new(0), &knossos).unwrap();
     assert!(checked.is_linearizable());
+    lockstep_history::assert_linearizable!(events, Register::new(0), &knossos);
     // By default a nil read means empty: fine for a register that starts at nil.
     assert!(
         verdict(
