@@ -99,6 +99,14 @@ fn crashed_ops_may_apply_late_or_never() {
 }
 
 #[test]
+fn empty_and_nemesis_only_histories_are_linearizable() {
+    assert!(verdict(&[], &CasRegister::new(0)).is_linearizable());
+    let mut events = history(&[(0, Info, "start", Value::Nil)]);
+    events[0].process = Process::Named("nemesis".into());
+    assert!(verdict(&events, &CasRegister::new(0)).is_linearizable());
+}
+
+#[test]
 fn failed_ops_never_happened() {
     let events = history(&[
         (0, Invoke, "write", i(5)),
@@ -141,6 +149,7 @@ fn knossos_mode_reads_nil_as_unknown() {
     };
     let checked = linearizable::check_with(&events, &Register::new(0), &knossos).unwrap();
     assert!(checked.is_linearizable());
+    lockstep_history::assert_linearizable!(events, Register::new(0), &knossos);
     // By default a nil read means empty: fine for a register that starts at nil.
     assert!(
         verdict(

@@ -10,8 +10,9 @@
 //!   checked per key on every core.
 //!
 //! Before timing, one run of each input prints its time and the peak heap the check
-//! allocated (a counting global allocator), so `cargo bench --bench checker` gives the
-//! README's table. `CHECKER_BENCH_TABLE_ONLY=1` prints the table and skips criterion.
+//! allocated (a counting global allocator), so `cargo bench -p lockstep-history --bench
+//! checker` gives the README's table. `CHECKER_BENCH_TABLE_ONLY=1` prints the table and
+//! skips criterion. Inputs not decided within the table's limit are not timed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;

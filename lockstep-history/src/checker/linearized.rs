@@ -25,7 +25,6 @@ pub(crate) enum Undo {
 pub(crate) struct LinearizedSet {
     n_ok: u32,
     keys: Vec<u64>,
-    member: Vec<bool>,
     zobrist: u64,
     /// Every ordinary operation below `h` is in the set, except `holes` (sorted).
     h: u32,
@@ -45,7 +44,6 @@ impl LinearizedSet {
             keys: (0..n as u64)
                 .map(|i| mix(i ^ 0x5851_f42d_4c95_7f2d))
                 .collect(),
-            member: vec![false; n],
             zobrist: 0,
             h: 0,
             holes: Vec::new(),
@@ -56,13 +54,8 @@ impl LinearizedSet {
         }
     }
 
-    pub(crate) fn contains(&self, i: u32) -> bool {
-        self.member[i as usize]
-    }
-
     pub(crate) fn insert(&mut self, i: u32) -> Undo {
         self.zobrist ^= self.keys[i as usize];
-        self.member[i as usize] = true;
         if i >= self.n_ok {
             let pos = self.crashed.binary_search(&i).unwrap_or_else(|p| p);
             self.crashed.insert(pos, i);
@@ -94,7 +87,6 @@ impl LinearizedSet {
     /// operation inserted and not yet removed.
     pub(crate) fn remove(&mut self, i: u32, undo: Undo) {
         self.zobrist ^= self.keys[i as usize];
-        self.member[i as usize] = false;
         match undo {
             Undo::Extended(old) => {
                 self.holes.truncate(self.holes.len() - (i - old) as usize);
@@ -122,7 +114,6 @@ impl LinearizedSet {
     /// Bytes held.
     pub(crate) fn bytes(&self) -> usize {
         self.keys.capacity() * 8
-            + self.member.capacity()
             + (self.holes.capacity() + self.crashed.capacity()) * 4
             + self.crashed_bytes
     }

@@ -52,8 +52,12 @@ impl<T: Events + ?Sized> Events for &T {
 
 #[doc(hidden)]
 #[track_caller]
-pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(history: &H, model: &M) {
-    match linearizable::check(&history.to_events(), model) {
+pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
+    history: &H,
+    model: &M,
+    options: &Options,
+) {
+    match linearizable::check_with(&history.to_events(), model, options) {
         Ok(Verdict::Linearizable(_)) => {}
         Ok(Verdict::NotLinearizable(c)) => panic!("history is not linearizable:\n{c}"),
         Ok(Verdict::Unknown(u)) => panic!("history could not be checked to the end: {u}"),
@@ -62,7 +66,8 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(history: &H, model: &
 }
 
 /// Panics unless `history` (a [`History`] or a slice of events) is linearizable against
-/// `model`; the panic message is the counterexample.
+/// `model`; the panic message is the counterexample. A third argument gives [`Options`]
+/// (`assert_linearizable!(h, model, &options)`); a limit reached panics too.
 ///
 /// ```should_panic
 /// use lockstep_history::{assert_linearizable, History, model::Register};
@@ -75,6 +80,13 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(history: &H, model: &
 #[macro_export]
 macro_rules! assert_linearizable {
     ($history:expr, $model:expr $(,)?) => {
-        $crate::checker::__assert_linearizable(&$history, &$model)
+        $crate::checker::__assert_linearizable(
+            &$history,
+            &$model,
+            &$crate::checker::Options::default(),
+        )
+    };
+    ($history:expr, $model:expr, $options:expr $(,)?) => {
+        $crate::checker::__assert_linearizable(&$history, &$model, $options)
     };
 }

@@ -14,17 +14,19 @@
 //! 3. crashed operations invoked before the blocking one returned, in invoke order.
 //!
 //! Among candidates whose prepared operations are equal, only the one returning first is
-//! tried (for crashed ones, which never return, the lowest-numbered): exchanging two equal
-//! operations in any valid completion keeps it valid, so the others add nothing.
+//! tried (an ok one before any crashed one; among crashed ones, which never return, the
+//! earliest invoked): exchanging two equal operations in any valid completion keeps it
+//! valid, so the others add nothing.
 //!
 //! A step is taken if the model allows it and the new configuration (linearized set, state)
-//! was never explored. Once every ok operation is linearized the history is linearizable:
+//! was never explored; a crashed operation is not taken where it would leave the state as
+//! it is (the configuration without it offers everything the one with it does). Once every ok operation is linearized the history is linearizable:
 //! remaining crashed operations simply never took effect.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use rustc_hash::FxHashMap;
-use std::time::Instant;
 
 use super::linearized::{LinearizedSet, Undo};
 use super::memo::{Interner, Memo};
@@ -87,21 +89,12 @@ pub(crate) enum Outcome {
     Cancelled,
 }
 
-/// Where the trial of candidates stands at one configuration.
-#[derive(Clone, Copy)]
-enum Next {
-    /// At this position of the ok candidates.
-    Ok(u32),
-    /// At this crashed operation (counted from the first crashed one).
-    Crashed(u32),
-}
-
 struct Frame {
     op: u32,
     prev_state: u32,
     undo: Undo,
-    /// The candidate position this step was taken from.
-    from: Next,
+    /// The position in the candidate list this step was taken from.
+    from: u32,
     /// Taken without a choice point (a legal read-only operation): backtracking passes
     /// through it.
     forced: bool,
@@ -156,15 +149,6 @@ impl EntryList {
         self.next[e as usize]
     }
 
-    /// The first return entry (the list must hold one).
-    fn first_return(&self) -> u32 {
-        let mut e = self.first();
-        while e % 2 == 1 {
-            e = self.next(e);
-        }
-        e
-    }
-
     fn unlink(&mut self, op: u32) {
         for e in [2 * op as usize + 1, 2 * op as usize + 2] {
             self.next[self.prev[e] as usize] = self.next[e];
@@ -211,8 +195,8 @@ pub(crate) fn search<M: Model>(
             (u64::from(writes) << 63) | ret_event[i]
         })
         .collect();
-    // Classes of equal operations; a crashed operation's rank among the crashed ones of its
-    // class (they are linearized lowest rank first, so `taken` counts them).
+    // Classes of equal operations. The crashed members of a class are linearized in invoke
+    // order, so `taken[c]` of them are in and the next one is `crashed_members[c][taken[c]]`.
     let mut class_of_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
     let class: Vec<u32> = local
         .iter()
@@ -223,13 +207,16 @@ pub(crate) fn search<M: Model>(
         .collect();
     let classes = class_of_op.len();
     drop(class_of_op);
-    let mut rank = vec![0u32; n];
-    let mut taken = vec![0u32; classes];
+    let mut crashed_members: Vec<Vec<u32>> = vec![Vec::new(); classes];
+    let mut crashed_classes: Vec<u32> = Vec::new();
     for i in n_ok..n {
-        rank[i] = taken[class[i] as usize];
-        taken[class[i] as usize] += 1;
+        let members = &mut crashed_members[class[i] as usize];
+        if members.is_empty() {
+            crashed_classes.push(class[i]);
+        }
+        members.push(i as u32);
     }
-    taken.fill(0);
+    let mut taken = vec![0u32; classes];
     // `listed[c] == stamp` when class `c` has an ok candidate in the current list.
     let mut listed = vec![0u32; classes];
     let mut stamp = 0u32;
@@ -253,42 +240,56 @@ pub(crate) fn search<M: Model>(
     let mut last_progress: Option<std::time::Duration> = None;
     let mut reported_bytes = 0usize;
 
-    // The ok candidates of the current configuration, in the order to try them, one per
-    // class; and the blocking operation's return.
-    let gather =
-        |list: &EntryList, candidates: &mut Vec<u32>, listed: &mut [u32], stamp: &mut u32| {
-            candidates.clear();
-            let mut e = list.first();
-            while e % 2 == 1 {
-                candidates.push((e - 1) / 2);
-                e = list.next(e);
+    // The candidates of the current configuration in the order to try them, one per class:
+    // ok ones, then crashed ones invoked before the blocking operation returned; and the
+    // blocking operation.
+    let gather = |list: &EntryList,
+                  taken: &[u32],
+                  candidates: &mut Vec<u32>,
+                  listed: &mut [u32],
+                  stamp: &mut u32| {
+        candidates.clear();
+        let mut e = list.first();
+        while e % 2 == 1 {
+            candidates.push((e - 1) / 2);
+            e = list.next(e);
+        }
+        candidates.sort_unstable_by_key(|&i| order_key[i as usize]);
+        *stamp = stamp.wrapping_add(1);
+        if *stamp == 0 {
+            listed.fill(0);
+            *stamp = 1;
+        }
+        candidates.retain(|&i| {
+            let c = &mut listed[class[i as usize] as usize];
+            let first = *c != *stamp;
+            *c = *stamp;
+            first
+        });
+        let blocked = (e - 2) / 2;
+        let bound = ret_event[blocked as usize];
+        let ok = candidates.len();
+        for &c in &crashed_classes {
+            let next = crashed_members[c as usize].get(taken[c as usize] as usize);
+            if let Some(&i) = next.filter(|&&i| {
+                listed[c as usize] != *stamp && crashed_call[i as usize - n_ok] < bound
+            }) {
+                candidates.push(i);
             }
-            candidates.sort_unstable_by_key(|&i| order_key[i as usize]);
-            *stamp = stamp.wrapping_add(1);
-            if *stamp == 0 {
-                listed.fill(0);
-                *stamp = 1;
-            }
-            candidates.retain(|&i| {
-                let c = &mut listed[class[i as usize] as usize];
-                let first = *c != *stamp;
-                *c = *stamp;
-                first
-            });
-            ret_event[((e - 2) / 2) as usize]
-        };
+        }
+        candidates[ok..].sort_unstable();
+        blocked
+    };
 
     let mut entering = true;
-    let mut bound = 0;
-    let mut next = Next::Ok(0);
+    let mut next = 0u32;
     let result = 'search: loop {
         if entering {
             entering = false;
             if remaining == 0 {
                 break Outcome::Linearizable(frames.iter().map(|f| local[f.op as usize]).collect());
             }
-            let blocked = (list.first_return() - 2) / 2;
-            bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
+            let blocked = gather(&list, &taken, &mut candidates, &mut listed, &mut stamp);
             if !deepest.recorded || frames.len() > deepest.seq.len() {
                 deepest.seq.truncate(deepest.shared);
                 deepest
@@ -298,7 +299,7 @@ pub(crate) fn search<M: Model>(
                 deepest.blocked = blocked;
                 deepest.recorded = true;
             }
-            next = Next::Ok(0);
+            next = 0;
         }
 
         ticks = ticks.wrapping_add(1);
@@ -333,31 +334,15 @@ pub(crate) fn search<M: Model>(
         }
 
         // The next candidate, if any is left here.
-        let candidate = match next {
-            Next::Ok(k) if (k as usize) < candidates.len() => Some(candidates[k as usize]),
-            Next::Ok(_) => {
-                next = Next::Crashed(0);
-                continue;
-            }
-            Next::Crashed(j) => {
-                let mut j = j as usize;
-                // Skip those linearized, and those with an equal candidate tried before.
-                while j < crashed_call.len() && crashed_call[j] < bound && {
-                    let (i, c) = (n_ok + j, class[n_ok + j] as usize);
-                    set.contains(i as u32) || listed[c] == stamp || rank[i] != taken[c]
-                } {
-                    j += 1;
-                }
-                next = Next::Crashed(j as u32);
-                (j < crashed_call.len() && crashed_call[j] < bound).then_some((n_ok + j) as u32)
-            }
-        };
-
+        let candidate = candidates.get(next as usize).copied();
         let mut failed_here = candidate.is_none();
         if let Some(i) = candidate {
             let forced = (i as usize) < n_ok && order_key[i as usize] >> 63 == 0;
-            if let Ok(state) = model.step(states.get(current), &prepared.ops[local[i as usize]]) {
-                let state = states.intern(state);
+            let step = model.step(states.get(current), &prepared.ops[local[i as usize]]);
+            // A crashed operation that would leave the state as it is gains nothing: it can
+            // still be linearized later, or never.
+            let step = step.map(|state| states.intern(state));
+            if let Some(state) = step.ok().filter(|&s| (i as usize) < n_ok || s != current) {
                 let undo = set.insert(i);
                 if memo.insert(&set.config(state)) {
                     if (i as usize) < n_ok {
@@ -383,10 +368,7 @@ pub(crate) fn search<M: Model>(
                 failed_here = forced;
             }
             if !failed_here {
-                next = match next {
-                    Next::Ok(k) => Next::Ok(k + 1),
-                    Next::Crashed(j) => Next::Crashed(j + 1),
-                };
+                next += 1;
                 continue;
             }
         }
@@ -411,11 +393,8 @@ pub(crate) fn search<M: Model>(
             }
             current = frame.prev_state;
             if !frame.forced {
-                bound = gather(&list, &mut candidates, &mut listed, &mut stamp);
-                next = match frame.from {
-                    Next::Ok(k) => Next::Ok(k + 1),
-                    Next::Crashed(j) => Next::Crashed(j + 1),
-                };
+                gather(&list, &taken, &mut candidates, &mut listed, &mut stamp);
+                next = frame.from + 1;
                 break;
             }
         }
