@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -62,8 +62,6 @@ struct Inner {
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
 /// running beside another on one task).
 struct Slot {
-    /// Taken for each event; almost always by the one thread that owns the process.
-    writer: Mutex<()>,
     events: Log<Event>,
     /// The process number it records under now; bumped after an `info`.
     process: AtomicU64,
@@ -297,10 +295,7 @@ impl History {
 
     /// The input of the slot's pending invoke, if its last event is one.
     fn pending(slot: &Slot) -> Option<&Value> {
-        slot.events
-            .last()
-            .filter(|e| e.kind == EventKind::Invoke)
-            .map(|e| &e.value)
+        invoke_value(slot.events.last())
     }
 
     /// Records one event on the process whose log is `slot`.
@@ -316,8 +311,8 @@ impl History {
         // Held for the whole event, so a log stays in index order and its echo is the
         // invoke it follows. Uncontended unless an op completes on another thread while
         // this process records (a task that moved threads).
-        let _writer = slot.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let value = value(Self::pending(slot));
+        let mut writer = slot.events.writer();
+        let value = value(invoke_value(writer.last()));
         // Relaxed is enough: the counter's modification order alone puts an event recorded
         // after another call returned (in happens-before) after that call's event.
         let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
@@ -334,8 +329,7 @@ impl History {
         if let Some(sink) = &self.inner.sink {
             sink.record(&event);
         }
-        // SAFETY: `_writer` is held, so this is the log's only writer.
-        unsafe { slot.events.push(event) };
+        writer.push(event);
         if kind == EventKind::Info {
             let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
             slot.process.store(fresh, Ordering::Relaxed);
@@ -346,7 +340,6 @@ impl History {
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
         self.inner.slots.push(Slot {
-            writer: Mutex::new(()),
             events: Log::new(),
             process: AtomicU64::new(process),
         })
@@ -430,6 +423,12 @@ thread_local! {
     static BINDINGS: RefCell<Bindings> = const {
         RefCell::new(Bindings { task: None, threads: Vec::new() })
     };
+}
+
+/// The input of `last` if it is an invoke: what a completion after it echoes.
+fn invoke_value(last: Option<&Event>) -> Option<&Value> {
+    last.filter(|e| e.kind == EventKind::Invoke)
+        .map(|e| &e.value)
 }
 
 pub(crate) fn convert<V: Serialize + ?Sized>(value: &V) -> Value {

@@ -1,13 +1,14 @@
 //! An append-only log with one writer and any number of concurrent readers.
 //!
-//! Each process of a history appends its events here. Appends come one at a time (the
-//! caller serializes them), so an append is plain stores plus one release store of the
-//! length, and readers never wait. Elements live in chunks that never move (chunk `k` holds
+//! Each process of a history appends its events here. Appends go through a [`Writer`], a
+//! guard that admits one writer at a time (almost always the one thread that owns the
+//! process, so taking it is one uncontended swap and releasing it one store); an append is
+//! then plain stores plus one release store of the length, and readers never wait. Elements live in chunks that never move (chunk `k` holds
 //! `FIRST << k` elements), so readers can hold references while the writer appends.
 
 use std::alloc::{self, Layout};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 const FIRST_SHIFT: u32 = 5;
 const FIRST: usize = 1 << FIRST_SHIFT;
@@ -18,12 +19,38 @@ pub(crate) struct Log<T> {
     chunks: [AtomicPtr<T>; CHUNKS],
     /// Elements below this are initialized and visible to readers.
     len: AtomicUsize,
+    /// Held by the one [`Writer`].
+    writing: AtomicBool,
+}
+
+/// The right to append to a [`Log`]; one exists at a time per log.
+pub(crate) struct Writer<'a, T> {
+    log: &'a Log<T>,
+}
+
+impl<T> Writer<'_, T> {
+    /// The last element, as this writer left it.
+    pub(crate) fn last(&self) -> Option<&T> {
+        self.log.last()
+    }
+
+    /// Appends `value`.
+    pub(crate) fn push(&mut self, value: T) {
+        // SAFETY: this guard is the log's only writer.
+        unsafe { self.log.push(value) }
+    }
+}
+
+impl<T> Drop for Writer<'_, T> {
+    fn drop(&mut self) {
+        self.log.writing.store(false, Ordering::Release);
+    }
 }
 
 // SAFETY: the log owns its elements (Send) and hands out shared references to them (Sync).
 unsafe impl<T: Send> Send for Log<T> {}
-// SAFETY: readers only see elements published by a release store of `len`; the single
-// writer is guaranteed by the caller of `push`.
+// SAFETY: readers only see elements published by a release store of `len`; appends go
+// through the one `Writer` guard.
 unsafe impl<T: Send + Sync> Sync for Log<T> {}
 
 /// Chunk number and offset of element `i`.
@@ -42,7 +69,24 @@ impl<T> Log<T> {
         Log {
             chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
             len: AtomicUsize::new(0),
+            writing: AtomicBool::new(false),
         }
+    }
+
+    /// Waits until no one else is appending, then returns the right to append.
+    pub(crate) fn writer(&self) -> Writer<'_, T> {
+        let mut spins = 0u32;
+        while self.writing.swap(true, Ordering::Acquire) {
+            // Contended only when an operation completes on another thread than the one
+            // recording on this process now: short, and rare.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        Writer { log: self }
     }
 
     /// How many elements are published.
@@ -53,9 +97,9 @@ impl<T> Log<T> {
     /// Appends `value`.
     ///
     /// # Safety
-    /// No other call to `push` on this log may run at the same time (callers serialize
-    /// pushes with a lock of their own).
-    pub(crate) unsafe fn push(&self, value: T) {
+    /// No other call to `push` on this log may run at the same time: the caller holds the
+    /// log's [`Writer`].
+    unsafe fn push(&self, value: T) {
         let i = self.len.load(Ordering::Relaxed);
         let (chunk, offset) = locate(i);
         let mut base = self.chunks[chunk].load(Ordering::Relaxed);
@@ -145,10 +189,11 @@ mod tests {
     #[test]
     fn push_get_iter_drop() {
         let log = Log::new();
+        let mut w = log.writer();
         for i in 0..1000 {
-            // SAFETY: one writer.
-            unsafe { log.push(Arc::new(i)) };
+            w.push(Arc::new(i));
         }
+        drop(w);
         assert_eq!(log.len(), 1000);
         assert_eq!(**log.get(999).unwrap(), 999);
         assert!(log.get(1000).is_none());
@@ -165,9 +210,9 @@ mod tests {
         let writer = {
             let log = log.clone();
             std::thread::spawn(move || {
+                let mut w = log.writer();
                 for i in 0..200_000u64 {
-                    // SAFETY: this thread is the only writer.
-                    unsafe { log.push(i) };
+                    w.push(i);
                 }
             })
         };
@@ -179,12 +224,37 @@ mod tests {
     }
 
     #[test]
+    fn writers_take_turns() {
+        let log = Arc::new(Log::new());
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    for i in 0..10_000 {
+                        log.writer().push(t * 10_000 + i);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut all: Vec<u64> = log.iter().copied().collect();
+        all.sort_unstable();
+        assert!(
+            all.into_iter().eq(0..40_000),
+            "every append kept, none torn"
+        );
+    }
+
+    #[test]
     fn zero_sized_elements() {
         let log = Log::new();
+        let mut w = log.writer();
         for _ in 0..100 {
-            // SAFETY: one writer.
-            unsafe { log.push(()) };
+            w.push(());
         }
+        drop(w);
         assert_eq!(log.iter().count(), 100);
     }
 }
