@@ -1,13 +1,12 @@
-//! Histories recorded live from threads, then checked: a correct `Mutex`-guarded register
-//! must pass, and a register that reads from a lagging replica must fail with the stale read
-//! named. (These record through `History::op`; they can move to `#[recorded]` methods once
-//! that attribute lands.)
+//! Histories recorded live from threads through `#[recorded]` methods, then checked: a
+//! correct `Mutex`-guarded register must pass, and a register that reads from a lagging
+//! replica must fail with the stale read named.
 
 use std::sync::{Arc, Mutex};
 
 use lockstep_history::checker::Verdict;
 use lockstep_history::model::CasRegister;
-use lockstep_history::{History, Value, assert_linearizable, current, spawn, with_history};
+use lockstep_history::{History, Value, assert_linearizable, recorded, spawn, with_history};
 
 /// What the workers need of a register.
 trait Store: Send + Sync + 'static {
@@ -22,12 +21,15 @@ trait Store: Send + Sync + 'static {
 struct Locked(Mutex<i64>);
 
 impl Store for Locked {
+    #[recorded(f = "write")]
     fn write(&self, v: i64) {
         *self.0.lock().unwrap() = v;
     }
+    #[recorded(f = "read")]
     fn read(&self) -> i64 {
         *self.0.lock().unwrap()
     }
+    #[recorded(f = "cas")]
     fn cas(&self, expected: i64, new: i64) -> bool {
         let mut g = self.0.lock().unwrap();
         let hit = *g == expected;
@@ -46,12 +48,15 @@ struct Lagging {
 }
 
 impl Store for Lagging {
+    #[recorded(f = "write")]
     fn write(&self, v: i64) {
         *self.primary.lock().unwrap() = v;
     }
+    #[recorded(f = "read")]
     fn read(&self) -> i64 {
         *self.replica.lock().unwrap()
     }
+    #[recorded(f = "cas")]
     fn cas(&self, expected: i64, new: i64) -> bool {
         let mut g = self.primary.lock().unwrap();
         let hit = *g == expected;
@@ -73,18 +78,12 @@ fn record(store: Arc<dyn Store>) -> (History, i64) {
             .map(|w| {
                 let store = store.clone();
                 spawn(move || {
-                    let h = current().expect("spawn carries the history");
                     for i in 0..50 {
                         let v = w * 100 + i;
                         match i % 3 {
-                            0 => h.op("write", v, || store.write(v)),
-                            1 => {
-                                h.op("read", (), || store.read());
-                            }
-                            _ => {
-                                let expected = v - 1;
-                                h.op("cas", (expected, v), || store.cas(expected, v));
-                            }
+                            0 => store.write(v),
+                            1 => drop(store.read()),
+                            _ => drop(store.cas(v - 1, v)),
                         }
                         if i % 10 == 0 {
                             store.tick();
@@ -96,9 +95,8 @@ fn record(store: Arc<dyn Store>) -> (History, i64) {
         for w in workers {
             w.join().unwrap();
         }
-        let h = current().unwrap();
-        h.op("write", 999, || store.write(999));
-        h.op("read", (), || store.read())
+        store.write(999);
+        store.read()
     });
     (history, last_read)
 }
@@ -155,6 +153,7 @@ fn lagging_replica_fails_on_the_stale_read() {
 struct Replicated(Mutex<(i64, i64, bool)>);
 
 impl Replicated {
+    #[recorded(f = "write")]
     fn write(&self, v: i64) {
         let mut g = self.0.lock().unwrap();
         g.0 = v;
@@ -162,6 +161,7 @@ impl Replicated {
             g.1 = v;
         }
     }
+    #[recorded(f = "read")]
     fn read(&self) -> i64 {
         self.0.lock().unwrap().1
     }
@@ -180,13 +180,12 @@ fn only_the_final_read_is_stale_when_workers_read_fresh() {
             .map(|w| {
                 let s = store.clone();
                 spawn(move || {
-                    let h = current().unwrap();
                     for i in 0..30 {
                         let v = w * 100 + i;
                         if i % 2 == 0 {
-                            h.op("write", v, || s.write(v));
+                            s.write(v);
                         } else {
-                            h.op("read", (), || s.read());
+                            s.read();
                         }
                     }
                 })
@@ -196,9 +195,8 @@ fn only_the_final_read_is_stale_when_workers_read_fresh() {
             w.join().unwrap();
         }
         store.freeze();
-        let h = current().unwrap();
-        h.op("write", 999, || store.write(999));
-        h.op("read", (), || store.read())
+        store.write(999);
+        store.read()
     });
     let events = history.events();
     let final_read = events.len() as u64 - 2;
