@@ -239,14 +239,13 @@ impl History {
         validate::validate(&self.events())
     }
 
-    /// Records a fail or info echoing the pending invoke. A nil reason is no reason: every
-    /// file format reads a nil `error` as absent, so it is recorded as absent.
+    /// Records a fail or info echoing the pending invoke.
     fn end_with(&self, kind: EventKind, f: Cow<'static, str>, reason: Value) {
         self.record_with(
             kind,
             f,
             |pending| pending.cloned().unwrap_or_default(),
-            (!reason.is_nil()).then_some(reason),
+            Some(reason),
         );
     }
 
@@ -259,7 +258,7 @@ impl History {
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
-        self.record_at(self.slot_index(), kind, f, value, error);
+        self.record_on(self.slot_index(), kind, f, value, error);
     }
 
     /// An address that identifies this history while any handle to it is alive.
@@ -270,27 +269,14 @@ impl History {
     /// Records the invoke of an operation that may overlap others started on this thread
     /// (futures polled side by side by one task): on this thread's (or task's) process, or on
     /// a fresh process when that one already has an operation pending. Returns the log it
-    /// went to, for [`History::end_op`].
+    /// went to, for [`History::record_on`].
     pub(crate) fn begin_op(&self, f: Cow<'static, str>, value: Value) -> usize {
         let mut slot = self.slot_index();
         if Self::pending(&self.inner.slots[slot]).is_some() {
             slot = self.new_slot();
         }
-        self.record_at(slot, EventKind::Invoke, f, |_| value, None);
+        self.record_on(slot, EventKind::Invoke, f, |_| value, None);
         slot
-    }
-
-    /// Records the completion of an operation begun with [`History::begin_op`], on the
-    /// process it was invoked on, whichever thread completes it.
-    pub(crate) fn end_op(
-        &self,
-        slot: usize,
-        kind: EventKind,
-        f: Cow<'static, str>,
-        value: impl FnOnce(Option<&Value>) -> Value,
-        error: Option<Value>,
-    ) {
-        self.record_at(slot, kind, f, value, error);
     }
 
     /// The input of the slot's pending invoke, if its last event is one.
@@ -298,8 +284,11 @@ impl History {
         invoke_value(slot.events.last())
     }
 
-    /// Records one event on the process whose log is `slot`.
-    fn record_at(
+    /// Records one event on the process whose log is `slot` (for a completion: the slot its
+    /// invoke went to, whichever thread completes it). `value` sees the input of that
+    /// process's pending invoke. A nil `error` is no error: every file format reads a nil
+    /// `error` as absent, so it is recorded as absent.
+    pub(crate) fn record_on(
         &self,
         slot: usize,
         kind: EventKind,
@@ -307,6 +296,7 @@ impl History {
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
+        let error = error.filter(|e| !e.is_nil());
         let slot = &self.inner.slots[slot];
         // Held for the whole event, so a log stays in index order and its echo is the
         // invoke it follows. Uncontended unless an op completes on another thread while

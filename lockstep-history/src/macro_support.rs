@@ -114,15 +114,17 @@ impl Op {
         match outcome.0 {
             Ending::Ok(v) => self
                 .history
-                .end_op(self.slot, EventKind::Ok, f, |_| v, None),
-            Ending::OkUnit => self.history.end_op(self.slot, EventKind::Ok, f, echo, None),
+                .record_on(self.slot, EventKind::Ok, f, |_| v, None),
+            Ending::OkUnit => self
+                .history
+                .record_on(self.slot, EventKind::Ok, f, echo, None),
             Ending::Error(completion, error) => {
                 let kind = match completion {
                     Completion::Fail => EventKind::Fail,
                     Completion::Info => EventKind::Info,
                 };
                 self.history
-                    .end_op(self.slot, kind, f, echo, (!error.is_nil()).then_some(error));
+                    .record_on(self.slot, kind, f, echo, Some(error));
             }
         }
     }
