@@ -68,24 +68,31 @@ fn redis_server(test: &str) -> Option<redis_register::Server> {
 }
 
 #[test]
-fn redis_correct_client_is_linearizable_despite_timeouts() {
-    let Some(server) = redis_server("redis_correct_client") else {
+fn redis_correct_clients_are_linearizable_despite_timeouts() {
+    let Some(server) = redis_server("redis_correct_clients") else {
         return;
     };
-    let workload = redis_register::Workload {
-        clients: 5,
-        ops: 200,
-        cache_for: None,
-        pauses: true,
-    };
-    let history = redis_register::run(&server.url, "test-correct", workload);
-    let events = history.events();
-    assert!(
-        events.iter().any(|e| e.kind == EventKind::Info),
-        "pausing the server makes some operations time out"
-    );
-    let verdict = history.check(&redis_register::model()).unwrap();
-    assert!(matches!(verdict, Verdict::Linearizable(_)), "{verdict}");
+    for cas in [false, true] {
+        let workload = redis_register::Workload {
+            clients: 5,
+            ops: 200,
+            cache_for: None,
+            pauses: true,
+            cas,
+        };
+        let history = redis_register::run(&server.url, &format!("test-correct-{cas}"), workload);
+        let events = history.events();
+        assert!(
+            events.iter().any(|e| e.kind == EventKind::Info),
+            "pausing the server makes some operations time out"
+        );
+        assert_eq!(events.iter().any(|e| e.f == "cas"), cas);
+        let verdict = workload.check(&history).unwrap();
+        assert!(
+            matches!(verdict, Verdict::Linearizable(_)),
+            "cas {cas}: {verdict}"
+        );
+    }
 }
 
 #[test]
@@ -98,11 +105,12 @@ fn redis_caching_client_is_caught_on_a_stale_read() {
         ops: 200,
         cache_for: Some(Duration::from_millis(5)),
         pauses: true,
+        cas: true,
     };
     for attempt in 0..5 {
         let history =
             redis_register::run(&server.url, &format!("test-caching-{attempt}"), workload);
-        if let Verdict::NotLinearizable(c) = history.check(&redis_register::model()).unwrap() {
+        if let Verdict::NotLinearizable(c) = workload.check(&history).unwrap() {
             assert_eq!(
                 c.op.op.f, "read",
                 "the stale read is the op that cannot be linearized:\n{c}"

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lockstep_history::checker::Verdict;
-use lockstep_history::model::CasRegister;
+use lockstep_history::checker::{HistoryError, Verdict};
+use lockstep_history::model::{CasRegister, Register};
 use lockstep_history::{History, Value, format, spawn, with_history};
 
 pub use client::RegisterClient;
@@ -34,6 +34,20 @@ pub struct Workload {
     pub cache_for: Option<Duration>,
     /// Pause the server now and then so that some operations time out.
     pub pauses: bool,
+    /// Compare-and-set too (a CAS register), or only reads and writes (a register).
+    pub cas: bool,
+}
+
+impl Workload {
+    /// Checks a history of this workload against its model: a CAS register or a register,
+    /// starting at 0.
+    pub fn check(&self, history: &History) -> Result<Verdict, HistoryError> {
+        if self.cas {
+            history.check(&CasRegister::new(Value::Int(0)))
+        } else {
+            history.check(&Register::new(Value::Int(0)))
+        }
+    }
 }
 
 /// Runs `workload` against the register stored under `key` and returns its history.
@@ -61,8 +75,8 @@ pub fn run(url: &str, key: &str, workload: Workload) -> History {
                         // Outcomes are recorded; the example does not need them here.
                         let _ = match rng % 4 {
                             0 | 1 => client.read().map(drop),
-                            2 => client.write(a as i64),
-                            _ => client.cas(a as i64, b as i64).map(drop),
+                            3 if workload.cas => client.cas(a as i64, b as i64).map(drop),
+                            _ => client.write(a as i64),
                         };
                         std::thread::sleep(Duration::from_micros(300));
                     }
@@ -100,11 +114,6 @@ fn pause_now_and_then(url: &str, done: &AtomicBool) {
     let _: redis::RedisResult<()> = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin);
 }
 
-/// The model every run is checked against: a CAS register that starts at 0.
-pub fn model() -> CasRegister {
-    CasRegister::new(Value::Int(0))
-}
-
 fn main() {
     let server = match Server::start() {
         Ok(server) => server,
@@ -115,17 +124,24 @@ fn main() {
     };
     let out = PathBuf::from("target/redis_register");
     std::fs::create_dir_all(&out).expect("create the output directory");
-    for (name, cache_for) in [
-        ("correct", None),
-        ("caching", Some(Duration::from_millis(5))),
-    ] {
+    let runs = [
+        ("register", None, false),
+        ("cas-register", None, true),
+        ("caching cas-register", Some(Duration::from_millis(5)), true),
+    ];
+    for (name, cache_for, cas) in runs {
         let workload = Workload {
             clients: 5,
             ops: 200,
             cache_for,
             pauses: true,
+            cas,
         };
-        let history = run(&server.url, &format!("register-{name}"), workload);
+        let history = run(
+            &server.url,
+            &format!("register-{}", name.replace(' ', "-")),
+            workload,
+        );
         let events = history.events();
         let info = events
             .iter()
@@ -135,13 +151,13 @@ fn main() {
             "{name} client: {} events, {info} timed out (info)",
             events.len()
         );
-        let file = out.join(format!("{name}.edn"));
+        let file = out.join(format!("{}.edn", name.replace(' ', "-")));
         format::write_file(&file, &events).expect("write the history");
-        match history.check(&model()) {
+        match workload.check(&history) {
             Ok(Verdict::NotLinearizable(c)) => println!("{name} client: NOT linearizable\n{c}"),
             Ok(verdict) => println!("{name} client: {verdict}"),
             Err(e) => println!("{name} client: cannot check: {e}"),
         }
-        println!("history written to {}", file.display());
+        println!("history written to {}\n", file.display());
     }
 }
