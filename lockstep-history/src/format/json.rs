@@ -12,10 +12,11 @@ use std::io::Write;
 use serde::Deserializer as _;
 use serde::de::{SeqAccess, Visitor};
 
-use super::FormatError;
+use super::{FormatError, renumber};
 use crate::event::Event;
 
-/// Parses a JSON array of events; they keep the indices the file gives them.
+/// Parses a JSON array of events, sorted by their `index` (stably) and numbered densely
+/// from 0: an index orders events, it does not name them, so gaps and repeats are fine.
 ///
 /// # Errors
 /// A [`FormatError::Syntax`] with line and column, and the position in the array of the
@@ -40,7 +41,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
     let events = de
         .deserialize_seq(Events { read: &read })
         .and_then(|events| de.end().map(|()| events));
-    events.map_err(|e| syntax_error(&e, 0, read.get()))
+    let mut events = events.map_err(|e| syntax_error(&e, 0, read.get()))?;
+    renumber(&mut events);
+    Ok(events)
 }
 
 /// Reads the array of events, counting them so an error can say which one it is in.
@@ -146,6 +149,23 @@ mod tests {
         );
         let deep = "[".repeat(10_000);
         assert!(parse(deep.as_bytes()).unwrap_err().line().is_some());
+    }
+
+    #[test]
+    fn indices_order_events_and_are_renumbered() {
+        let text = br#"[
+            {"index":7,"time":0,"type":"invoke","process":1,"f":"read","value":null},
+            {"index":3,"time":0,"type":"invoke","process":0,"f":"read","value":null},
+            {"index":7,"time":0,"type":"ok","process":1,"f":"read","value":null}
+        ]"#;
+        let events = parse(text).unwrap();
+        let order: Vec<(u64, u64)> = events
+            .iter()
+            .map(|e| (e.index, e.process.id().unwrap()))
+            .collect();
+        assert_eq!(order, [(0, 0), (1, 1), (2, 1)]);
+        assert!(events[2].is_completion());
+        crate::validate(&events).unwrap();
     }
 
     #[test]

@@ -26,7 +26,9 @@
 //!   handle write everything out.
 //!
 //! Lines appear in the order their writes happened, which can differ from index order where
-//! threads race; the reader sorts by index. A failed write (a full disk) cannot be returned
+//! threads race; the reader sorts by index and numbers the events densely from 0 again. A
+//! process killed after taking an index but before writing its line leaves a gap there;
+//! renumbering closes it, since an index orders events and names nothing. A failed write (a full disk) cannot be returned
 //! from a recording call: the first error is kept and returned by [`JsonlSink::flush`].
 //!
 //! # Reading
@@ -47,15 +49,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::FormatError;
 use super::json::{encode, message, syntax_error};
+use super::{FormatError, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
 
 /// A JSON Lines history as read, with the torn last line left out, if there was one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JsonlRead {
-    /// The events, sorted by index.
+    /// The events, sorted by index and numbered densely from 0.
     pub events: Vec<Event>,
     /// The last line, when it could not be read.
     pub torn_tail: Option<TornTail>,
@@ -76,7 +78,8 @@ pub struct TornTail {
     pub message: String,
 }
 
-/// Parses JSON Lines: one event per line, blank lines skipped, events sorted by index.
+/// Parses JSON Lines: one event per line, blank lines skipped, events sorted by index
+/// (stably) and numbered densely from 0.
 ///
 /// # Errors
 /// A [`FormatError::Syntax`] with line and column for an unreadable line that is not the
@@ -135,9 +138,7 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         }
         start = next;
     }
-    if !events.is_sorted_by_key(|e| e.index) {
-        events.sort_by_key(|e| e.index);
-    }
+    renumber(&mut events);
     Ok(JsonlRead { events, torn_tail })
 }
 
@@ -495,5 +496,15 @@ mod tests {
     fn lines_are_sorted_by_index() {
         let read = parse(&lines(&[event(1), event(0)])).unwrap();
         assert_eq!(read.events, vec![event(0), event(1)]);
+    }
+
+    #[test]
+    fn gaps_left_by_a_kill_are_closed() {
+        // Index 1 was taken, but its line was never written.
+        let read = parse(&lines(&[event(2), event(0), event(3)])).unwrap();
+        let indices: Vec<u64> = read.events.iter().map(|e| e.index).collect();
+        assert_eq!(indices, [0, 1, 2]);
+        assert_eq!(read.events[1].process, Process::Id(2), "order kept");
+        crate::validate(&read.events).unwrap();
     }
 }

@@ -272,6 +272,23 @@ pub(crate) fn line_column(src: &[u8], offset: usize) -> (u64, u64) {
     (line, (before.len() - line_start) as u64 + 1)
 }
 
+/// Puts events read from a JSON or JSON Lines file in index order and numbers them densely
+/// from 0.
+///
+/// An index is an order, not an identity: a streamed file can lack an index whose line was
+/// never written (the process was killed between taking the index and writing the line), and
+/// a file edited by hand can skip or repeat one. The sort is stable, so events with equal
+/// indices keep their order in the file. EDN needs none of this: its events are numbered by
+/// position, as Knossos orders them.
+pub(crate) fn renumber(events: &mut [Event]) {
+    if !events.is_sorted_by_key(|e| e.index) {
+        events.sort_by_key(|e| e.index);
+    }
+    for (position, e) in events.iter_mut().enumerate() {
+        e.index = position as u64;
+    }
+}
+
 /// A history read from a file, with what the reader had to leave out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
