@@ -33,9 +33,11 @@
 //!
 //! # Reading
 //!
-//! [`parse`] reads one event per line and skips blank lines. An unreadable last line is what
-//! a write cut short by a crash leaves: it is left out and reported as a [`TornTail`].
-//! An unreadable line anywhere else is an error with its line and column.
+//! [`parse`] reads one event per line and skips blank lines. An unreadable last line with no
+//! newline at its end is what a write cut short by a crash leaves: it is left out and
+//! reported as a [`TornTail`]. Any other unreadable line, including a last line that does
+//! end in a newline (the write that put it there finished), is an error with its line and
+//! column.
 //!
 //! [`History::with_sink`]: crate::History::with_sink
 //! [`History::streaming`]: crate::History::streaming
@@ -82,8 +84,8 @@ pub struct TornTail {
 /// (stably) and numbered densely from 0.
 ///
 /// # Errors
-/// A [`FormatError::Syntax`] with line and column for an unreadable line that is not the
-/// last one.
+/// A [`FormatError::Syntax`] with line and column for an unreadable line, unless it is the
+/// last line and has no newline at its end (then it is the [`TornTail`]).
 ///
 /// ```
 /// use lockstep_history::format::jsonl;
@@ -123,8 +125,8 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         match serde_json::from_slice::<Event>(line) {
             Ok(e) => events.push(e),
             Err(e) => {
-                let rest = bytes.get(next..).unwrap_or_default();
-                if rest.iter().all(|&b| b.is_ascii_whitespace() || b == 0) {
+                // Only a line whose newline was never written can have been cut short.
+                if end == bytes.len() {
                     torn_tail = Some(TornTail {
                         line: line_no,
                         column: e.column().max(1) as u64,
@@ -506,5 +508,20 @@ mod tests {
         assert_eq!(indices, [0, 1, 2]);
         assert_eq!(read.events[1].process, Process::Id(2), "order kept");
         crate::validate(&read.events).unwrap();
+    }
+
+    #[test]
+    fn a_complete_last_line_that_does_not_parse_is_an_error() {
+        let mut text = lines(&[event(0)]);
+        text.extend_from_slice(b"{\"index\":1,\"time\":0,\"type\":\"done\"}\n");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.to_string().contains("unknown variant `done`"), "{e}");
+        // Blank lines after it change nothing.
+        text.extend_from_slice(b"\n  \n");
+        assert_eq!(parse(&text).unwrap_err().line(), Some(2));
+        // Without its newline it could be a write cut short.
+        let cut = &text[..text.len() - 5];
+        assert_eq!(parse(cut).unwrap().torn_tail.unwrap().line, 2);
     }
 }

@@ -5,7 +5,12 @@ use std::path::Path;
 use lockstep_history::Event;
 use lockstep_history::format::{self, Format};
 
+use crate::outcome::warning;
+
 /// Reads the history in `path`, as `format` or as its extension says.
+///
+/// A JSON Lines file whose last line was cut short (by a crash, mid-write) reads without
+/// it, and one warning line on stderr says so.
 ///
 /// # Errors
 /// One line naming the file (and line and column for malformed content): a missing file, a
@@ -23,7 +28,7 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
         Ok(_) => {}
     }
     let format = format_of(path, format)?;
-    let events = format::read_file_as(path, format).map_err(|e| {
+    let loaded = format::load_file_as(path, format).map_err(|e| {
         let e = if e.path().is_none() {
             e.with_path(path)
         } else {
@@ -31,10 +36,22 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
         };
         e.to_string()
     })?;
-    if events.is_empty() {
+    if let Some(torn) = &loaded.torn_tail {
+        if loaded.events.is_empty() {
+            return Err(format!(
+                "{shown}:{}: no events: the only line is torn (cut short after {} bytes: {})",
+                torn.line, torn.bytes, torn.message
+            ));
+        }
+        warning(&format!(
+            "{shown}:{}: torn last line left out ({} bytes: {})",
+            torn.line, torn.bytes, torn.message
+        ));
+    }
+    if loaded.events.is_empty() {
         return Err(format!("{shown}: empty history (no events)"));
     }
-    Ok(events)
+    Ok(loaded.events)
 }
 
 /// The format to use for `path`: the one given, else the one its extension names.
