@@ -1,11 +1,12 @@
 //! History files as tests leave them: a JSON Lines file cut short by a crash, with gaps in
-//! its indices.
+//! its indices, and `lockstep convert` writing all or nothing.
 
 mod cli_common;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
-use cli_common::{assert_bad_input, lockstep, scratch, write};
+use cli_common::{assert_bad_input, lockstep, register_json, scratch, write};
 
 /// JSON Lines of a write of 1 and a read of 1, the way a killed recorder leaves them:
 /// index 2 taken but never written, lines out of order, and the last line cut short.
@@ -75,4 +76,71 @@ fn complete_last_line_that_does_not_parse_is_an_error() {
     let file = write(&dir, "h.jsonl", text);
     let run = check(&file);
     assert_bad_input(&run, &["h.jsonl:4:", "expected ident"]);
+}
+
+/// A JSON keyword with a space in it has no EDN form, so writing EDN fails part way.
+fn unconvertible_json() -> String {
+    register_json(r#"":c d""#)
+}
+
+fn convert(args: &[&OsStr]) -> cli_common::Run {
+    lockstep(std::iter::once(OsStr::new("convert")).chain(args.iter().copied()))
+}
+
+#[test]
+fn failed_convert_leaves_no_output_and_no_temporary_file() {
+    let dir = scratch("convert-fail");
+    let input = write(&dir, "weird.json", &unconvertible_json());
+    let out = dir.join("weird.edn");
+    let run = convert(&[input.as_os_str(), out.as_os_str()]);
+    assert_bad_input(&run, &["weird.edn", "event 3"]);
+    assert!(!out.exists(), "no partial weird.edn");
+    // An existing output stays as it was.
+    std::fs::write(&out, "[]\n").unwrap();
+    let run = convert(&[input.as_os_str(), out.as_os_str()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "[]\n");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "only the input and the output: {names:?}");
+}
+
+#[test]
+fn convert_in_place() {
+    let dir = scratch("convert-in-place");
+    // Failing: the input is kept whole.
+    let weird = write(&dir, "weird.json", &unconvertible_json());
+    let run = convert(&[
+        "--to".as_ref(),
+        "edn".as_ref(),
+        weird.as_os_str(),
+        weird.as_os_str(),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&weird).unwrap(),
+        unconvertible_json()
+    );
+    // Succeeding: the file now holds the history in the new format.
+    let file = write(&dir, "h.json", &register_json("1"));
+    let run = convert(&[
+        "--to".as_ref(),
+        "edn".as_ref(),
+        file.as_os_str(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("[{:index 0,"), "{text}");
+    let run = lockstep([
+        "check".as_ref(),
+        "--model".as_ref(),
+        "register".as_ref(),
+        "--format".as_ref(),
+        "edn".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
