@@ -2,7 +2,8 @@
 //! (`{"index":0,"time":12,"type":"invoke","process":0,"f":"write","value":3}`).
 //!
 //! Values use [`Value`](crate::Value)'s JSON form, so keywords, sets and maps with
-//! non-string keys read back exactly. Unknown fields are ignored. Values nest at most 128
+//! non-string keys read back exactly; an integer that does not fit in 64 bits is an error,
+//! never a float. Unknown fields are ignored. Values nest at most 128
 //! levels deep (serde_json's limit); deeper input is an error, never a stack overflow.
 
 use std::cell::Cell;
@@ -42,6 +43,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
         .deserialize_seq(Events { read: &read })
         .and_then(|events| de.end().map(|()| events));
     let mut events = events.map_err(|e| syntax_error(&e, 0, read.get()))?;
+    if let Some((offset, event, message)) = oversized_integer(bytes, true) {
+        return Err(FormatError::at(bytes, offset, event, message));
+    }
     renumber(&mut events);
     Ok(events)
 }
@@ -126,11 +130,91 @@ pub(crate) fn syntax_error(
     }
 }
 
-/// A serde_json error's message without the position it appends.
+/// A serde_json error's message without the position it appends, and in words a user can
+/// act on where serde's own say only which Rust type failed.
 pub(crate) fn message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
-    text.strip_suffix(&position).unwrap_or(&text).to_string()
+    let text = text.strip_suffix(&position).unwrap_or(&text);
+    if text.starts_with("data did not match any variant of untagged enum Process") {
+        return "process must be a non-negative integer or a name".to_string();
+    }
+    text.to_string()
+}
+
+/// The first integer in the well-formed JSON `bytes` that does not fit in 64 bits, which
+/// serde_json would otherwise read as a float without a word: its byte offset, the event it
+/// is in (when `bytes` is an array of events) and a message.
+///
+/// Integers from `i64::MAX` up to `u64::MAX` are left to the fields that read them (an
+/// index may be that large, a value may not, and says so).
+pub(crate) fn oversized_integer(
+    bytes: &[u8],
+    array_of_events: bool,
+) -> Option<(usize, Option<u64>, String)> {
+    let mut depth = 0usize;
+    let mut events = 0u64;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                if array_of_events && depth == 1 && b == b'{' {
+                    events += 1;
+                }
+                depth += 1;
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+                {
+                    i += 1;
+                }
+                let literal = &bytes[start..i];
+                // Up to 19 characters always fit; only integers (no fraction, no exponent)
+                // are at stake.
+                if literal.len() < 20 || literal[1..].iter().any(|c| !c.is_ascii_digit()) {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(literal);
+                let fits = if b == b'-' {
+                    text.parse::<i64>().is_ok()
+                } else {
+                    text.parse::<u64>().is_ok()
+                };
+                if !fits {
+                    let event = (array_of_events && depth >= 2)
+                        .then(|| events.checked_sub(1))
+                        .flatten();
+                    return Some((
+                        start,
+                        event,
+                        format!("integer {text} does not fit in 64 bits"),
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -166,6 +250,63 @@ mod tests {
         assert_eq!(order, [(0, 0), (1, 1), (2, 1)]);
         assert!(events[2].is_completion());
         crate::validate(&events).unwrap();
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_errors_not_floats() {
+        let event = |field: &str| {
+            let mut fields = [
+                r#""index":0"#.to_string(),
+                r#""time":0"#.into(),
+                r#""type":"invoke""#.into(),
+                r#""process":0"#.into(),
+                r#""f":"w""#.into(),
+                r#""value":null"#.into(),
+            ];
+            let name = field.split(':').next().unwrap();
+            for f in &mut fields {
+                if f.split(':').next() == Some(name) {
+                    *f = field.to_string();
+                }
+            }
+            format!("{{{}}}", fields.join(","))
+        };
+        let ok = event(r#""value":"99999999999999999999999""#);
+        for (field, expect) in [
+            (
+                r#""value":99999999999999999999999"#,
+                "does not fit in 64 bits",
+            ),
+            (
+                r#""value":[1,{"x":-99999999999999999999}]"#,
+                "does not fit in 64 bits",
+            ),
+            (r#""index":99999999999999999999999"#, "expected u64"),
+            (r#""time":99999999999999999999999"#, "expected u64"),
+            (r#""process":99999999999999999999999"#, "process must be"),
+        ] {
+            let text = format!("[{ok},\n{}]", event(field));
+            let e = parse(text.as_bytes()).unwrap_err();
+            assert_eq!((e.line(), e.event()), (Some(2), Some(1)), "{field}: {e}");
+            assert!(e.to_string().contains(expect), "{field}: {e}");
+        }
+        // Large but in range, and floats written as such, read as before.
+        for value in ["9223372036854775807", "-9223372036854775808", "1e23", "1.5"] {
+            let text = format!("[{}]", event(&format!(r#""value":{value}"#)));
+            assert!(parse(text.as_bytes()).is_ok(), "{value}");
+        }
+    }
+
+    #[test]
+    fn negative_process_says_what_a_process_is() {
+        let text = br#"[{"index":0,"time":0,"type":"invoke","process":-1,"f":"w","value":1}]"#;
+        let e = parse(text).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("process must be a non-negative integer or a name"),
+            "{e}"
+        );
+        assert_eq!(e.line(), Some(1));
     }
 
     #[test]

@@ -51,8 +51,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::json::{encode, message, syntax_error};
-use super::{FormatError, renumber};
+use super::json::{encode, message, oversized_integer, syntax_error};
+use super::{FormatError, line_column, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
 
@@ -123,7 +123,19 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
             continue;
         }
         match serde_json::from_slice::<Event>(line) {
-            Ok(e) => events.push(e),
+            Ok(e) => {
+                if let Some((offset, _, message)) = oversized_integer(line, false) {
+                    let (_, column) = line_column(line, offset);
+                    return Err(FormatError::Syntax {
+                        path: None,
+                        line: line_no,
+                        column,
+                        event: None,
+                        message,
+                    });
+                }
+                events.push(e);
+            }
             Err(e) => {
                 // Only a line whose newline was never written can have been cut short.
                 if end == bytes.len() {
@@ -498,6 +510,17 @@ mod tests {
     fn lines_are_sorted_by_index() {
         let read = parse(&lines(&[event(1), event(0)])).unwrap();
         assert_eq!(read.events, vec![event(0), event(1)]);
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_errors() {
+        let mut text = lines(&[event(0)]);
+        text.extend_from_slice(
+            b"{\"index\":1,\"time\":0,\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":-99999999999999999999}\n",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line(), e.column()), (Some(2), Some(64)), "{e}");
+        assert!(e.to_string().contains("does not fit in 64 bits"), "{e}");
     }
 
     #[test]
