@@ -28,8 +28,10 @@
 //! Lines appear in the order their writes happened, which can differ from index order where
 //! threads race; the reader sorts by index and numbers the events densely from 0 again. A
 //! process killed after taking an index but before writing its line leaves a gap there;
-//! renumbering closes it, since an index orders events and names nothing. A failed write (a full disk) cannot be returned
-//! from a recording call: the first error is kept and returned by [`JsonlSink::flush`].
+//! renumbering closes it, since an index orders events and names nothing.
+//!
+//! A failed write (a full disk) cannot be returned from a recording call: the first error is
+//! kept and returned by [`JsonlSink::flush`].
 //!
 //! # Reading
 //!
