@@ -144,3 +144,46 @@ fn convert_in_place() {
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn problems_found_in_an_event_name_its_line() {
+    let dir = scratch("event-line");
+    let edn = write(
+        &dir,
+        "history.edn",
+        "; process 1 completes what it never invoked\n\
+         [{:type :invoke, :f :read, :process 0}\n \
+         {:type :ok, :f :read, :process 1, :value 1}]\n",
+    );
+    assert_bad_input(&check(&edn), &["history.edn:3: event 1: process 1"]);
+    let run = lockstep([
+        "report".as_ref(),
+        edn.as_os_str(),
+        "--model".as_ref(),
+        "register".as_ref(),
+        "-o".as_ref(),
+        dir.join("r.html").as_os_str(),
+    ]);
+    assert_bad_input(&run, &["history.edn:3: event 1: process 1"]);
+    // In JSON Lines the line follows the event wherever its index puts it.
+    let jsonl = write(
+        &dir,
+        "history.jsonl",
+        concat!(
+            r#"{"index":9,"time":0,"type":"ok","process":1,"f":"read","value":1}"#,
+            "\n",
+            r#"{"index":0,"time":0,"type":"invoke","process":0,"f":"read","value":null}"#,
+            "\n",
+        ),
+    );
+    assert_bad_input(&check(&jsonl), &["history.jsonl:1: event 1: process 1"]);
+    // An operation the model cannot read, too.
+    let json = write(&dir, "mutex.json", &register_json("1"));
+    let run = lockstep([
+        "check".as_ref(),
+        "--model".as_ref(),
+        "mutex".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert_bad_input(&run, &["mutex.json:2: event 0"]);
+}

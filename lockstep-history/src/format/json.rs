@@ -13,7 +13,7 @@ use std::io::Write;
 use serde::Deserializer as _;
 use serde::de::{SeqAccess, Visitor};
 
-use super::{FormatError, renumber};
+use super::{FormatError, LineCounter, renumber};
 use crate::event::Event;
 
 /// Parses a JSON array of events, sorted by their `index` (stably) and numbered densely
@@ -37,17 +37,26 @@ use crate::event::Event;
 /// assert_eq!(err.to_string(), "3:59: missing field `f` (event 1)");
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
+    parse_with_lines(bytes).map(|(events, _)| events)
+}
+
+/// Like [`parse`], and also gives the 1-based line each event starts on.
+pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
     let read = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let events = de
         .deserialize_seq(Events { read: &read })
         .and_then(|events| de.end().map(|()| events));
     let mut events = events.map_err(|e| syntax_error(&e, 0, read.get()))?;
-    if let Some((offset, event, message)) = oversized_integer(bytes, true) {
-        return Err(FormatError::at(bytes, offset, event, message));
+    let starts = scan(bytes, true)
+        .map_err(|(offset, event, message)| FormatError::at(bytes, offset, event, message))?;
+    let mut counter = LineCounter::new(bytes);
+    let mut lines: Vec<u64> = starts.into_iter().map(|o| counter.line_at(o)).collect();
+    if lines.len() != events.len() {
+        lines.clear();
     }
-    renumber(&mut events);
-    Ok(events)
+    renumber(&mut events, &mut lines);
+    Ok((events, lines))
 }
 
 /// Reads the array of events, counting them so an error can say which one it is in.
@@ -142,16 +151,18 @@ pub(crate) fn message(e: &serde_json::Error) -> String {
     text.to_string()
 }
 
-/// The first integer in the well-formed JSON `bytes` that does not fit in 64 bits, which
-/// serde_json would otherwise read as a float without a word: its byte offset, the event it
-/// is in (when `bytes` is an array of events) and a message.
+/// Scans the well-formed JSON `bytes` for what serde_json does not report: the byte
+/// offset of each object in the top-level array, when `array_of_events` (where each event
+/// starts), and the first integer that does not fit in 64 bits, which serde_json would read
+/// as a float without a word (an error: its offset, the event it is in, a message).
 ///
 /// Integers from `i64::MAX` up to `u64::MAX` are left to the fields that read them (an
 /// index may be that large, a value may not, and says so).
-pub(crate) fn oversized_integer(
+pub(crate) fn scan(
     bytes: &[u8],
     array_of_events: bool,
-) -> Option<(usize, Option<u64>, String)> {
+) -> Result<Vec<usize>, (usize, Option<u64>, String)> {
+    let mut starts = Vec::new();
     let mut depth = 0usize;
     let mut events = 0u64;
     let mut i = 0;
@@ -171,6 +182,7 @@ pub(crate) fn oversized_integer(
             b'[' | b'{' => {
                 if array_of_events && depth == 1 && b == b'{' {
                     events += 1;
+                    starts.push(i);
                 }
                 depth += 1;
                 i += 1;
@@ -204,7 +216,7 @@ pub(crate) fn oversized_integer(
                     let event = (array_of_events && depth >= 2)
                         .then(|| events.checked_sub(1))
                         .flatten();
-                    return Some((
+                    return Err((
                         start,
                         event,
                         format!("integer {text} does not fit in 64 bits"),
@@ -214,7 +226,7 @@ pub(crate) fn oversized_integer(
             _ => i += 1,
         }
     }
-    None
+    Ok(starts)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::json::{encode, message, oversized_integer, syntax_error};
+use super::json::{encode, message, scan, syntax_error};
 use super::{FormatError, line_column, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
@@ -65,6 +65,8 @@ pub struct JsonlRead {
     pub events: Vec<Event>,
     /// The last line, when it could not be read.
     pub torn_tail: Option<TornTail>,
+    /// The 1-based line each event is on, by position in `events`.
+    pub lines: Vec<u64>,
 }
 
 /// An unreadable last line of a JSON Lines file, left out of the history: what a write cut
@@ -106,6 +108,7 @@ pub struct TornTail {
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
     let mut events = Vec::with_capacity(bytes.len() / 80);
+    let mut lines = Vec::with_capacity(bytes.len() / 80);
     let mut torn_tail = None;
     let mut line_no = 0u64;
     let mut start = 0;
@@ -126,7 +129,7 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         }
         match serde_json::from_slice::<Event>(line) {
             Ok(e) => {
-                if let Some((offset, _, message)) = oversized_integer(line, false) {
+                if let Err((offset, _, message)) = scan(line, false) {
                     let (_, column) = line_column(line, offset);
                     return Err(FormatError::Syntax {
                         path: None,
@@ -137,6 +140,7 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
                     });
                 }
                 events.push(e);
+                lines.push(line_no);
             }
             Err(e) => {
                 // Only a line whose newline was never written can have been cut short.
@@ -154,8 +158,12 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         }
         start = next;
     }
-    renumber(&mut events);
-    Ok(JsonlRead { events, torn_tail })
+    renumber(&mut events, &mut lines);
+    Ok(JsonlRead {
+        events,
+        torn_tail,
+        lines,
+    })
 }
 
 /// Writes `events` as JSON Lines, one object per line.

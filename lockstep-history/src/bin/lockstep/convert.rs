@@ -26,7 +26,7 @@ pub fn run(args: ConvertArgs) -> Outcome {
 }
 
 fn convert(args: &ConvertArgs) -> Result<String, String> {
-    let events = input::load(&args.input, args.from)?;
+    let events = input::load(&args.input, args.from)?.events;
     let to = input::format_of(&args.output, args.to)?;
     let out = &args.output;
     if out.is_dir() {
