@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use lockstep_history::format::{self, Durability, Format, FormatError, JsonlSink};
@@ -128,12 +128,21 @@ fn crash_child(spec: &str) -> ! {
         _ => Durability::Flushed,
     };
     let (history, _sink) = History::streaming(path, durability).unwrap();
+    // A real register, so the file has something to check: each thread writes its own
+    // values and reads what is there, both inside the lock, recorded outside it.
+    let register = Arc::new(Mutex::new(Value::Nil));
     for t in 0..4u64 {
         let h = history.clone();
+        let register = Arc::clone(&register);
         std::thread::spawn(move || {
             for k in 0u64.. {
-                h.invoke("write", (t, k));
+                let value = Value::from(vec![Value::from(t as i64), Value::from(k as i64)]);
+                h.invoke("write", value.clone());
+                *register.lock().unwrap() = value;
                 h.ok("write", ());
+                h.invoke("read", ());
+                let seen = register.lock().unwrap().clone();
+                h.ok("read", seen);
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "done {t} {k}");
                 let _ = out.flush();
@@ -205,11 +214,20 @@ fn parse_report(line: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// Every reported operation has its invoke and its ok in the file, which reads cleanly
-/// (at most its last line torn by the kill).
+/// (at most its last line torn by the kill), is a well-formed history (the threads race
+/// between taking an index and writing its line, so the kill leaves gaps that the reader
+/// closes) and checks as the linearizable register it recorded.
 fn check_file_has(path: &Path, done: &[(u64, u64)]) {
     let loaded = format::load_file_as(path, Format::Jsonl).unwrap_or_else(|e| panic!("{e}"));
+    lockstep_history::validate(&loaded.events).unwrap_or_else(|e| panic!("{e}"));
+    let verdict = lockstep_history::checker::linearizable::check(
+        &loaded.events,
+        &lockstep_history::model::Register::new(Value::Nil),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(verdict.is_linearizable(), "{verdict:?}");
     let mut seen = HashSet::new();
-    for e in &loaded.events {
+    for e in loaded.events.iter().filter(|e| e.f == "write") {
         assert!(
             seen.insert((e.kind, e.value.clone())),
             "event written twice: {e}"

@@ -49,7 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Arc;
 
-use super::FormatError;
+use super::{FormatError, LineCounter};
 use crate::event::{Event, EventKind, Process};
 use crate::value::Value;
 
@@ -76,8 +76,15 @@ pub const MAX_DEPTH: usize = 128;
 /// assert_eq!(events[2].index, 2);
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
+    parse_with_lines(bytes).map(|(events, _)| events)
+}
+
+/// Like [`parse`], and also gives the 1-based line each event starts on.
+pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
     let mut p = Parser::new(bytes)?;
     let mut events = Vec::with_capacity(bytes.len() / 64);
+    let mut lines = Vec::with_capacity(bytes.len() / 64);
+    let mut counter = LineCounter::new(bytes);
     p.skip_ws_and_discards()?;
     match p.peek() {
         None => {}
@@ -95,6 +102,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
                     None => return Err(p.unclosed(start)),
                     Some(_) => {
                         let index = events.len() as u64;
+                        lines.push(counter.line_at(p.pos));
                         events.push(p.op(index)?);
                     }
                 }
@@ -107,12 +115,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
         Some(_) => {
             while p.peek().is_some() {
                 let index = events.len() as u64;
+                lines.push(counter.line_at(p.pos));
                 events.push(p.op(index)?);
                 p.skip_ws_and_discards()?;
             }
         }
     }
-    Ok(events)
+    Ok((events, lines))
 }
 
 /// Parses one EDN value, such as a model's initial value given on a command line.

@@ -2,7 +2,8 @@
 //! (`{"index":0,"time":12,"type":"invoke","process":0,"f":"write","value":3}`).
 //!
 //! Values use [`Value`](crate::Value)'s JSON form, so keywords, sets and maps with
-//! non-string keys read back exactly. Unknown fields are ignored. Values nest at most 128
+//! non-string keys read back exactly; an integer that does not fit in 64 bits is an error,
+//! never a float. Unknown fields are ignored. Values nest at most 128
 //! levels deep (serde_json's limit); deeper input is an error, never a stack overflow.
 
 use std::cell::Cell;
@@ -12,10 +13,11 @@ use std::io::Write;
 use serde::Deserializer as _;
 use serde::de::{SeqAccess, Visitor};
 
-use super::FormatError;
+use super::{FormatError, LineCounter, renumber};
 use crate::event::Event;
 
-/// Parses a JSON array of events; they keep the indices the file gives them.
+/// Parses a JSON array of events, sorted by their `index` (stably) and numbered densely
+/// from 0: an index orders events, it does not name them, so gaps and repeats are fine.
 ///
 /// # Errors
 /// A [`FormatError::Syntax`] with line and column, and the position in the array of the
@@ -35,12 +37,26 @@ use crate::event::Event;
 /// assert_eq!(err.to_string(), "3:59: missing field `f` (event 1)");
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
+    parse_with_lines(bytes).map(|(events, _)| events)
+}
+
+/// Like [`parse`], and also gives the 1-based line each event starts on.
+pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
     let read = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let events = de
         .deserialize_seq(Events { read: &read })
         .and_then(|events| de.end().map(|()| events));
-    events.map_err(|e| syntax_error(&e, 0, read.get()))
+    let mut events = events.map_err(|e| syntax_error(&e, 0, read.get()))?;
+    let starts = scan(bytes, true)
+        .map_err(|(offset, event, message)| FormatError::at(bytes, offset, event, message))?;
+    let mut counter = LineCounter::new(bytes);
+    let mut lines: Vec<u64> = starts.into_iter().map(|o| counter.line_at(o)).collect();
+    if lines.len() != events.len() {
+        lines.clear();
+    }
+    renumber(&mut events, &mut lines);
+    Ok((events, lines))
 }
 
 /// Reads the array of events, counting them so an error can say which one it is in.
@@ -123,11 +139,94 @@ pub(crate) fn syntax_error(
     }
 }
 
-/// A serde_json error's message without the position it appends.
+/// A serde_json error's message without the position it appends, and in words a user can
+/// act on where serde's own say only which Rust type failed.
 pub(crate) fn message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
-    text.strip_suffix(&position).unwrap_or(&text).to_string()
+    let text = text.strip_suffix(&position).unwrap_or(&text);
+    if text.starts_with("data did not match any variant of untagged enum Process") {
+        return "process must be a non-negative integer or a name".to_string();
+    }
+    text.to_string()
+}
+
+/// Scans the well-formed JSON `bytes` for what serde_json does not report: the byte
+/// offset of each object in the top-level array, when `array_of_events` (where each event
+/// starts), and the first integer that does not fit in 64 bits, which serde_json would read
+/// as a float without a word (an error: its offset, the event it is in, a message).
+///
+/// Integers from `i64::MAX` up to `u64::MAX` are left to the fields that read them (an
+/// index may be that large, a value may not, and says so).
+pub(crate) fn scan(
+    bytes: &[u8],
+    array_of_events: bool,
+) -> Result<Vec<usize>, (usize, Option<u64>, String)> {
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    let mut events = 0u64;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                if array_of_events && depth == 1 && b == b'{' {
+                    events += 1;
+                    starts.push(i);
+                }
+                depth += 1;
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+                {
+                    i += 1;
+                }
+                let literal = &bytes[start..i];
+                // Up to 19 characters always fit; only integers (no fraction, no exponent)
+                // are at stake.
+                if literal.len() < 20 || literal[1..].iter().any(|c| !c.is_ascii_digit()) {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(literal);
+                let fits = if b == b'-' {
+                    text.parse::<i64>().is_ok()
+                } else {
+                    text.parse::<u64>().is_ok()
+                };
+                if !fits {
+                    let event = (array_of_events && depth >= 2)
+                        .then(|| events.checked_sub(1))
+                        .flatten();
+                    return Err((
+                        start,
+                        event,
+                        format!("integer {text} does not fit in 64 bits"),
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(starts)
 }
 
 #[cfg(test)]
@@ -146,6 +245,80 @@ mod tests {
         );
         let deep = "[".repeat(10_000);
         assert!(parse(deep.as_bytes()).unwrap_err().line().is_some());
+    }
+
+    #[test]
+    fn indices_order_events_and_are_renumbered() {
+        let text = br#"[
+            {"index":7,"time":0,"type":"invoke","process":1,"f":"read","value":null},
+            {"index":3,"time":0,"type":"invoke","process":0,"f":"read","value":null},
+            {"index":7,"time":0,"type":"ok","process":1,"f":"read","value":null}
+        ]"#;
+        let events = parse(text).unwrap();
+        let order: Vec<(u64, u64)> = events
+            .iter()
+            .map(|e| (e.index, e.process.id().unwrap()))
+            .collect();
+        assert_eq!(order, [(0, 0), (1, 1), (2, 1)]);
+        assert!(events[2].is_completion());
+        crate::validate(&events).unwrap();
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_errors_not_floats() {
+        let event = |field: &str| {
+            let mut fields = [
+                r#""index":0"#.to_string(),
+                r#""time":0"#.into(),
+                r#""type":"invoke""#.into(),
+                r#""process":0"#.into(),
+                r#""f":"w""#.into(),
+                r#""value":null"#.into(),
+            ];
+            let name = field.split(':').next().unwrap();
+            for f in &mut fields {
+                if f.split(':').next() == Some(name) {
+                    *f = field.to_string();
+                }
+            }
+            format!("{{{}}}", fields.join(","))
+        };
+        let ok = event(r#""value":"99999999999999999999999""#);
+        for (field, expect) in [
+            (
+                r#""value":99999999999999999999999"#,
+                "does not fit in 64 bits",
+            ),
+            (
+                r#""value":[1,{"x":-99999999999999999999}]"#,
+                "does not fit in 64 bits",
+            ),
+            (r#""index":99999999999999999999999"#, "expected u64"),
+            (r#""time":99999999999999999999999"#, "expected u64"),
+            (r#""process":99999999999999999999999"#, "process must be"),
+        ] {
+            let text = format!("[{ok},\n{}]", event(field));
+            let e = parse(text.as_bytes()).unwrap_err();
+            assert_eq!((e.line(), e.event()), (Some(2), Some(1)), "{field}: {e}");
+            assert!(e.to_string().contains(expect), "{field}: {e}");
+        }
+        // Large but in range, and floats written as such, read as before.
+        for value in ["9223372036854775807", "-9223372036854775808", "1e23", "1.5"] {
+            let text = format!("[{}]", event(&format!(r#""value":{value}"#)));
+            assert!(parse(text.as_bytes()).is_ok(), "{value}");
+        }
+    }
+
+    #[test]
+    fn negative_process_says_what_a_process_is() {
+        let text = br#"[{"index":0,"time":0,"type":"invoke","process":-1,"f":"w","value":1}]"#;
+        let e = parse(text).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("process must be a non-negative integer or a name"),
+            "{e}"
+        );
+        assert_eq!(e.line(), Some(1));
     }
 
     #[test]

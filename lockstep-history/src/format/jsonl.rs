@@ -26,14 +26,20 @@
 //!   handle write everything out.
 //!
 //! Lines appear in the order their writes happened, which can differ from index order where
-//! threads race; the reader sorts by index. A failed write (a full disk) cannot be returned
-//! from a recording call: the first error is kept and returned by [`JsonlSink::flush`].
+//! threads race; the reader sorts by index and numbers the events densely from 0 again. A
+//! process killed after taking an index but before writing its line leaves a gap there;
+//! renumbering closes it, since an index orders events and names nothing.
+//!
+//! A failed write (a full disk) cannot be returned from a recording call: the first error is
+//! kept and returned by [`JsonlSink::flush`].
 //!
 //! # Reading
 //!
-//! [`parse`] reads one event per line and skips blank lines. An unreadable last line is what
-//! a write cut short by a crash leaves: it is left out and reported as a [`TornTail`].
-//! An unreadable line anywhere else is an error with its line and column.
+//! [`parse`] reads one event per line and skips blank lines. An unreadable last line with no
+//! newline at its end is what a write cut short by a crash leaves: it is left out and
+//! reported as a [`TornTail`]. Any other unreadable line, including a last line that does
+//! end in a newline (the write that put it there finished), is an error with its line and
+//! column.
 //!
 //! [`History::with_sink`]: crate::History::with_sink
 //! [`History::streaming`]: crate::History::streaming
@@ -47,18 +53,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::FormatError;
-use super::json::{encode, message, syntax_error};
+use super::json::{encode, message, scan, syntax_error};
+use super::{FormatError, line_column, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
 
 /// A JSON Lines history as read, with the torn last line left out, if there was one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JsonlRead {
-    /// The events, sorted by index.
+    /// The events, sorted by index and numbered densely from 0.
     pub events: Vec<Event>,
     /// The last line, when it could not be read.
     pub torn_tail: Option<TornTail>,
+    /// The 1-based line each event is on, by position in `events`.
+    pub lines: Vec<u64>,
 }
 
 /// An unreadable last line of a JSON Lines file, left out of the history: what a write cut
@@ -76,11 +84,12 @@ pub struct TornTail {
     pub message: String,
 }
 
-/// Parses JSON Lines: one event per line, blank lines skipped, events sorted by index.
+/// Parses JSON Lines: one event per line, blank lines skipped, events sorted by index
+/// (stably) and numbered densely from 0.
 ///
 /// # Errors
-/// A [`FormatError::Syntax`] with line and column for an unreadable line that is not the
-/// last one.
+/// A [`FormatError::Syntax`] with line and column for an unreadable line, unless it is the
+/// last line and has no newline at its end (then it is the [`TornTail`]).
 ///
 /// ```
 /// use lockstep_history::format::jsonl;
@@ -99,6 +108,7 @@ pub struct TornTail {
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
     let mut events = Vec::with_capacity(bytes.len() / 80);
+    let mut lines = Vec::with_capacity(bytes.len() / 80);
     let mut torn_tail = None;
     let mut line_no = 0u64;
     let mut start = 0;
@@ -118,10 +128,23 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
             continue;
         }
         match serde_json::from_slice::<Event>(line) {
-            Ok(e) => events.push(e),
+            Ok(e) => {
+                if let Err((offset, _, message)) = scan(line, false) {
+                    let (_, column) = line_column(line, offset);
+                    return Err(FormatError::Syntax {
+                        path: None,
+                        line: line_no,
+                        column,
+                        event: None,
+                        message,
+                    });
+                }
+                events.push(e);
+                lines.push(line_no);
+            }
             Err(e) => {
-                let rest = bytes.get(next..).unwrap_or_default();
-                if rest.iter().all(|&b| b.is_ascii_whitespace() || b == 0) {
+                // Only a line whose newline was never written can have been cut short.
+                if end == bytes.len() {
                     torn_tail = Some(TornTail {
                         line: line_no,
                         column: e.column().max(1) as u64,
@@ -135,10 +158,12 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         }
         start = next;
     }
-    if !events.is_sorted_by_key(|e| e.index) {
-        events.sort_by_key(|e| e.index);
-    }
-    Ok(JsonlRead { events, torn_tail })
+    renumber(&mut events, &mut lines);
+    Ok(JsonlRead {
+        events,
+        torn_tail,
+        lines,
+    })
 }
 
 /// Writes `events` as JSON Lines, one object per line.
@@ -495,5 +520,41 @@ mod tests {
     fn lines_are_sorted_by_index() {
         let read = parse(&lines(&[event(1), event(0)])).unwrap();
         assert_eq!(read.events, vec![event(0), event(1)]);
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_errors() {
+        let mut text = lines(&[event(0)]);
+        text.extend_from_slice(
+            b"{\"index\":1,\"time\":0,\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":-99999999999999999999}\n",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line(), e.column()), (Some(2), Some(64)), "{e}");
+        assert!(e.to_string().contains("does not fit in 64 bits"), "{e}");
+    }
+
+    #[test]
+    fn gaps_left_by_a_kill_are_closed() {
+        // Index 1 was taken, but its line was never written.
+        let read = parse(&lines(&[event(2), event(0), event(3)])).unwrap();
+        let indices: Vec<u64> = read.events.iter().map(|e| e.index).collect();
+        assert_eq!(indices, [0, 1, 2]);
+        assert_eq!(read.events[1].process, Process::Id(2), "order kept");
+        crate::validate(&read.events).unwrap();
+    }
+
+    #[test]
+    fn a_complete_last_line_that_does_not_parse_is_an_error() {
+        let mut text = lines(&[event(0)]);
+        text.extend_from_slice(b"{\"index\":1,\"time\":0,\"type\":\"done\"}\n");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.to_string().contains("unknown variant `done`"), "{e}");
+        // Blank lines after it change nothing.
+        text.extend_from_slice(b"\n  \n");
+        assert_eq!(parse(&text).unwrap_err().line(), Some(2));
+        // Without its newline it could be a write cut short.
+        let cut = &text[..text.len() - 5];
+        assert_eq!(parse(cut).unwrap().torn_tail.unwrap().line, 2);
     }
 }

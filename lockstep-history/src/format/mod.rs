@@ -272,6 +272,55 @@ pub(crate) fn line_column(src: &[u8], offset: usize) -> (u64, u64) {
     (line, (before.len() - line_start) as u64 + 1)
 }
 
+/// Puts events read from a JSON or JSON Lines file in index order and numbers them densely
+/// from 0, keeping each event's source line (in `lines`, when there are any) beside it.
+///
+/// An index is an order, not an identity: a streamed file can lack an index whose line was
+/// never written (the process was killed between taking the index and writing the line), and
+/// a file edited by hand can skip or repeat one. The sort is stable, so events with equal
+/// indices keep their order in the file. EDN needs none of this: its events are numbered by
+/// position, as Knossos orders them.
+pub(crate) fn renumber(events: &mut Vec<Event>, lines: &mut Vec<u64>) {
+    if !events.is_sorted_by_key(|e| e.index) {
+        if lines.len() == events.len() {
+            let mut pairs: Vec<(Event, u64)> = events.drain(..).zip(lines.drain(..)).collect();
+            pairs.sort_by_key(|(e, _)| e.index);
+            (*events, *lines) = pairs.into_iter().unzip();
+        } else {
+            events.sort_by_key(|e| e.index);
+        }
+    }
+    for (position, e) in events.iter_mut().enumerate() {
+        e.index = position as u64;
+    }
+}
+
+/// The 1-based lines of offsets in a text, for offsets met in increasing order.
+pub(crate) struct LineCounter<'a> {
+    src: &'a [u8],
+    /// The last offset asked about, and its line.
+    at: (usize, u64),
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counts lines in `src`.
+    pub(crate) fn new(src: &'a [u8]) -> Self {
+        LineCounter { src, at: (0, 1) }
+    }
+
+    /// The 1-based line of byte `offset` (clamped to the end of the text).
+    pub(crate) fn line_at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.src.len());
+        let (from, line) = if offset >= self.at.0 { self.at } else { (0, 1) };
+        let newlines = self.src[from..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.at = (offset, line + newlines as u64);
+        self.at.1
+    }
+}
+
 /// A history read from a file, with what the reader had to leave out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
@@ -282,6 +331,24 @@ pub struct Loaded {
     /// A JSON Lines file's unreadable last line (a write cut short by a crash), which was
     /// left out; always `None` for the other formats.
     pub torn_tail: Option<TornTail>,
+    /// The 1-based line of the input each event starts on, by position in `events` (which
+    /// is its index), so that a problem found later in an event can say where it is.
+    pub lines: Vec<u64>,
+}
+
+impl Loaded {
+    /// The 1-based line of the input the event with index `index` starts on.
+    ///
+    /// ```
+    /// use lockstep_history::format::{self, Format};
+    ///
+    /// let loaded = format::load(b"; two ops\n{:type :invoke, :f :read, :process 0}\n\n{:type :ok, :f :read, :process 0}", Format::Edn).unwrap();
+    /// assert_eq!(loaded.line_of(1), Some(4));
+    /// assert_eq!(loaded.line_of(2), None);
+    /// ```
+    pub fn line_of(&self, index: u64) -> Option<u64> {
+        self.lines.get(usize::try_from(index).ok()?).copied()
+    }
 }
 
 /// Reads the history in `path`, in the format its extension names.
@@ -348,18 +415,19 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<Event>, FormatError> {
 /// # Errors
 /// As [`parse`].
 pub fn load(bytes: &[u8], format: Format) -> Result<Loaded, FormatError> {
-    let (events, torn_tail) = match format {
-        Format::Json => (json::parse(bytes)?, None),
-        Format::Edn => (edn::parse(bytes)?, None),
+    let ((events, lines), torn_tail) = match format {
+        Format::Json => (json::parse_with_lines(bytes)?, None),
+        Format::Edn => (edn::parse_with_lines(bytes)?, None),
         Format::Jsonl => {
             let read = jsonl::parse(bytes)?;
-            (read.events, read.torn_tail)
+            ((read.events, read.lines), read.torn_tail)
         }
     };
     Ok(Loaded {
         events,
         format,
         torn_tail,
+        lines,
     })
 }
 
@@ -455,6 +523,42 @@ mod tests {
             (Some(2), Some(5), Some(3))
         );
         assert_eq!(e.path(), Some(Path::new("history.edn")));
+    }
+
+    #[test]
+    fn every_format_gives_each_event_its_line() {
+        let cases: [(Format, &[u8]); 3] = [
+            (
+                Format::Edn,
+                b"[{:type :invoke, :f :r, :process 0}\n\n {:type :ok, :f :r, :process 0}]",
+            ),
+            (
+                Format::Json,
+                b"[{\"index\":1,\"time\":0,\"type\":\"ok\",\"process\":0,\"f\":\"r\"},\n\n{\"index\":0,\"time\":0,\"type\":\"invoke\",\"process\":0,\"f\":\"r\"}]",
+            ),
+            (
+                Format::Jsonl,
+                b"{\"index\":1,\"time\":0,\"type\":\"ok\",\"process\":0,\"f\":\"r\"}\n\n{\"index\":0,\"time\":0,\"type\":\"invoke\",\"process\":0,\"f\":\"r\"}\n",
+            ),
+        ];
+        for (format, text) in cases {
+            let loaded = load(text, format).unwrap();
+            let expected: &[u64] = if format == Format::Edn {
+                &[1, 3]
+            } else {
+                &[3, 1]
+            };
+            assert_eq!(loaded.lines, expected, "{format}");
+            assert!(loaded.events[0].is_invoke(), "{format}");
+        }
+    }
+
+    #[test]
+    fn line_counter_goes_back_when_asked() {
+        let mut c = LineCounter::new(b"a\nb\nc");
+        assert_eq!(c.line_at(4), 3);
+        assert_eq!(c.line_at(2), 2);
+        assert_eq!(c.line_at(99), 3);
     }
 
     #[test]

@@ -32,19 +32,20 @@ pub fn run(args: CheckArgs) -> Outcome {
 }
 
 fn check_file(file: &Path, args: &CheckArgs) -> Outcome {
-    let events = match crate::input::load(file, args.options.format) {
-        Ok(events) => events,
+    let loaded = match crate::input::load(file, args.options.format) {
+        Ok(loaded) => loaded,
         Err(message) => {
             error_line(&message);
             return Outcome::BadInput;
         }
     };
+    let events = &loaded.events;
     let checked = models::with(
         args.model,
         args.options.init.as_deref(),
-        &events,
+        events,
         Check {
-            events: &events,
+            events,
             options: &args.options,
             label: &file.display().to_string(),
         },
@@ -61,7 +62,7 @@ fn check_file(file: &Path, args: &CheckArgs) -> Outcome {
     let time = seconds(elapsed);
     match result {
         Err(e) => {
-            error_line(&format!("{shown}: {e}"));
+            error_line(&crate::input::history_error(file, &loaded, &e));
             Outcome::BadInput
         }
         Ok(Verdict::Linearizable(_)) => {

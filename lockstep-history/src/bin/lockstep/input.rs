@@ -2,15 +2,21 @@
 
 use std::path::Path;
 
-use lockstep_history::Event;
-use lockstep_history::format::{self, Format};
+use lockstep_history::ValidationError;
+use lockstep_history::checker::HistoryError;
+use lockstep_history::format::{self, Format, Loaded};
+
+use crate::outcome::warning;
 
 /// Reads the history in `path`, as `format` or as its extension says.
+///
+/// A JSON Lines file whose last line was cut short (by a crash, mid-write) reads without
+/// it, and one warning line on stderr says so.
 ///
 /// # Errors
 /// One line naming the file (and line and column for malformed content): a missing file, a
 /// directory, an unknown extension, a malformed file or an empty history.
-pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
+pub fn load(path: &Path, format: Option<Format>) -> Result<Loaded, String> {
     let shown = path.display();
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -23,7 +29,7 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
         Ok(_) => {}
     }
     let format = format_of(path, format)?;
-    let events = format::read_file_as(path, format).map_err(|e| {
+    let loaded = format::load_file_as(path, format).map_err(|e| {
         let e = if e.path().is_none() {
             e.with_path(path)
         } else {
@@ -31,10 +37,41 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Event>, String> {
         };
         e.to_string()
     })?;
-    if events.is_empty() {
+    if let Some(torn) = &loaded.torn_tail {
+        if loaded.events.is_empty() {
+            return Err(format!(
+                "{shown}:{}: no events: the only line is torn (cut short after {} bytes: {})",
+                torn.line, torn.bytes, torn.message
+            ));
+        }
+        warning(&format!(
+            "{shown}:{}: torn last line left out ({} bytes: {})",
+            torn.line, torn.bytes, torn.message
+        ));
+    }
+    if loaded.events.is_empty() {
         return Err(format!("{shown}: empty history (no events)"));
     }
-    Ok(events)
+    Ok(loaded)
+}
+
+/// A problem the checker found in a history read from `path`, as one line that names the
+/// file and the line of the event it is about: `history.edn:3: event 1: …`.
+pub fn history_error(path: &Path, loaded: &Loaded, e: &HistoryError) -> String {
+    let index = match e {
+        HistoryError::BadOp { index, .. } => Some(*index),
+        HistoryError::IllFormed(v) => match v {
+            ValidationError::IndexOutOfOrder { position, .. } => Some(*position as u64),
+            ValidationError::CompletionWithoutInvoke { index, .. }
+            | ValidationError::InvokeWhilePending { index, .. }
+            | ValidationError::MismatchedCompletion { index, .. }
+            | ValidationError::InvokeAfterInfo { index, .. } => Some(*index),
+        },
+    };
+    match index.and_then(|i| loaded.line_of(i)) {
+        Some(line) => format!("{}:{line}: {e}", path.display()),
+        None => format!("{}: {e}", path.display()),
+    }
 }
 
 /// The format to use for `path`: the one given, else the one its extension names.

@@ -33,6 +33,13 @@ pub fn error_line(message: &str) {
     let _ = writeln!(std::io::stderr(), "lockstep: {}", one_line.trim_end());
 }
 
+/// Prints `warning: <message>` on stderr as a single line: something was left out, and the
+/// command went on without it.
+pub fn warning(message: &str) {
+    let one_line = message.replace(['\n', '\r'], " ");
+    let _ = writeln!(std::io::stderr(), "warning: {}", one_line.trim_end());
+}
+
 /// Prints to stdout, ignoring a closed pipe (`lockstep check … | head`).
 pub fn say(text: &str) {
     let mut out = std::io::stdout().lock();

@@ -11,13 +11,14 @@ use crate::outcome::{Outcome, error_line, say};
 
 /// Runs `lockstep report`.
 pub fn run(args: ReportArgs) -> Outcome {
-    let events = match crate::input::load(&args.file, args.options.format) {
-        Ok(events) => events,
+    let loaded = match crate::input::load(&args.file, args.options.format) {
+        Ok(loaded) => loaded,
         Err(message) => {
             error_line(&message);
             return Outcome::BadInput;
         }
     };
+    let events = &loaded.events;
     let output = args
         .output
         .clone()
@@ -27,12 +28,12 @@ pub fn run(args: ReportArgs) -> Outcome {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
-    let mut report = Report::new(&events).title(title);
+    let mut report = Report::new(events).title(title);
     let mut summary = String::from("timeline only (no model given)");
     if let Some(name) = args.model {
         let label = args.file.display().to_string();
         let check = Check {
-            events: &events,
+            events,
             options: &args.options,
             label: &label,
         };
@@ -43,10 +44,10 @@ pub fn run(args: ReportArgs) -> Outcome {
             model,
         };
         let (verdict, analysis) =
-            match models::with(name, args.options.init.as_deref(), &events, checked) {
+            match models::with(name, args.options.init.as_deref(), events, checked) {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) => {
-                    error_line(&format!("{}: {e}", args.file.display()));
+                    error_line(&crate::input::history_error(&args.file, &loaded, &e));
                     return Outcome::BadInput;
                 }
                 Err(message) => {
