@@ -144,17 +144,23 @@ pub struct ConvertArgs {
     pub to: Option<Format>,
 }
 
-/// Parses `500ms`, `10s`, `2m`, `1h`, `1.5s`, or plain seconds (`30`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Splits `1.5ms` into `1.5` and `ms`; `what` names the expected kind of value in the error.
+fn number_and_unit<'a>(text: &'a str, what: &str) -> Result<(f64, &'a str), String> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let n: f64 = number
+    let n = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 500ms, 10s, 2m or 1h)"))?;
-    let scale = match unit.trim() {
+        .map_err(|_| format!("`{text}` is not {what}"))?;
+    Ok((n, unit.trim()))
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h`, `1.5s`, or plain seconds (`30`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (n, unit) = number_and_unit(text, "a duration (try 500ms, 10s, 2m or 1h)")?;
+    let scale = match unit {
         "" | "s" | "sec" | "secs" => 1.0,
         "ms" => 1e-3,
         "us" | "µs" => 1e-6,
@@ -173,15 +179,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Parses a size in bytes: `1048576`, `512K`, `512M`, `4G`, `1T` (binary units; `MB`,
 /// `MiB` and lower case are accepted too).
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (try 512M or 4G)"))?;
-    let unit = unit.trim().to_ascii_lowercase();
+    let (n, unit) = number_and_unit(text, "a size (try 512M or 4G)")?;
+    let unit = unit.to_ascii_lowercase();
     let unit = unit.trim_end_matches("ib").trim_end_matches('b');
     let shift = match unit {
         "" => 0,
