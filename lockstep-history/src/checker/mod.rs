@@ -1,6 +1,6 @@
 //! Checking histories: preprocessing → search → verdict.
 //!
-//! [`linearizable::check`] (or [`History::check`]) decides whether a history is
+//! [`linearizable::check`] (or [`History::check`](crate::History::check)) decides whether a history is
 //! linearizable against a [`Model`]: [`preprocess`] pairs and filters the events, the search
 //! (Wing–Gong–Lowe just-in-time linearization with a memo of configurations, per partition
 //! in parallel, after Horn and Kroening's P-compositionality) looks for a legal order, and
@@ -65,7 +65,7 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     }
 }
 
-/// Panics unless `history` (a [`History`] or a slice of events) is linearizable against
+/// Panics unless `history` (a [`History`](crate::History) or a slice of events) is linearizable against
 /// `model`; the panic message is the counterexample. A third argument gives [`Options`]
 /// (`assert_linearizable!(h, model, &options)`); a limit reached panics too.
 ///
