@@ -509,9 +509,19 @@ mod tests {
     }
 
     #[test]
-    fn unrecordable_values_are_recorded_as_data() {
+    fn every_64_bit_integer_is_recorded() {
         let h = History::new();
         h.invoke("write", u64::MAX);
+        h.ok("write", i64::MIN);
+        let e = h.events();
+        assert_eq!(e[0].value.as_u64(), Some(u64::MAX));
+        assert_eq!(e[1].value.as_i64(), Some(i64::MIN));
+    }
+
+    #[test]
+    fn unrecordable_values_are_recorded_as_data() {
+        let h = History::new();
+        h.invoke("write", u128::MAX);
         let e = h.events();
         assert!(e[0].value.as_str().unwrap().contains("does not fit"));
     }

@@ -51,8 +51,12 @@ pub enum Value {
     Nil,
     /// A boolean.
     Bool(bool),
-    /// A signed integer (every Rust integer that fits in an `i64`).
+    /// An integer that fits in an `i64`.
     Int(i64),
+    /// An integer above `i64::MAX`, up to `u64::MAX` (what Clojure reads as a bigint).
+    /// Conversions put every integer that fits in an `i64` in [`Value::Int`]; either way,
+    /// integers compare and hash by their value.
+    UInt(u64),
     /// A floating-point number.
     Float(f64),
     /// A string.
@@ -70,8 +74,8 @@ pub enum Value {
 /// Why a Rust value could not become a [`Value`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
-    /// An integer outside the range of `i64`.
-    #[error("integer {0} does not fit in a 64-bit signed integer")]
+    /// An integer outside the range from `i64::MIN` to `u64::MAX`.
+    #[error("integer {0} does not fit in 64 bits")]
     IntegerOutOfRange(String),
     /// The type's `Serialize` implementation reported an error of its own.
     #[error("value failed to serialize: {0}")]
@@ -135,18 +139,34 @@ impl Value {
         }
     }
 
-    /// The integer, if this is one.
+    /// The integer, if this is one that fits in an `i64`.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
+            Value::UInt(u) => i64::try_from(*u).ok(),
             _ => None,
         }
+    }
+
+    /// The integer, if this is one from 0 to `u64::MAX`.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            Value::UInt(u) => Some(*u),
+            _ => None,
+        }
+    }
+
+    /// An integer as a value: [`Value::Int`] when it fits, else [`Value::UInt`].
+    pub fn from_u64(u: u64) -> Value {
+        i64::try_from(u).map_or(Value::UInt(u), Value::Int)
     }
 
     /// The number as a float, if this is an integer or a float.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
+            Value::UInt(u) => Some(*u as f64),
             Value::Float(f) => Some(*f),
             _ => None,
         }
@@ -216,7 +236,7 @@ impl Value {
         match self {
             Value::Nil => 0,
             Value::Bool(_) => 1,
-            Value::Int(_) => 2,
+            Value::Int(_) | Value::UInt(_) => 2,
             Value::Float(_) => 3,
             Value::String(_) => 4,
             Value::Keyword(_) => 5,
@@ -243,6 +263,9 @@ impl Ord for Value {
             (Nil, Nil) => Ordering::Equal,
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
+            (UInt(a), UInt(b)) => a.cmp(b),
+            (Int(a), UInt(b)) => i128::from(*a).cmp(&i128::from(*b)),
+            (UInt(a), Int(b)) => i128::from(*a).cmp(&i128::from(*b)),
             (Float(a), Float(b)) => a.total_cmp(b),
             (String(a), String(b)) | (Keyword(a), Keyword(b)) => a.cmp(b),
             (Vector(a), Vector(b)) => a.cmp(b),
@@ -273,7 +296,9 @@ impl Hash for Value {
         match self {
             Value::Nil => {}
             Value::Bool(b) => b.hash(state),
-            Value::Int(i) => i.hash(state),
+            // Both integer variants hash as their value, as they compare.
+            Value::Int(i) => i128::from(*i).hash(state),
+            Value::UInt(u) => i128::from(*u).hash(state),
             Value::Float(f) => f.to_bits().hash(state),
             Value::String(s) | Value::Keyword(s) => s.hash(state),
             Value::Vector(v) => v.hash(state),
@@ -291,6 +316,12 @@ macro_rules! from_int {
     )*};
 }
 from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for Value {
+    fn from(u: u64) -> Value {
+        Value::from_u64(u)
+    }
+}
 
 impl From<bool> for Value {
     fn from(b: bool) -> Value {
@@ -361,6 +392,7 @@ impl fmt::Display for Value {
             Value::Nil => f.write_str("nil"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
+            Value::UInt(u) => write!(f, "{u}"),
             Value::Float(x) if x.is_nan() => f.write_str("##NaN"),
             Value::Float(x) if x.is_infinite() => {
                 f.write_str(if *x > 0.0 { "##Inf" } else { "##-Inf" })
@@ -482,6 +514,7 @@ impl Serialize for JsonForm<'_> {
             Value::Nil => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
+            Value::UInt(u) => s.serialize_u64(*u),
             Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
             Value::Float(f) => {
                 let name = if f.is_nan() {
@@ -590,10 +623,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
         Ok(Value::Int(i))
     }
-    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
-        i64::try_from(u)
-            .map(Value::Int)
-            .map_err(|_| E::custom(ValueError::IntegerOutOfRange(u.to_string())))
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::from_u64(u))
     }
     fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
         Ok(Value::Float(f))
@@ -644,9 +675,13 @@ struct ValueSerializer<'a> {
 
 const NESTED: ValueSerializer<'static> = ValueSerializer { unit: None };
 
-fn int<T: TryInto<i64> + fmt::Display + Copy>(i: T) -> Result<Value, ValueError> {
-    i.try_into()
-        .map(Value::Int)
+/// A wide integer as a value, if it fits in an `i64` or a `u64`.
+fn int<T: TryInto<i64> + TryInto<u64> + fmt::Display + Copy>(i: T) -> Result<Value, ValueError> {
+    if let Ok(i) = TryInto::<i64>::try_into(i) {
+        return Ok(Value::Int(i));
+    }
+    TryInto::<u64>::try_into(i)
+        .map(Value::UInt)
         .map_err(|_| ValueError::IntegerOutOfRange(i.to_string()))
 }
 
@@ -936,10 +971,18 @@ mod tests {
         assert_eq!(to_value(&None::<u8>).unwrap(), Value::Nil);
         assert_eq!(to_value(&Some(7u8)).unwrap(), Value::Int(7));
         assert_eq!(to_value(&-3i16).unwrap(), Value::Int(-3));
+        assert_eq!(to_value(&u64::MAX).unwrap(), Value::UInt(u64::MAX));
+        assert_eq!(to_value(&(1u64 << 40)).unwrap(), Value::Int(1 << 40));
         assert_eq!(
-            to_value(&u64::MAX),
-            Err(ValueError::IntegerOutOfRange(u64::MAX.to_string()))
+            to_value(&u128::from(u64::MAX)).unwrap(),
+            Value::UInt(u64::MAX)
         );
+        let too_big = u128::from(u64::MAX) + 1;
+        assert_eq!(
+            to_value(&too_big),
+            Err(ValueError::IntegerOutOfRange(too_big.to_string()))
+        );
+        assert!(to_value(&i128::MIN).is_err());
         assert_eq!(to_value(&1.5f32).unwrap(), Value::Float(1.5));
         assert_eq!(to_value(&'x').unwrap(), Value::from("x"));
     }
@@ -1009,6 +1052,7 @@ mod tests {
             Value::Nil,
             Value::Bool(false),
             Value::Int(i64::MIN),
+            Value::UInt(u64::MAX),
             Value::Float(0.5),
             Value::Float(1.0),
             Value::Float(f64::INFINITY),
@@ -1028,6 +1072,19 @@ mod tests {
         }
         let nan = json_round_trip(&Value::Float(f64::NAN));
         assert!(nan.as_f64().is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn integers_compare_by_value_whatever_their_variant() {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        let h = |v: &Value| state.hash_one(v);
+        assert_eq!(Value::UInt(7), Value::Int(7));
+        assert_eq!(h(&Value::UInt(7)), h(&Value::Int(7)));
+        assert!(Value::Int(-1) < Value::UInt(u64::MAX));
+        assert!(Value::UInt(u64::MAX) > Value::Int(i64::MAX));
+        assert_eq!(Value::from(u64::MAX).to_string(), "18446744073709551615");
+        assert_eq!(Value::from(5u64), Value::Int(5));
     }
 
     #[test]

@@ -909,7 +909,7 @@ fn number(t: &str) -> Result<Value, String> {
     let too_big = || format!("integer {t} does not fit in 64 bits");
     if let Some(int) = t.strip_suffix('N') {
         check_digits(int, t)?;
-        return int.parse().map(Value::Int).map_err(|_| too_big());
+        return integer(int).ok_or_else(too_big);
     }
     if let Some(dec) = t.strip_suffix('M') {
         return dec
@@ -940,7 +940,23 @@ fn number(t: &str) -> Result<Value, String> {
             .map_err(|_| format!("invalid number `{t}`"));
     }
     check_digits(t, t)?;
-    t.parse().map(Value::Int).map_err(|_| too_big())
+    integer(t).ok_or_else(too_big)
+}
+
+/// A checked decimal integer from `i64::MIN` to `u64::MAX` (Clojure reads the ones above
+/// `i64::MAX` as bigints).
+fn integer(digits: &str) -> Option<Value> {
+    digits
+        .parse::<i64>()
+        .map(Value::Int)
+        .or_else(|_| {
+            digits
+                .strip_prefix('+')
+                .unwrap_or(digits)
+                .parse()
+                .map(Value::UInt)
+        })
+        .ok()
 }
 
 /// Checks that `digits` is an optionally signed decimal integer without leading zeros.
@@ -1146,5 +1162,18 @@ mod tests {
             matches!(err, FormatError::Unrepresentable { event: 0, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn integers_up_to_u64_max_read_and_write_back() {
+        let max = parse_value("18446744073709551615").unwrap();
+        assert_eq!(max, Value::UInt(u64::MAX));
+        assert_eq!(
+            parse_value("9223372036854775808N").unwrap(),
+            Value::UInt(1 << 63)
+        );
+        assert_eq!(parse_value(&max.to_string()).unwrap(), max);
+        assert!(parse_value("18446744073709551616").is_err());
+        assert!(parse_value("-9223372036854775809").is_err());
     }
 }
