@@ -305,3 +305,35 @@ fn without_a_history_nothing_is_recorded() {
     assert_eq!(block_on(Fixed.load(3)), Ok(6));
     assert!(lockstep_history::current().is_none());
 }
+
+#[recorded(f = "write")]
+async fn slow_write(x: u8) {
+    YieldOnce::default().await;
+    let _ = x;
+}
+
+#[test]
+fn a_manual_op_beside_a_pending_recorded_future_is_its_own_process() {
+    let ((), history) = with_history(|| {
+        let h = lockstep_history::current().unwrap();
+        futures::executor::block_on(async {
+            futures::join!(slow_write(1), async { h.op("read", (), || 0u8) });
+        });
+    });
+    history.validate().unwrap();
+    let e = history.events();
+    assert_eq!(e.len(), 4);
+    assert_ne!(
+        e[0].process, e[1].process,
+        "the read is not on the pending write's process"
+    );
+    let write_ok = e
+        .iter()
+        .find(|e| e.f == "write" && e.kind == EventKind::Ok)
+        .unwrap();
+    assert_eq!(
+        write_ok.value,
+        v(1),
+        "the unit result echoes its own invoke"
+    );
+}

@@ -149,16 +149,7 @@ impl History {
     /// Records that this thread's pending `f` completed with `value`. A unit value (`()`)
     /// echoes the invoke's input, as Jepsen does for writes.
     pub fn ok<V: Serialize>(&self, f: impl Into<Cow<'static, str>>, value: V) {
-        self.record_with(
-            EventKind::Ok,
-            f.into(),
-            |pending| match value::convert(&value) {
-                Ok(Converted::Unit) => pending.cloned().unwrap_or_default(),
-                Ok(Converted::Value(v)) => v,
-                Err(e) => unrecordable(&e),
-            },
-            None,
-        );
+        self.record_with(EventKind::Ok, f.into(), ok_value(&value), None);
     }
 
     /// Records that this thread's pending `f` definitely did not take effect, because of
@@ -183,18 +174,17 @@ impl History {
         body: impl FnOnce() -> R,
     ) -> R {
         let f = f.into();
-        self.invoke(f.clone(), args);
+        // As a recorded call does: on a fresh process if this one already has an operation
+        // pending (a recorded future beside this call on the same task or thread).
+        let slot = self.begin_op(f.clone(), convert(&args));
         match panic::catch_unwind(AssertUnwindSafe(body)) {
             Ok(result) => {
-                self.ok(f, &result);
+                self.record_on(slot, EventKind::Ok, f, ok_value(&result), None);
                 result
             }
             Err(payload) => {
-                self.end_with(
-                    EventKind::Info,
-                    f,
-                    Value::from(format!("panic: {}", panic_message(&*payload))),
-                );
+                let reason = format!("panic: {}", panic_message(&*payload));
+                self.record_on(slot, EventKind::Info, f, echo, Some(Value::from(reason)));
                 panic::resume_unwind(payload)
             }
         }
@@ -241,12 +231,7 @@ impl History {
 
     /// Records a fail or info echoing the pending invoke.
     fn end_with(&self, kind: EventKind, f: Cow<'static, str>, reason: Value) {
-        self.record_with(
-            kind,
-            f,
-            |pending| pending.cloned().unwrap_or_default(),
-            Some(reason),
-        );
+        self.record_with(kind, f, echo, Some(reason));
     }
 
     /// Records one event on this thread's (or this task's) process. `value` sees the input
@@ -413,6 +398,21 @@ thread_local! {
     static BINDINGS: RefCell<Bindings> = const {
         RefCell::new(Bindings { task: None, threads: Vec::new() })
     };
+}
+
+/// What an ok with this result records: the result, or the invoke's input (`pending`) when
+/// the result is unit.
+fn ok_value<V: Serialize + ?Sized>(result: &V) -> impl FnOnce(Option<&Value>) -> Value + '_ {
+    move |pending| match value::convert(result) {
+        Ok(Converted::Unit) => echo(pending),
+        Ok(Converted::Value(v)) => v,
+        Err(e) => unrecordable(&e),
+    }
+}
+
+/// The value of a completion that echoes its invoke's input.
+pub(crate) fn echo(pending: Option<&Value>) -> Value {
+    pending.cloned().unwrap_or_default()
 }
 
 /// The input of `last` if it is an invoke: what a completion after it echoes.

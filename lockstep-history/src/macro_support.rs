@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::context::{current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, panic_message};
+use crate::history::{self, History, echo, panic_message};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -148,11 +148,6 @@ impl Op {
         self.end_info(format!("panic: {}", panic_message(&*payload)));
         panic::resume_unwind(payload)
     }
-}
-
-/// A completion's value when it repeats the invoke's.
-fn echo(pending: Option<&Value>) -> Value {
-    pending.cloned().unwrap_or_default()
 }
 
 /// Runs the body of a synchronous recorded call and records how it ended, if `op` is an
