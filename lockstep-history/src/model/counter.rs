@@ -51,6 +51,8 @@ impl Model for Counter {
             "read" => match op.output {
                 None => Ok(CounterOp::Read(None)),
                 Some(Value::Nil) if op.knossos_nil_reads => Ok(CounterOp::Read(None)),
+                // An ok read of nil means empty, as for every model: a count of 0.
+                Some(Value::Nil) => Ok(CounterOp::Read(Some(0))),
                 Some(v) => v
                     .as_i64()
                     .map(|n| CounterOp::Read(Some(n)))
@@ -92,6 +94,24 @@ impl Model for Counter {
 #[cfg(test)]
 mod overflow_tests {
     use super::*;
+
+    #[test]
+    fn a_nil_read_is_an_empty_count() {
+        let read = |knossos| RawOp {
+            f: "read",
+            input: &Value::Nil,
+            output: Some(&Value::Nil),
+            knossos_nil_reads: knossos,
+        };
+        assert_eq!(
+            Counter::new(0).prepare(&read(false)).unwrap(),
+            CounterOp::Read(Some(0))
+        );
+        assert_eq!(
+            Counter::new(0).prepare(&read(true)).unwrap(),
+            CounterOp::Read(None)
+        );
+    }
 
     #[test]
     fn an_overflowing_add_is_illegal() {
