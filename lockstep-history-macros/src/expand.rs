@@ -8,8 +8,10 @@
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::{
-    Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType, Type,
+    Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType,
+    Token, Type, TypeParamBound, WherePredicate,
 };
 
 use crate::args::{Args, Keyed, OnErr, push};
@@ -252,6 +254,9 @@ fn check(args: &Args, function: &ItemFn, params: &[Param]) -> Vec<syn::Error> {
             }
         }
     }
+    if let Some(e) = unseen_result_param(function) {
+        errors.push(e);
+    }
     if let (Some(_), Some(classify)) = (&args.err, &args.classify) {
         errors.push(syn::Error::new(
             classify.key,
@@ -260,6 +265,71 @@ fn check(args: &Args, function: &ItemFn, params: &[Param]) -> Vec<syn::Error> {
         ));
     }
     errors
+}
+
+/// A type parameter in the result a call returns (the `Ok` side of a `…Result<T, E>`, else
+/// the whole return type) with no `Serialize` bound: the expansion cannot see the value a
+/// caller's choice of type gives, and would record nil for it, so it is an error.
+fn unseen_result_param(function: &ItemFn) -> Option<syn::Error> {
+    let ReturnType::Type(_, ty) = &function.sig.output else {
+        return None;
+    };
+    let generics = &function.sig.generics;
+    let bounded = |bounds: &Punctuated<TypeParamBound, Token![+]>| {
+        bounds.iter().any(|b| {
+            matches!(b, TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == "Serialize"))
+        })
+    };
+    let in_where = |name: &Ident| {
+        generics.where_clause.as_ref().is_some_and(|w| {
+            w.predicates.iter().any(|p| {
+                matches!(p, WherePredicate::Type(t)
+                    if matches!(&t.bounded_ty, Type::Path(tp) if tp.path.is_ident(name))
+                        && bounded(&t.bounds))
+            })
+        })
+    };
+    let unseen: Vec<&Ident> = generics
+        .type_params()
+        .filter(|p| !bounded(&p.bounds) && !in_where(&p.ident))
+        .map(|p| &p.ident)
+        .collect();
+    if unseen.is_empty() {
+        return None;
+    }
+    // The `Ok` side of a result is what a read returns; its error side does not decide a
+    // verdict (a fail is dropped), so a plain error type parameter is fine.
+    let result: TokenStream = match &**ty {
+        Type::Path(p) => match p.path.segments.last() {
+            Some(last) if last.ident.to_string().ends_with("Result") => match &last.arguments {
+                PathArguments::AngleBracketed(args) => args
+                    .args
+                    .first()
+                    .map_or_else(|| ty.to_token_stream(), ToTokens::to_token_stream),
+                _ => ty.to_token_stream(),
+            },
+            _ => ty.to_token_stream(),
+        },
+        _ => ty.to_token_stream(),
+    };
+    let found = first_ident(result, &unseen)?;
+    Some(syn::Error::new(
+        found.span(),
+        format!(
+            "`#[recorded]` cannot see what `{found}` will be, so it would record every \
+             result as nil: add a `{found}: serde::Serialize` bound"
+        ),
+    ))
+}
+
+/// The first of `names` in `tokens`, at any depth.
+fn first_ident(tokens: TokenStream, names: &[&Ident]) -> Option<Ident> {
+    tokens.into_iter().find_map(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) if names.iter().any(|n| **n == i) => Some(i),
+        proc_macro2::TokenTree::Group(g) => first_ident(g.stream(), names),
+        _ => None,
+    })
 }
 
 impl Param {

@@ -183,8 +183,9 @@ use proc_macro::TokenStream;
 /// Misuse is a compile error at the offending token, with the function still emitted so it
 /// is the only error: an unknown or repeated option, `f` or `err` not a string literal,
 /// `err` other than `"fail"`/`"info"`, `skip` of a parameter that does not exist, `skip`
-/// beside `value`, `err` beside `classify`, an item that is not a function with a body, and
-/// a `const fn`.
+/// beside `value`, `err` beside `classify`, an item that is not a function with a body,
+/// a `const fn`, and a result whose type is a type parameter without a `Serialize` bound
+/// (its values cannot be seen, and would all be recorded as nil).
 ///
 /// An async example with `classify`:
 ///
