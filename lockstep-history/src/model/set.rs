@@ -20,6 +20,8 @@ pub enum SetOp {
     Read(BTreeSet<Value>),
     /// A read whose result is unknown.
     ReadUnknown,
+    /// A read that listed this element more than once: no set holds an element twice.
+    ReadRepeated(Value),
 }
 
 impl fmt::Display for SetOp {
@@ -28,6 +30,7 @@ impl fmt::Display for SetOp {
             SetOp::Add(v) => write!(f, "add {v}"),
             SetOp::Read(s) => write!(f, "read -> {}", Value::Set(s.clone())),
             SetOp::ReadUnknown => f.write_str("read -> ?"),
+            SetOp::ReadRepeated(v) => write!(f, "read -> {v} twice"),
         }
     }
 }
@@ -52,7 +55,13 @@ impl Model for Set {
                 Some(Value::Nil) if op.knossos_nil_reads => SetOp::ReadUnknown,
                 Some(Value::Nil) => SetOp::Read(BTreeSet::new()),
                 Some(Value::Set(s)) => SetOp::Read(s.clone()),
-                Some(Value::Vector(v)) => SetOp::Read(v.iter().cloned().collect()),
+                Some(Value::Vector(v)) => {
+                    let mut seen = BTreeSet::new();
+                    match v.iter().find(|e| !seen.insert(*e)) {
+                        Some(twice) => SetOp::ReadRepeated(twice.clone()),
+                        None => SetOp::Read(v.iter().cloned().collect()),
+                    }
+                }
                 Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
             }),
             f => Err(BadOp::unknown_f("set", f, "add, read")),
@@ -72,6 +81,9 @@ impl Model for Set {
                 "the read returned other elements than the set held",
             )),
             SetOp::ReadUnknown => Ok(state.clone()),
+            SetOp::ReadRepeated(_) => Err(Illegal::new(
+                "the read returned an element twice, which a set never holds",
+            )),
         }
     }
 
@@ -85,5 +97,30 @@ impl Model for Set {
 
     fn describe_op(&self, op: &SetOp) -> String {
         op.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(output: &Value) -> SetOp {
+        let op = RawOp {
+            f: "read",
+            input: &Value::Nil,
+            output: Some(output),
+            knossos_nil_reads: false,
+        };
+        Set.prepare(&op).unwrap()
+    }
+
+    #[test]
+    fn a_read_that_lists_an_element_twice_is_illegal() {
+        let state = Set.step(&Set.init(), &SetOp::Add(Value::Int(1))).unwrap();
+        let twice = read(&Value::Vector(vec![Value::Int(1), Value::Int(1)]));
+        assert_eq!(twice, SetOp::ReadRepeated(Value::Int(1)));
+        assert!(Set.step(&state, &twice).is_err());
+        let once = read(&Value::Vector(vec![Value::Int(1)]));
+        assert!(Set.step(&state, &once).is_ok());
     }
 }
