@@ -112,6 +112,11 @@ fn patterns((a, b): (u8, u8), mut total: u8) -> u8 {
 #[recorded]
 fn nothing() {}
 
+#[recorded]
+fn halt(code: u8) -> ! {
+    panic!("halt {code}")
+}
+
 /// A trait implemented with recorded methods.
 trait Store {
     /// Stores a value.
@@ -148,9 +153,10 @@ fn every_form_compiles_cleanly_and_records() {
         assert_eq!(counting(3).sum::<u8>(), 6);
         assert_eq!(patterns((1, 2), 3), 6);
         nothing();
+        assert!(std::panic::catch_unwind(|| halt(1)).is_err());
     });
     let events = history.events();
-    assert_eq!(events.len(), 24);
+    assert_eq!(events.len(), 26);
     assert!(events.iter().all(|e| e.kind != EventKind::Fail));
     history.validate().unwrap();
 }

@@ -494,3 +494,22 @@ fn crate_path_option() {
     let (_, history) = with_history(|| renamed::through_reexport(4));
     assert_eq!(history.events()[1].value, v(4));
 }
+
+#[recorded(f = "crash")]
+fn never_returns(code: u8) -> ! {
+    panic!("crashed with {code}")
+}
+
+#[test]
+fn a_function_that_never_returns_is_recorded_as_info() {
+    let (caught, history) = with_history(|| std::panic::catch_unwind(|| never_returns(7)));
+    let payload = caught.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("crashed with 7")
+    );
+    let e = history.events();
+    assert_eq!(e.len(), 2);
+    assert_eq!((e[0].kind, e[1].kind), (EventKind::Invoke, EventKind::Info));
+    assert_eq!(e[1].value, Value::Int(7));
+}

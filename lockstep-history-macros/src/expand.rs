@@ -158,11 +158,16 @@ impl Recorded {
         let op = hidden("op");
         let invoke = self.invoke_value();
         let outcome = self.outcome();
+        // A function that never returns (`-> !`) runs its body as returning `Infallible`,
+        // which a diverging body coerces to, and matches the impossible result away.
+        let never =
+            matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
         let ret = match &sig.output {
+            _ if never => quote!(::core::convert::Infallible),
             ReturnType::Default => quote!(()),
             ReturnType::Type(_, ty) => infer_opaque(ty).into_token_stream(),
         };
-        let call = if sig.asyncness.is_some() {
+        let mut call = if sig.asyncness.is_some() {
             quote! {
                 #krate::__private::run_async::<#ret, _, _>(#op, async move #block, #outcome).await
             }
@@ -171,6 +176,9 @@ impl Recorded {
                 #krate::__private::run::<#ret, _, _>(#op, move || #block, #outcome)
             }
         };
+        if never {
+            call = quote!(match #call {});
+        }
         // The new body keeps the braces' span of the old one, so the function's span is
         // the user's (which is what `dead_code` and other item lints look at).
         let mut body = Group::new(
