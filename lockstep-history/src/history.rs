@@ -182,12 +182,21 @@ impl History {
                 self.record_on(slot, EventKind::Ok, f, ok_value(&result), None);
                 result
             }
-            Err(payload) => {
-                let reason = format!("panic: {}", panic_message(&*payload));
-                self.record_on(slot, EventKind::Info, f, echo, Some(Value::from(reason)));
-                panic::resume_unwind(payload)
-            }
+            Err(payload) => self.end_panic(slot, f, payload),
         }
+    }
+
+    /// Ends the operation begun on `slot` in `info` for a panic, then continues the panic
+    /// with its original payload. Shared by [`History::op`] and recorded calls.
+    pub(crate) fn end_panic(
+        &self,
+        slot: usize,
+        f: Cow<'static, str>,
+        payload: Box<dyn std::any::Any + Send>,
+    ) -> ! {
+        let reason = Value::from(format!("panic: {}", panic_message(&*payload)));
+        self.record_on(slot, EventKind::Info, f, echo, Some(reason));
+        panic::resume_unwind(payload)
     }
 
     /// A snapshot of every event recorded so far, in index order.
@@ -430,7 +439,7 @@ pub(crate) fn unrecordable(e: &value::ValueError) -> Value {
 }
 
 /// The message of a panic payload (`&str` or `String`), as the default hook prints it.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::context::{current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, echo, panic_message};
+use crate::history::{self, History, echo};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -145,8 +145,8 @@ impl Op {
 
     /// Records `info` for a panic, then continues it with its original payload.
     fn end_panic(self, payload: Box<dyn Any + Send>) -> ! {
-        self.end_info(format!("panic: {}", panic_message(&*payload)));
-        panic::resume_unwind(payload)
+        self.history
+            .end_panic(self.slot, Cow::Borrowed(self.f), payload)
     }
 }
 
