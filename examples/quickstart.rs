@@ -14,29 +14,35 @@ use lockstep_history::{History, format, recorded, spawn, with_history};
 /// The system under test: a register in shared memory.
 pub type Register = Arc<Mutex<i64>>;
 
-/// What the workers call. Implementations are the clients under test.
+/// What the workers call. Reads and writes are the same for every client; the clients
+/// under test differ in how they compare and set.
 pub trait Client: Clone + Send + 'static {
+    /// The register this client talks to.
+    fn register(&self) -> &Register;
+
     /// Reads the register.
-    fn read(&self) -> i64;
+    #[recorded(f = "read")]
+    fn read(&self) -> i64 {
+        *self.register().lock().unwrap()
+    }
+
     /// Writes `v`.
-    fn write(&self, v: i64);
+    #[recorded(f = "write")]
+    fn write(&self, v: i64) {
+        *self.register().lock().unwrap() = v;
+    }
+
     /// Sets the register to `new` if it holds `expected`; says whether it did.
     fn cas(&self, expected: i64, new: i64) -> bool;
 }
 
-/// Holds the lock for the whole of every operation.
+/// Holds the lock for the whole compare-and-set.
 #[derive(Clone, Default)]
 pub struct LockedClient(pub Register);
 
 impl Client for LockedClient {
-    #[recorded(f = "read")]
-    fn read(&self) -> i64 {
-        *self.0.lock().unwrap()
-    }
-
-    #[recorded(f = "write")]
-    fn write(&self, v: i64) {
-        *self.0.lock().unwrap() = v;
+    fn register(&self) -> &Register {
+        &self.0
     }
 
     #[recorded(f = "cas")]
@@ -56,14 +62,8 @@ impl Client for LockedClient {
 pub struct RacyClient(pub Register);
 
 impl Client for RacyClient {
-    #[recorded(f = "read")]
-    fn read(&self) -> i64 {
-        *self.0.lock().unwrap()
-    }
-
-    #[recorded(f = "write")]
-    fn write(&self, v: i64) {
-        *self.0.lock().unwrap() = v;
+    fn register(&self) -> &Register {
+        &self.0
     }
 
     #[recorded(f = "cas")]
