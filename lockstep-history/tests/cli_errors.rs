@@ -294,6 +294,7 @@ fn help_shows_an_example_per_subcommand() {
         "set",
         "fifo-queue",
         "unordered-queue",
+        "stack",
         "counter",
         "kv",
         "multi-register",

@@ -21,6 +21,7 @@ mod multi_register;
 mod mutex;
 mod register;
 mod set;
+mod stack;
 mod unordered_queue;
 
 pub use cas_register::{CasOp, CasRegister};
@@ -31,6 +32,7 @@ pub use multi_register::{MicroOp, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
 pub use register::{Register, RegisterOp};
 pub use set::{Set, SetOp};
+pub use stack::{Stack, StackOp};
 pub use unordered_queue::{QueueOp, UnorderedQueue};
 
 /// One operation as the history observed it, handed to [`Model::prepare`].

@@ -67,6 +67,8 @@ pub enum ModelName {
     FifoQueue,
     /// A queue that may hand out its elements in any order.
     UnorderedQueue,
+    /// A last-in first-out stack: push and pop.
+    Stack,
     /// A counter: add and read.
     Counter,
     /// Registers by key (Jepsen's `independent` tuples), checked per key.

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use lockstep_history::format::edn;
 use lockstep_history::model::{
-    CasRegister, Counter, FifoQueue, Kv, Model, MultiRegister, Mutex, Register, Set, UnorderedQueue,
+    CasRegister, Counter, FifoQueue, Kv, Model, MultiRegister, Mutex, Register, Set, Stack,
+    UnorderedQueue,
 };
 use lockstep_history::{Event, Value};
 
@@ -56,7 +57,11 @@ pub fn with<W: WithModel>(
             };
             w.with(&MultiRegister::new(registers))
         }
-        ModelName::Mutex | ModelName::Set | ModelName::FifoQueue | ModelName::UnorderedQueue => {
+        ModelName::Mutex
+        | ModelName::Set
+        | ModelName::FifoQueue
+        | ModelName::UnorderedQueue
+        | ModelName::Stack => {
             if let Some(v) = init.filter(|v| !is_empty(v)) {
                 return Err(format!(
                     "--init {v}: the {cli} model always starts empty; leave --init out"
@@ -66,6 +71,7 @@ pub fn with<W: WithModel>(
                 ModelName::Mutex => w.with(&Mutex),
                 ModelName::Set => w.with(&Set),
                 ModelName::FifoQueue => w.with(&FifoQueue),
+                ModelName::Stack => w.with(&Stack),
                 _ => w.with(&UnorderedQueue),
             }
         }
@@ -93,6 +99,7 @@ pub fn name_of(name: ModelName) -> &'static str {
         ModelName::Set => "set",
         ModelName::FifoQueue => "fifo-queue",
         ModelName::UnorderedQueue => "unordered-queue",
+        ModelName::Stack => "stack",
         ModelName::Counter => "counter",
         ModelName::Kv => "kv",
         ModelName::MultiRegister => "multi-register",
