@@ -10,6 +10,7 @@ mod convert;
 mod input;
 mod models;
 mod outcome;
+mod output;
 mod progress;
 mod report;
 

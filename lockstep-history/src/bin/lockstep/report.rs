@@ -8,6 +8,7 @@ use crate::args::ReportArgs;
 use crate::check::Check;
 use crate::models::{self, WithModel};
 use crate::outcome::{Outcome, error_line, say};
+use crate::output;
 
 /// Runs `lockstep report`.
 pub fn run(args: ReportArgs) -> Outcome {
@@ -28,6 +29,13 @@ pub fn run(args: ReportArgs) -> Outcome {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
+    let out = match output::prepare(&output, &[&args.file]) {
+        Ok(out) => out,
+        Err(message) => {
+            error_line(&message);
+            return Outcome::BadInput;
+        }
+    };
     let mut report = Report::new(events).title(title);
     let mut summary = String::from("timeline only (no model given)");
     if let Some(name) = args.model {
@@ -62,12 +70,9 @@ pub fn run(args: ReportArgs) -> Outcome {
         };
         report = report.with_analysis(analysis);
     }
-    if output.is_dir() {
-        error_line(&format!("{}: is a directory", output.display()));
-        return Outcome::BadInput;
-    }
-    if let Err(e) = report.write_to(&output) {
-        error_line(&format!("{}: {e}", output.display()));
+    let html = report.render();
+    if let Err(message) = out.write(|w| w.write_all(html.as_bytes()).map_err(|e| e.to_string())) {
+        error_line(&message);
         return Outcome::BadInput;
     }
     say(&format!("wrote {} ({summary})", output.display()));
