@@ -49,6 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Arc;
 
+use super::excerpt::excerpt;
 use super::{FormatError, LineCounter};
 use crate::event::{Event, EventKind, Process};
 use crate::value::Value;
@@ -285,7 +286,10 @@ fn check_writable(v: &Value) -> Result<(), String> {
     while let Some(v) = todo.pop() {
         match v {
             Value::Keyword(k) if !is_keyword_name(k) => {
-                return Err(format!("the keyword {k:?} has no EDN form"));
+                return Err(format!(
+                    "the keyword {} has no EDN form",
+                    excerpt(&format!("{k:?}"))
+                ));
             }
             Value::Vector(items) => todo.extend(items),
             Value::Set(items) => todo.extend(items),
@@ -535,14 +539,23 @@ impl<'a> Parser<'a> {
             .ok_or_else(|| {
                 self.error(
                     at,
-                    format!(":type must be :invoke, :ok, :fail or :info, not {kind_value}"),
+                    format!(
+                        ":type must be :invoke, :ok, :fail or :info, not {}",
+                        excerpt(&kind_value.to_string())
+                    ),
                 )
             })?;
         let (f_value, at) = f.ok_or_else(|| missing(":f"))?;
         let f = match f_value.as_name() {
             Some(name) => op_name(name),
             None => {
-                return Err(self.error(at, format!(":f must be a keyword, not {f_value}")));
+                return Err(self.error(
+                    at,
+                    format!(
+                        ":f must be a keyword, not {}",
+                        excerpt(&f_value.to_string())
+                    ),
+                ));
             }
         };
         let (process_value, at) = process.ok_or_else(|| missing(":process"))?;
@@ -553,7 +566,8 @@ impl<'a> Parser<'a> {
                 return Err(self.error(
                     at,
                     format!(
-                        ":process must be a non-negative integer or a name, not {process_value}"
+                        ":process must be a non-negative integer or a name, not {}",
+                        excerpt(&process_value.to_string())
                     ),
                 ));
             }
@@ -564,7 +578,10 @@ impl<'a> Parser<'a> {
             Some((other, at)) => {
                 return Err(self.error(
                     at,
-                    format!(":time must be a non-negative integer, not {other}"),
+                    format!(
+                        ":time must be a non-negative integer, not {}",
+                        excerpt(&other.to_string())
+                    ),
                 ));
             }
         };
@@ -855,7 +872,15 @@ impl<'a> Parser<'a> {
                     .ok()
                     .and_then(char::from_u32)
                     .ok_or_else(|| self.error(at, "invalid \\u character"))?,
-                _ => return Err(self.error(at, format!("unknown character literal `\\{name}`"))),
+                _ => {
+                    return Err(self.error(
+                        at,
+                        format!(
+                            "unknown character literal {}",
+                            excerpt(&format!("\\{name}")).quoted()
+                        ),
+                    ));
+                }
             }
         };
         Ok(Value::String(Arc::from(c.encode_utf8(&mut [0; 4]) as &str)))
@@ -906,7 +931,7 @@ fn frame_start(f: &Frame) -> Option<usize> {
 /// Parses a numeric token: integers (with an optional `N`), floats (with an optional `M`)
 /// and ratios.
 fn number(t: &str) -> Result<Value, String> {
-    let too_big = || format!("integer {t} does not fit in 64 bits");
+    let too_big = || format!("integer {} does not fit in 64 bits", excerpt(t));
     if let Some(int) = t.strip_suffix('N') {
         check_digits(int, t)?;
         return integer(int).ok_or_else(too_big);
@@ -915,14 +940,14 @@ fn number(t: &str) -> Result<Value, String> {
         return dec
             .parse()
             .map(Value::Float)
-            .map_err(|_| format!("invalid number `{t}`"));
+            .map_err(|_| format!("invalid number {}", excerpt(t).quoted()));
     }
     if let Some((n, d)) = t.split_once('/') {
         check_digits(n, t)?;
         check_digits(d, t)?;
         let (n, d): (i64, i64) = match (n.parse(), d.parse()) {
             (Ok(n), Ok(d)) if d != 0 => (n, d),
-            _ => return Err(format!("invalid ratio `{t}`")),
+            _ => return Err(format!("invalid ratio {}", excerpt(t).quoted())),
         };
         return Ok(Value::Float(n as f64 / d as f64));
     }
@@ -932,12 +957,12 @@ fn number(t: &str) -> Result<Value, String> {
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
         {
-            return Err(format!("invalid number `{t}`"));
+            return Err(format!("invalid number {}", excerpt(t).quoted()));
         }
         return t
             .parse()
             .map(Value::Float)
-            .map_err(|_| format!("invalid number `{t}`"));
+            .map_err(|_| format!("invalid number {}", excerpt(t).quoted()));
     }
     check_digits(t, t)?;
     integer(t).ok_or_else(too_big)
@@ -963,11 +988,12 @@ fn integer(digits: &str) -> Option<Value> {
 fn check_digits(digits: &str, whole: &str) -> Result<(), String> {
     let body = digits.strip_prefix(['+', '-']).unwrap_or(digits);
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("invalid number `{whole}`"));
+        return Err(format!("invalid number {}", excerpt(whole).quoted()));
     }
     if body.len() > 1 && body.starts_with('0') {
         return Err(format!(
-            "invalid number `{whole}` (leading zeros are not EDN)"
+            "invalid number {} (leading zeros are not EDN)",
+            excerpt(whole).quoted()
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@ use std::io::Write;
 use serde::Deserializer as _;
 use serde::de::{SeqAccess, Visitor};
 
+use super::excerpt::excerpt;
 use super::{FormatError, LineCounter, renumber};
 use crate::event::Event;
 
@@ -139,8 +140,9 @@ pub(crate) fn syntax_error(
     }
 }
 
-/// A serde_json error's message without the position it appends, and in words a user can
-/// act on where serde's own say only which Rust type failed.
+/// A serde_json error's message without the position it appends, in words a user can act
+/// on where serde's own say only which Rust type failed, and quoting at most an
+/// [excerpt](super::excerpt) of the input.
 pub(crate) fn message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
@@ -148,7 +150,8 @@ pub(crate) fn message(e: &serde_json::Error) -> String {
     if text.starts_with("data did not match any variant of untagged enum Process") {
         return "process must be a non-negative integer or a name".to_string();
     }
-    text.to_string()
+    // serde_json quotes the offending string or name whole.
+    super::excerpt::shorten(text).into_owned()
 }
 
 /// Scans the well-formed JSON `bytes` for what serde_json does not report: the byte
@@ -219,7 +222,7 @@ pub(crate) fn scan(
                     return Err((
                         start,
                         event,
-                        format!("integer {text} does not fit in 64 bits"),
+                        format!("integer {} does not fit in 64 bits", excerpt(&text)),
                     ));
                 }
             }

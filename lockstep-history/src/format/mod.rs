@@ -31,9 +31,11 @@
 //! ```
 
 pub mod edn;
+pub mod excerpt;
 pub mod json;
 pub mod jsonl;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
@@ -113,7 +115,8 @@ pub struct UnknownFormat(pub String);
 ///
 /// Errors in the input say where: the file (when known), the line and column (1-based,
 /// the column counted in bytes) and, where the problem belongs to one event, that event's
-/// index. They display as `history.edn:12:5: expected an op map`.
+/// index. They display as `history.edn:12:5: expected an op map`. They quote at most
+/// [`excerpt::EXCERPT_CHARS`] characters of the input they are about.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// The file could not be opened, read or written.
@@ -244,9 +247,14 @@ impl FormatError {
         self
     }
 
-    /// A syntax error at byte `offset` of `src`.
+    /// A syntax error at byte `offset` of `src`, its message's quotes of the input cut
+    /// short (see [`excerpt`]).
     pub(crate) fn at(src: &[u8], offset: usize, event: Option<u64>, message: String) -> Self {
         let (line, column) = line_column(src, offset);
+        let message = match excerpt::shorten(&message) {
+            Cow::Borrowed(_) => message,
+            Cow::Owned(short) => short,
+        };
         FormatError::Syntax {
             path: None,
             line,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use lockstep_history::ValidationError;
 use lockstep_history::checker::HistoryError;
-use lockstep_history::format::{self, Format, Loaded};
+use lockstep_history::format::{self, Format, Loaded, excerpt};
 
 use crate::outcome::warning;
 
@@ -56,7 +56,8 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Loaded, String> {
 }
 
 /// A problem the checker found in a history read from `path`, as one line that names the
-/// file and the line of the event it is about: `history.edn:3: event 1: …`.
+/// file and the line of the event it is about: `history.edn:3: event 1: …`, quoting at most
+/// an excerpt of each value or name it echoes.
 pub fn history_error(path: &Path, loaded: &Loaded, e: &HistoryError) -> String {
     let index = match e {
         HistoryError::BadOp { index, .. } => Some(*index),
@@ -68,9 +69,12 @@ pub fn history_error(path: &Path, loaded: &Loaded, e: &HistoryError) -> String {
             | ValidationError::InvokeAfterInfo { index, .. } => Some(*index),
         },
     };
+    // The message quotes the op's name and values as recorded: cut them short.
+    let message = e.to_string();
+    let message = excerpt::shorten(&message);
     match index.and_then(|i| loaded.line_of(i)) {
-        Some(line) => format!("{}:{line}: {e}", path.display()),
-        None => format!("{}: {e}", path.display()),
+        Some(line) => format!("{}:{line}: {message}", path.display()),
+        None => format!("{}: {message}", path.display()),
     }
 }
 
