@@ -121,7 +121,7 @@ pub(crate) fn encode(buf: &mut Vec<u8>, e: &Event) -> Result<(), FormatError> {
     serde_json::to_writer(&mut *buf, e).map_err(|err| FormatError::Unrepresentable {
         path: None,
         event: e.index,
-        message: err.to_string(),
+        message: super::excerpt::shorten(&err.to_string()).into_owned(),
     })
 }
 
