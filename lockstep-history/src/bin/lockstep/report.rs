@@ -36,13 +36,10 @@ pub fn run(args: ReportArgs) -> Outcome {
             events,
             options: &args.options,
             label: &label,
+            witness_states: true,
         };
         let model = models::describe(name, args.options.init.as_deref(), args.options.knossos);
-        let checked = ReportCheck {
-            check,
-            knossos: args.options.knossos,
-            model,
-        };
+        let checked = ReportCheck { check, model };
         let (verdict, analysis) =
             match models::with(name, args.options.init.as_deref(), events, checked) {
                 Ok(Ok(done)) => done,
@@ -74,11 +71,10 @@ pub fn run(args: ReportArgs) -> Outcome {
     Outcome::Ok
 }
 
-/// A check whose verdict becomes the report's analysis, with the model's states along a
-/// linearizable history's witness.
+/// A check whose verdict becomes the report's analysis; the verdict carries the model's
+/// states along a linearizable history's witness.
 struct ReportCheck<'a> {
     check: Check<'a>,
-    knossos: bool,
     model: String,
 }
 
@@ -89,12 +85,7 @@ impl WithModel for ReportCheck<'_> {
         let events = self.check.events;
         let (verdict, _) = self.check.with(model);
         let verdict = verdict?;
-        let analysis = Analysis::from_verdict(events, &verdict, self.model).with_witness_states(
-            events,
-            &verdict,
-            model,
-            self.knossos,
-        );
+        let analysis = Analysis::from_verdict(events, &verdict, self.model);
         Ok((verdict, analysis))
     }
 }

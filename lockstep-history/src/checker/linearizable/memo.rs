@@ -11,6 +11,18 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rustc_hash::FxHashMap;
 
+use crate::checker::budget::Tables;
+
+/// The size of a group of tables: what they hold, and at most what they hold during the next
+/// growth of the largest (a new table twice its size beside the old one).
+fn sized(tables: &[usize]) -> Tables {
+    let held = tables.iter().sum::<usize>();
+    Tables {
+        held,
+        peak: held + 2 * tables.iter().max().unwrap_or(&0),
+    }
+}
+
 /// A hasher for keys that are already well-mixed 64-bit hashes.
 #[derive(Default)]
 pub(crate) struct PreHashed(u64);
@@ -64,14 +76,18 @@ impl<S: Clone + Eq + Hash> Interner<S> {
         &self.states[id as usize]
     }
 
-    /// A rough count of the bytes held at once, growth included (the states' own heap data
-    /// is not seen).
-    pub(crate) fn peak_bytes(&self) -> usize {
-        let tables = [
+    /// A rough count of the bytes held, and at once during the next growth (the states' own
+    /// heap data is not seen here; resident memory sees it).
+    pub(crate) fn tables(&self) -> Tables {
+        sized(&[
             self.states.capacity() * std::mem::size_of::<S>(),
             self.ids.capacity() * (std::mem::size_of::<S>() + 8),
-        ];
-        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
+        ])
+    }
+
+    /// Whether interning one more state may grow a table.
+    pub(crate) fn grows_next(&self) -> bool {
+        self.states.len() == self.states.capacity() || self.ids.len() == self.ids.capacity()
     }
 }
 
@@ -148,16 +164,18 @@ impl Memo {
         self.entries.len()
     }
 
-    /// The bytes held by the tables.
-    /// The bytes the tables may hold at once: what they hold now, plus the transient of the
-    /// next growth of the largest (a new table twice its size beside the old one).
-    pub(crate) fn peak_bytes(&self) -> usize {
-        let tables = [
+    /// The bytes the tables hold, and may hold at once during their next growth.
+    pub(crate) fn tables(&self) -> Tables {
+        sized(&[
             self.heads.capacity() * 13,
             self.entries.capacity() * std::mem::size_of::<Entry>(),
             self.arena.capacity() * 4,
-        ];
-        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
+        ])
+    }
+
+    /// Whether one more configuration may grow a table.
+    pub(crate) fn grows_next(&self) -> bool {
+        self.heads.len() == self.heads.capacity() || self.entries.len() == self.entries.capacity()
     }
 }
 
