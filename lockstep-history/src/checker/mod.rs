@@ -1,7 +1,7 @@
 //! Checking histories. What every checker shares lives here; each checker has a folder.
 //!
 //! - [`pairing`]: the one pairing of invokes with completions (also used by
-//!   [`validate`](crate::validate) and the [report](crate::report));
+//!   [`validate`](crate::validate::validate()) and the [report](crate::report));
 //! - [`budget`]: what a check may spend (time, resident memory, threads), its progress and
 //!   its cancellation;
 //! - [`result`]: the checker-neutral [`Analysis`](result::Analysis) the report and the
@@ -46,7 +46,7 @@ pub use linearizable::{
 };
 
 /// What [`assert_linearizable!`](crate::assert_linearizable) accepts: a
-/// [`History`](crate::History) or events.
+/// [`History`] or events.
 pub trait Events {
     /// The events, in index order.
     fn to_events(&self) -> Cow<'_, [Event]>;
@@ -92,7 +92,7 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     }
 }
 
-/// Panics unless `history` (a [`History`](crate::History) or a slice of events) is linearizable against
+/// Panics unless `history` (a [`History`] or a slice of events) is linearizable against
 /// `model`; the panic message is the counterexample. A third argument gives
 /// [`linearizable::Options`] (`assert_linearizable!(h, model, &options)`); a limit reached
 /// panics too.

@@ -1,9 +1,9 @@
-//! The one pairing of invokes with completions, shared by [`validate`](crate::validate),
+//! The one pairing of invokes with completions, shared by [`validate`](crate::validate::validate()),
 //! every checker and the report.
 //!
 //! On each process, a completion (`ok`, `fail`, `info`) completes the invoke pending on that
 //! process. Order comes from positions in the events slice, never from times. [`Pairer`]
-//! walks events one at a time and says what each one did, so [`validate`](crate::validate)
+//! walks events one at a time and says what each one did, so [`validate`](crate::validate::validate())
 //! can turn the odd cases into errors; [`pair`] collects the operations of a whole history,
 //! keeping the odd cases (a completion with nothing pending, an invoke left pending by a
 //! second one) so that nothing recorded disappears.

@@ -284,6 +284,20 @@ impl<'a, M: Model> Search<'a, M> {
     pub(crate) fn run(mut self) -> Outcome {
         let outcome = self.search();
         self.meter.release(std::mem::take(&mut self.account));
+        if matches!(outcome, Outcome::Unknown { .. }) {
+            // Tables that filled a limit can take a second or more to free (millions of
+            // small allocations, such as the model's states): free them on a thread of their own so the verdict comes
+            // back when the limit says.
+            let tables = (
+                std::mem::replace(&mut self.states, Interner::new()),
+                std::mem::replace(&mut self.memo, Memo::new()),
+                std::mem::replace(&mut self.set, LinearizedSet::new(0, 0)),
+            );
+            // If no thread can be started, the tables are freed here, by the failed spawn.
+            let _detached = std::thread::Builder::new()
+                .name("lockstep-free".into())
+                .spawn(move || drop(tables));
+        }
         outcome
     }
 
