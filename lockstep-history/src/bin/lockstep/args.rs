@@ -128,6 +128,13 @@ pub struct ReportArgs {
     /// Where to write the HTML (default: FILE with the extension .html).
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// Draw every operation, however large the page (by default a history of more than
+    /// --max-ops operations keeps the counterexample's neighbourhood and a summary).
+    #[arg(long)]
+    pub full: bool,
+    /// The most operations a page draws before it summarizes the rest.
+    #[arg(long, value_name = "N", default_value_t = lockstep_history::report::DEFAULT_MAX_OPS)]
+    pub max_ops: usize,
 }
 
 /// `lockstep convert`.

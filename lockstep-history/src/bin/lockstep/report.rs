@@ -7,7 +7,7 @@ use lockstep_history::report::{Analysis, Report};
 use crate::args::ReportArgs;
 use crate::check::Check;
 use crate::models::{self, WithModel};
-use crate::outcome::{Outcome, error_line, say};
+use crate::outcome::{Outcome, error_line, say, warning};
 
 /// Runs `lockstep report`.
 pub fn run(args: ReportArgs) -> Outcome {
@@ -28,7 +28,9 @@ pub fn run(args: ReportArgs) -> Outcome {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
-    let mut report = Report::new(events).title(title);
+    let mut report = Report::new(events)
+        .title(title)
+        .max_ops((!args.full).then_some(args.max_ops));
     let mut summary = String::from("timeline only (no model given)");
     if let Some(name) = args.model {
         let label = args.file.display().to_string();
@@ -58,6 +60,12 @@ pub fn run(args: ReportArgs) -> Outcome {
             Verdict::Unknown(u) => u.to_string(),
         };
         report = report.with_analysis(analysis);
+    }
+    if let Some(omitted) = report.omitted() {
+        warning(&format!(
+            "{}: {omitted}; --full draws everything",
+            args.file.display()
+        ));
     }
     if output.is_dir() {
         error_line(&format!("{}: is a directory", output.display()));
