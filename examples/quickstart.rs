@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use lockstep_history::checker::Verdict;
+use lockstep_history::checker::linearizable::{self, Options, Verdict};
 use lockstep_history::model::CasRegister;
 use lockstep_history::report::{Analysis, Report};
 use lockstep_history::{History, format, recorded, spawn, with_history};
@@ -118,7 +118,13 @@ fn report(name: &str, history: &History, dir: &Path) -> Verdict {
     let dir = dir.join(name);
     std::fs::create_dir_all(&dir).expect("create the output directory");
     let events = history.events();
-    let verdict = history.check(&model()).expect("a well-formed history");
+    // The verdict carries the model states along a witness, for the report to show.
+    let options = Options {
+        witness_states: true,
+        ..Options::default()
+    };
+    let verdict =
+        linearizable::check_with(&events, &model(), &options).expect("a well-formed history");
     match &verdict {
         Verdict::NotLinearizable(counterexample) => {
             println!(
@@ -130,8 +136,7 @@ fn report(name: &str, history: &History, dir: &Path) -> Verdict {
     }
     let file = dir.join("history.edn");
     format::write_file(&file, &events).expect("write the history");
-    let analysis = Analysis::from_verdict(&events, &verdict, "cas-register, initially 0")
-        .with_witness_states(&events, &verdict, &model(), false);
+    let analysis = Analysis::from_verdict(&events, &verdict, "cas-register, initially 0");
     let page = dir.join("report.html");
     Report::new(&events)
         .title(format!("quickstart: the {name} client"))

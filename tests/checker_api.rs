@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use lockstep_history::checker::{
-    CandidateOutcome, HistoryError, Options, UnknownReason, Verdict, linearizable,
+    Budget, CandidateOutcome, HistoryError, Options, UnknownReason, Verdict, linearizable,
 };
 use lockstep_history::model::{
     CasRegister, Counter, FifoQueue, Kv, Model, MultiRegister, Mutex, Register, Set, UnorderedQueue,
@@ -297,7 +297,10 @@ fn kv_is_checked_per_key_and_names_the_bad_key() {
 fn limits_give_unknown_not_a_hang() {
     let events = long_history(2_000);
     let no_memory = Options {
-        memory_limit: Some(0),
+        budget: Budget {
+            memory_limit: Some(0),
+            ..Budget::default()
+        },
         ..Options::default()
     };
     let Verdict::Unknown(u) =
@@ -308,7 +311,10 @@ fn limits_give_unknown_not_a_hang() {
     assert_eq!(u.reason, UnknownReason::MemoryLimit(0));
     assert_eq!(u.ops, 4_000);
     let no_time = Options {
-        time_limit: Some(Duration::ZERO),
+        budget: Budget {
+            time_limit: Some(Duration::ZERO),
+            ..Budget::default()
+        },
         ..Options::default()
     };
     let verdict = linearizable::check_with(&events, &Register::new(0), &no_time).unwrap();
@@ -336,10 +342,13 @@ fn progress_is_reported() {
     let last = Arc::new(StdMutex::new(None));
     let (c, l) = (calls.clone(), last.clone());
     let options = Options {
-        progress: Some(Arc::new(move |p: &lockstep_history::checker::Progress| {
-            c.fetch_add(1, Ordering::Relaxed);
-            *l.lock().unwrap() = Some(p.clone());
-        })),
+        budget: Budget {
+            progress: Some(Arc::new(move |p: &lockstep_history::checker::Progress| {
+                c.fetch_add(1, Ordering::Relaxed);
+                *l.lock().unwrap() = Some(p.clone());
+            })),
+            ..Budget::default()
+        },
         ..Options::default()
     };
     let events = long_history(2_000);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use lockstep_history::checker;
 use lockstep_history::model::CasRegister;
-use lockstep_history::report::{Analysis, Counterexample, OpStates, Report, Verdict};
+use lockstep_history::report::{Analysis, Counterexample, OpStates, Report, Status};
 use lockstep_history::{Event, EventKind, Process, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -439,9 +439,12 @@ fn register_history(
         }
     }
     let analysis = Analysis {
-        verdict: Verdict::NotLinearizable,
+        status: Status::Invalid,
+        property: "linearizable".into(),
         model: "cas-register, initially 0".into(),
-        linearization: Vec::new(),
+        order: Vec::new(),
+        highlight: Vec::new(),
+        edges: Vec::new(),
         counterexample: Some(Counterexample {
             op: planned[stale].invoke,
             prefix,
@@ -506,7 +509,7 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
         dom.contains(&failing_li),
         "the failing op is listed: {failing_li}"
     );
-    assert!(dom.contains("class=\"verdict not-linearizable\">not linearizable<"));
+    assert!(dom.contains("class=\"verdict invalid\">not linearizable<"));
     assert!(dom.contains(&format!("p{} read", events[failing_pos].process)));
     let drawn: usize = root_attr(&dom, "data-drawn").unwrap().parse().unwrap();
     assert!(drawn > 10, "bars were drawn on the canvas: {drawn}");
@@ -697,9 +700,12 @@ fn hostile_values_do_not_execute() {
         },
     );
     let analysis = Analysis {
-        verdict: Verdict::NotLinearizable,
+        status: Status::Invalid,
+        property: "linearizable".into(),
         model: payloads[2].into(),
-        linearization: Vec::new(),
+        order: Vec::new(),
+        highlight: Vec::new(),
+        edges: Vec::new(),
         counterexample: Some(Counterexample {
             op: 2,
             prefix: vec![0],

@@ -234,10 +234,9 @@ fn load_knossos() -> Option<Knossos> {
 }
 
 fn one_thread() -> Options {
-    Options {
-        threads: Some(1),
-        ..Options::default()
-    }
+    let mut options = Options::default();
+    options.budget.threads = Some(1);
+    options
 }
 
 fn check_knossos(k: &Knossos) -> usize {
@@ -290,10 +289,8 @@ const TABLE_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 /// One table row for a generated (so linearizable) history; false if the limit was reached.
 fn generated_row<M: Model>(name: &str, events: &[Event], model: &M, options: Options) -> bool {
-    let options = Options {
-        time_limit: Some(TABLE_TIME_LIMIT),
-        ..options
-    };
+    let mut options = options;
+    options.budget.time_limit = Some(TABLE_TIME_LIMIT);
     let (verdict, took, peak) = measure(|| run(events, model, &options));
     assert!(!verdict.is_not_linearizable(), "{name}: {verdict}");
     let said = match &verdict {

@@ -15,13 +15,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::checker::{Events, HistoryError, Verdict, linearizable};
 use crate::event::{Event, EventKind, EventSink, Process};
-use crate::format::FormatError;
-use crate::format::jsonl::{Durability, JsonlSink};
 use crate::log::Log;
-use crate::model::Model;
-use crate::validate::{self, ValidationError};
 use crate::value::{self, Converted, Value};
 
 /// A history being recorded: a cheap handle, shared by cloning, safe to use from any thread.
@@ -103,30 +98,6 @@ impl History {
     /// An empty history that also hands every event to `sink` as it is recorded.
     pub fn with_sink(sink: impl EventSink) -> History {
         History::build(Some(Box::new(sink)))
-    }
-
-    /// A new history that streams every event to a new JSON Lines file at `path` from inside
-    /// the recording call, and a handle to that stream (see [`JsonlSink`] for what each
-    /// [`Durability`] guarantees).
-    ///
-    /// ```
-    /// use lockstep_history::{History, format::{self, Durability}};
-    ///
-    /// let path = std::env::temp_dir().join("lockstep-doc-streaming.jsonl");
-    /// let (history, _sink) = History::streaming(&path, Durability::Flushed).unwrap();
-    /// history.op("write", 1, || ());
-    /// // Already in the file, before the history is dropped:
-    /// assert_eq!(format::read_file(&path).unwrap(), history.events());
-    /// ```
-    ///
-    /// # Errors
-    /// [`FormatError::Io`] when the file cannot be created.
-    pub fn streaming(
-        path: impl AsRef<std::path::Path>,
-        durability: Durability,
-    ) -> Result<(History, JsonlSink), FormatError> {
-        let sink = JsonlSink::create(path, durability)?;
-        Ok((History::with_sink(sink.clone()), sink))
     }
 
     fn build(sink: Option<Box<dyn EventSink>>) -> History {
@@ -217,25 +188,6 @@ impl History {
     /// Whether nothing has been recorded yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Checks the events recorded so far for linearizability against `model`, with default
-    /// options. See [`linearizable::check`].
-    ///
-    /// # Errors
-    /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
-    pub fn check<M: Model>(&self, model: &M) -> Result<Verdict, HistoryError> {
-        linearizable::check(&self.events(), model)
-    }
-
-    /// Checks that the history is well formed: dense indices, each process alternating
-    /// invoke and completion, completions naming their invoke's `f`, no process invoking
-    /// after an `info`. Misuse of the recorder shows up here rather than as a panic.
-    ///
-    /// # Errors
-    /// The first problem found, with the event index and process.
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        validate::validate(&self.events())
     }
 
     /// Records a fail or info echoing the pending invoke.
@@ -351,12 +303,6 @@ impl History {
         // During thread teardown the thread-locals are gone: record on a fresh process
         // rather than lose the event.
         found.unwrap_or_else(|_| self.new_slot())
-    }
-}
-
-impl Events for History {
-    fn to_events(&self) -> std::borrow::Cow<'_, [Event]> {
-        std::borrow::Cow::Owned(self.events())
     }
 }
 

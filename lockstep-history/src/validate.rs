@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::checker::pairing::{Paired, Pairer};
 use crate::event::{Event, EventKind, Process};
+use crate::history::History;
 
 /// A way in which a history is not well formed, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,21 +74,17 @@ pub enum ValidationError {
     },
 }
 
-#[derive(Clone, Copy)]
-enum State {
-    Pending(usize),
-    Crashed(u64),
-}
-
 /// Checks that `events` is a well-formed history: indices dense from 0 in list order; on
 /// each client process, invokes and completions alternate, a completion names its invoke's
 /// `f`, and no invoke follows an `info`. Named processes (a nemesis) are not checked. An
-/// invoke still pending at the end is fine: it counts as `info`.
+/// invoke still pending at the end is fine: it counts as `info`. Invokes are paired with
+/// completions by the checkers' one [`Pairer`].
 ///
 /// # Errors
 /// The first problem, in event order.
 pub fn validate(events: &[Event]) -> Result<(), ValidationError> {
-    let mut state: HashMap<u64, State> = HashMap::new();
+    let mut pairer = Pairer::new();
+    let mut crashed: HashMap<&Process, u64> = HashMap::new();
     for (position, e) in events.iter().enumerate() {
         if e.index != position as u64 {
             return Err(ValidationError::IndexOutOfOrder {
@@ -94,28 +92,36 @@ pub fn validate(events: &[Event]) -> Result<(), ValidationError> {
                 index: e.index,
             });
         }
-        let Some(p) = e.process.id() else { continue };
-        match (e.kind, state.get(&p).copied()) {
-            (EventKind::Invoke, Some(State::Pending(i))) => {
+        if e.process.is_named() {
+            continue;
+        }
+        if let Some(&crashed) = crashed.get(&e.process) {
+            return Err(match e.kind {
+                EventKind::Invoke => ValidationError::InvokeAfterInfo {
+                    index: e.index,
+                    process: e.process.clone(),
+                    crashed,
+                },
+                kind => ValidationError::CompletionWithoutInvoke {
+                    index: e.index,
+                    process: e.process.clone(),
+                    f: e.f.to_string(),
+                    kind,
+                },
+            });
+        }
+        match pairer.push(position, e) {
+            Paired::Invoked => {}
+            Paired::Reinvoked { pending } => {
                 return Err(ValidationError::InvokeWhilePending {
                     index: e.index,
                     process: e.process.clone(),
                     f: e.f.to_string(),
-                    pending: events[i].index,
+                    pending: events[pending].index,
                 });
             }
-            (EventKind::Invoke, Some(State::Crashed(crashed))) => {
-                return Err(ValidationError::InvokeAfterInfo {
-                    index: e.index,
-                    process: e.process.clone(),
-                    crashed,
-                });
-            }
-            (EventKind::Invoke, None) => {
-                state.insert(p, State::Pending(position));
-            }
-            (kind, Some(State::Pending(i))) => {
-                let invoke = &events[i];
+            Paired::Completed { invoke } => {
+                let invoke = &events[invoke];
                 if invoke.f != e.f {
                     return Err(ValidationError::MismatchedCompletion {
                         index: e.index,
@@ -125,23 +131,33 @@ pub fn validate(events: &[Event]) -> Result<(), ValidationError> {
                         completed: e.f.to_string(),
                     });
                 }
-                if kind == EventKind::Info {
-                    state.insert(p, State::Crashed(e.index));
-                } else {
-                    state.remove(&p);
+                if e.kind == EventKind::Info {
+                    crashed.insert(&e.process, e.index);
                 }
             }
-            (kind, _) => {
+            Paired::Orphan => {
                 return Err(ValidationError::CompletionWithoutInvoke {
                     index: e.index,
                     process: e.process.clone(),
                     f: e.f.to_string(),
-                    kind,
+                    kind: e.kind,
                 });
             }
         }
     }
     Ok(())
+}
+
+impl History {
+    /// Checks that the history is well formed: dense indices, each process alternating
+    /// invoke and completion, completions naming their invoke's `f`, no process invoking
+    /// after an `info`. Misuse of the recorder shows up here rather than as a panic.
+    ///
+    /// # Errors
+    /// The first problem found, with the event index and process.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate(&self.events())
+    }
 }
 
 #[cfg(test)]

@@ -118,3 +118,52 @@ fn convert_round_trips_between_formats() {
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn large_reports_are_bounded_and_full_draws_everything() {
+    let dir = scratch("bounded");
+    // 40 sequential register writes, then a stale read.
+    let mut events = Vec::new();
+    for k in 0..40 {
+        events.push(format!(
+            r#"{{"index":{},"time":0,"type":"invoke","process":0,"f":"write","value":{k}}}"#,
+            2 * k
+        ));
+        events.push(format!(
+            r#"{{"index":{},"time":0,"type":"ok","process":0,"f":"write","value":{k}}}"#,
+            2 * k + 1
+        ));
+    }
+    events.push(
+        r#"{"index":80,"time":0,"type":"invoke","process":1,"f":"read","value":null}"#.into(),
+    );
+    events.push(r#"{"index":81,"time":0,"type":"ok","process":1,"f":"read","value":3}"#.into());
+    let file = write(&dir, "long.jsonl", &(events.join("\n") + "\n"));
+    let out = dir.join("out.html");
+    let report = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec!["report".into(), file.clone().into()];
+        args.extend(["--model", "register", "--init", "0", "--max-ops", "10"].map(Into::into));
+        args.extend(extra.iter().map(Into::into));
+        args.extend(["-o".into(), out.clone().into()]);
+        lockstep(args)
+    };
+    let run = report(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("draws 10 of 41 operations") && run.stderr.contains("--full"),
+        "{}",
+        run.stderr
+    );
+    let data = data_of(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(data["ops"].as_array().unwrap().len(), 10);
+    assert_eq!(data["omitted"]["total"], 41);
+    let failing = data["analysis"]["counterexample"]["op"].as_u64().unwrap() as usize;
+    assert_eq!(data["ops"][failing]["f"], "read");
+
+    let run = report(&["--full"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("draws"), "{}", run.stderr);
+    let data = data_of(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(data["ops"].as_array().unwrap().len(), 41);
+    assert!(data.get("omitted").is_none());
+}

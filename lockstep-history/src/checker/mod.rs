@@ -1,32 +1,52 @@
-//! Checking histories: preprocessing → search → verdict.
+//! Checking histories. What every checker shares lives here; each checker has a folder.
 //!
-//! [`linearizable::check`] (or [`History::check`](crate::History::check)) decides whether a history is
-//! linearizable against a [`Model`]: [`preprocess`] pairs and filters the events, the search
-//! (Wing–Gong–Lowe just-in-time linearization with a memo of configurations, per partition
-//! in parallel, after Horn and Kroening's P-compositionality) looks for a legal order, and
-//! the [`Verdict`] gives a witness order, a [`Counterexample`], or why it stopped early.
+//! - [`pairing`]: the one pairing of invokes with completions (also used by
+//!   [`validate`](crate::validate::validate()) and the [report](crate::report));
+//! - [`budget`]: what a check may spend (time, resident memory, threads), its progress and
+//!   its cancellation;
+//! - [`result`]: the checker-neutral [`Analysis`](result::Analysis) the report and the
+//!   command line draw (valid / invalid with operations to highlight and labelled edges /
+//!   unknown with the reason);
+//! - [`error`]: why a history cannot be checked at all;
+//! - [`linearizable`]: the linearizability checker (Wing–Gong–Lowe search, its memo,
+//!   counterexamples, verdicts).
+//!
+//! ```
+//! use lockstep_history::checker::linearizable;
+//! use lockstep_history::model::Register;
+//! use lockstep_history::History;
+//!
+//! let h = History::new();
+//! h.op("write", 1, || ());
+//! h.op("read", (), || 1);
+//! assert!(linearizable::check(&h.events(), &Register::new(0)).unwrap().is_linearizable());
+//! ```
 
 use std::borrow::Cow;
 
 use crate::event::Event;
+use crate::history::History;
 use crate::model::Model;
 
-pub mod counterexample;
+pub mod budget;
+pub mod error;
 pub mod linearizable;
-mod linearized;
-mod memo;
-pub mod options;
-pub mod preprocess;
-mod search;
-pub mod verdict;
+pub mod pairing;
+pub mod result;
 
-pub use counterexample::{Candidate, CandidateOutcome, Counterexample, DescribedOp, Step};
-pub use options::{Options, Progress, ProgressFn};
-pub use preprocess::{HistoryError, Operation, Partition, Prepared};
-pub use verdict::{Linearization, PartitionOrder, Unknown, UnknownReason, Verdict};
+pub use budget::{Budget, Progress, ProgressFn};
+pub use error::HistoryError;
+
+// The linearizability checker's types, where they were before it had a folder of its own.
+#[doc(hidden)]
+pub use linearizable::{
+    Candidate, CandidateOutcome, Counterexample, DescribedOp, Linearization, Operation, Options,
+    Partition, PartitionOrder, Prepared, Step, Unknown, UnknownReason, Verdict, counterexample,
+    preprocess, verdict,
+};
 
 /// What [`assert_linearizable!`](crate::assert_linearizable) accepts: a
-/// [`History`](crate::History) or events.
+/// [`History`] or events.
 pub trait Events {
     /// The events, in index order.
     fn to_events(&self) -> Cow<'_, [Event]>;
@@ -44,6 +64,12 @@ impl Events for Vec<Event> {
     }
 }
 
+impl Events for History {
+    fn to_events(&self) -> Cow<'_, [Event]> {
+        Cow::Owned(self.events())
+    }
+}
+
 impl<T: Events + ?Sized> Events for &T {
     fn to_events(&self) -> Cow<'_, [Event]> {
         (**self).to_events()
@@ -55,8 +81,9 @@ impl<T: Events + ?Sized> Events for &T {
 pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     history: &H,
     model: &M,
-    options: &Options,
+    options: &linearizable::Options,
 ) {
+    use linearizable::Verdict;
     match linearizable::check_with(&history.to_events(), model, options) {
         Ok(Verdict::Linearizable(_)) => {}
         Ok(Verdict::NotLinearizable(c)) => panic!("history is not linearizable:\n{c}"),
@@ -65,9 +92,10 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     }
 }
 
-/// Panics unless `history` (a [`History`](crate::History) or a slice of events) is linearizable against
-/// `model`; the panic message is the counterexample. A third argument gives [`Options`]
-/// (`assert_linearizable!(h, model, &options)`); a limit reached panics too.
+/// Panics unless `history` (a [`History`] or a slice of events) is linearizable against
+/// `model`; the panic message is the counterexample. A third argument gives
+/// [`linearizable::Options`] (`assert_linearizable!(h, model, &options)`); a limit reached
+/// panics too.
 ///
 /// ```should_panic
 /// use lockstep_history::{assert_linearizable, History, model::Register};
@@ -83,7 +111,7 @@ macro_rules! assert_linearizable {
         $crate::checker::__assert_linearizable(
             &$history,
             &$model,
-            &$crate::checker::Options::default(),
+            &$crate::checker::linearizable::Options::default(),
         )
     };
     ($history:expr, $model:expr, $options:expr $(,)?) => {

@@ -57,6 +57,7 @@ use super::json::{encode, message, scan, syntax_error};
 use super::{FormatError, line_column, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
+use crate::history::History;
 
 /// A JSON Lines history as read, with the torn last line left out, if there was one.
 #[derive(Clone, Debug, PartialEq)]
@@ -329,6 +330,32 @@ impl JsonlSink {
             }
         }
         self.inner.errors.check(&self.inner.path)
+    }
+}
+
+impl History {
+    /// A new history that streams every event to a new JSON Lines file at `path` from inside
+    /// the recording call, and a handle to that stream (see [`JsonlSink`] for what each
+    /// [`Durability`] guarantees).
+    ///
+    /// ```
+    /// use lockstep_history::{History, format::{self, Durability}};
+    ///
+    /// let path = std::env::temp_dir().join("lockstep-doc-streaming.jsonl");
+    /// let (history, _sink) = History::streaming(&path, Durability::Flushed).unwrap();
+    /// history.op("write", 1, || ());
+    /// // Already in the file, before the history is dropped:
+    /// assert_eq!(format::read_file(&path).unwrap(), history.events());
+    /// ```
+    ///
+    /// # Errors
+    /// [`FormatError::Io`] when the file cannot be created.
+    pub fn streaming(
+        path: impl AsRef<std::path::Path>,
+        durability: Durability,
+    ) -> Result<(History, JsonlSink), FormatError> {
+        let sink = JsonlSink::create(path, durability)?;
+        Ok((History::with_sink(sink.clone()), sink))
     }
 }
 

@@ -135,7 +135,7 @@ impl fmt::Display for Illegal {
 /// ```
 pub trait Model: Send + Sync {
     /// The object's state between operations.
-    type State: Clone + Eq + Hash + Debug + Send + Sync;
+    type State: Clone + Eq + Hash + Debug + Send + Sync + 'static;
     /// An operation prepared for stepping: input and (if known) output, parsed once. Equal
     /// operations must step alike: the search tries only one of several equal candidates.
     type Op: Clone + Eq + Hash + Debug + Send + Sync;

@@ -46,6 +46,7 @@
   if (A) {
     path = cex ? cex.prefix : A.order;
     path.forEach(function (id, k) { orderNo[id] = k; role[id] = ROLE_PREFIX; });
+    (A.highlight || []).forEach(function (id) { role[id] = ROLE_FAILING; });
     if (cex) {
       cex.candidates.forEach(function (c) { role[c[0]] = ROLE_CANDIDATE; reasons[c[0]] = c[1]; });
       if (cex.op != null) { failing = cex.op; role[failing] = ROLE_FAILING; }
@@ -462,15 +463,38 @@
   function buildAnalysis() {
     var body = $('analysis-body');
     var verdict = $('verdict');
+    if (data.omitted) {
+      var om = data.omitted;
+      var left = om.by_kind.map(function (k) { return k[1] + ' ' + k[0]; }).join(', ');
+      var names = om.by_f.map(function (k) { return k[0] + ' \u00d7' + k[1]; }).join(', ');
+      body.appendChild(el('p', 'note', 'Large history: this page draws ' + om.shown + ' of ' + om.total +
+        ' operations (the neighbourhood of what the checker found). Left out, between events ' +
+        om.events[0] + ' and ' + om.events[1] + ': ' + left + (names ? ' (' + names + ')' : '') +
+        '. Run lockstep report --full to draw everything.'));
+    }
     if (!A) {
       verdict.textContent = 'not checked';
       body.appendChild(el('p', 'muted', 'Timeline only: no model was given, so the history was not checked.'));
       return;
     }
     verdict.textContent = A.verdict;
-    verdict.className = 'verdict ' + A.verdict.replace(/ /g, '-');
+    verdict.className = 'verdict ' + A.status;
     if (A.model) { body.appendChild(el('p', null, 'Model: ' + A.model)); }
     if (A.note) { body.appendChild(el('p', 'note', A.note)); }
+    if (!cex && A.highlight && A.highlight.length) {
+      body.appendChild(el('h3', null, 'Operations involved'));
+      var hl = el('ul', 'ops');
+      A.highlight.forEach(function (id) { hl.appendChild(opRef(id, 'failing')); });
+      body.appendChild(hl);
+    }
+    if (A.edges && A.edges.length) {
+      body.appendChild(el('h3', null, 'Relations'));
+      var rl = el('ul', 'ops');
+      A.edges.forEach(function (e) {
+        rl.appendChild(el('li', 'edge', opTitle(e[0]) + ' \u2192 ' + opTitle(e[1]) + ': ' + e[2]));
+      });
+      body.appendChild(rl);
+    }
     if (!cex) {
       if (A.order.length) {
         body.appendChild(el('p', null, 'Witness: ' + A.order.length + ' operations in one legal sequential order, drawn as the blue path and numbered on the timeline.'));

@@ -90,7 +90,8 @@ pub struct CheckOptions {
     /// Give up (verdict unknown, exit 2) after this long: `500ms`, `10s`, `2m`, `1h`.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_limit: Option<Duration>,
-    /// Give up (verdict unknown, exit 2) when the search needs more memory: `512M`, `4G`.
+    /// Give up (verdict unknown, exit 2) before the process's resident memory passes this:
+    /// `512M`, `4G`. Default: half of the machine's available memory.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
     /// Read files in this format instead of guessing from the extension.
@@ -127,6 +128,13 @@ pub struct ReportArgs {
     /// Where to write the HTML (default: FILE with the extension .html).
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// Draw every operation, however large the page (by default a history of more than
+    /// --max-ops operations keeps the counterexample's neighbourhood and a summary).
+    #[arg(long)]
+    pub full: bool,
+    /// The most operations a page draws before it summarizes the rest.
+    #[arg(long, value_name = "N", default_value_t = lockstep_history::report::DEFAULT_MAX_OPS)]
+    pub max_ops: usize,
 }
 
 /// `lockstep convert`.

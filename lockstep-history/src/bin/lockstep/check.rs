@@ -48,6 +48,7 @@ fn check_file(file: &Path, args: &CheckArgs) -> Outcome {
             events,
             options: &args.options,
             label: &file.display().to_string(),
+            witness_states: false,
         },
     );
     let (result, elapsed) = match checked {
@@ -89,6 +90,8 @@ pub struct Check<'a> {
     pub options: &'a CheckOptions,
     /// What the progress indicator calls it.
     pub label: &'a str,
+    /// Whether the verdict carries the model states along a witness (for a report).
+    pub witness_states: bool,
 }
 
 impl WithModel for Check<'_> {
@@ -98,7 +101,8 @@ impl WithModel for Check<'_> {
         let latest: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
         let sink = Arc::clone(&latest);
         let mut options = checker_options(self.options);
-        options.progress = Some(Arc::new(move |p: &Progress| {
+        options.witness_states = self.witness_states;
+        options.budget.progress = Some(Arc::new(move |p: &Progress| {
             if let Ok(mut slot) = sink.lock() {
                 *slot = Some(p.clone());
             }
@@ -114,12 +118,12 @@ impl WithModel for Check<'_> {
 /// The checker's options for the command-line ones.
 pub fn checker_options(o: &CheckOptions) -> Options {
     let mut options = Options {
-        time_limit: o.time_limit,
         knossos_nil_reads: o.knossos,
         ..Options::default()
     };
+    options.budget.time_limit = o.time_limit;
     if o.memory_limit.is_some() {
-        options.memory_limit = o.memory_limit;
+        options.budget.memory_limit = o.memory_limit;
     }
     options
 }

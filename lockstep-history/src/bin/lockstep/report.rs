@@ -7,7 +7,7 @@ use lockstep_history::report::{Analysis, Report};
 use crate::args::ReportArgs;
 use crate::check::Check;
 use crate::models::{self, WithModel};
-use crate::outcome::{Outcome, error_line, say};
+use crate::outcome::{Outcome, error_line, say, warning};
 use crate::output;
 
 /// Runs `lockstep report`.
@@ -36,7 +36,9 @@ pub fn run(args: ReportArgs) -> Outcome {
             return Outcome::BadInput;
         }
     };
-    let mut report = Report::new(events).title(title);
+    let mut report = Report::new(events)
+        .title(title)
+        .max_ops((!args.full).then_some(args.max_ops));
     let mut summary = String::from("timeline only (no model given)");
     if let Some(name) = args.model {
         let label = args.file.display().to_string();
@@ -44,13 +46,10 @@ pub fn run(args: ReportArgs) -> Outcome {
             events,
             options: &args.options,
             label: &label,
+            witness_states: true,
         };
         let model = models::describe(name, args.options.init.as_deref(), args.options.knossos);
-        let checked = ReportCheck {
-            check,
-            knossos: args.options.knossos,
-            model,
-        };
+        let checked = ReportCheck { check, model };
         let (verdict, analysis) =
             match models::with(name, args.options.init.as_deref(), events, checked) {
                 Ok(Ok(done)) => done,
@@ -70,6 +69,12 @@ pub fn run(args: ReportArgs) -> Outcome {
         };
         report = report.with_analysis(analysis);
     }
+    if let Some(omitted) = report.omitted() {
+        warning(&format!(
+            "{}: {omitted}; --full draws everything",
+            args.file.display()
+        ));
+    }
     let html = report.render();
     if let Err(message) = out.write(|w| w.write_all(html.as_bytes()).map_err(|e| e.to_string())) {
         error_line(&message);
@@ -79,11 +84,10 @@ pub fn run(args: ReportArgs) -> Outcome {
     Outcome::Ok
 }
 
-/// A check whose verdict becomes the report's analysis, with the model's states along a
-/// linearizable history's witness.
+/// A check whose verdict becomes the report's analysis; the verdict carries the model's
+/// states along a linearizable history's witness.
 struct ReportCheck<'a> {
     check: Check<'a>,
-    knossos: bool,
     model: String,
 }
 
@@ -94,12 +98,7 @@ impl WithModel for ReportCheck<'_> {
         let events = self.check.events;
         let (verdict, _) = self.check.with(model);
         let verdict = verdict?;
-        let analysis = Analysis::from_verdict(events, &verdict, self.model).with_witness_states(
-            events,
-            &verdict,
-            model,
-            self.knossos,
-        );
+        let analysis = Analysis::from_verdict(events, &verdict, self.model);
         Ok((verdict, analysis))
     }
 }

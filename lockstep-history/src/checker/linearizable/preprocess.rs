@@ -1,6 +1,6 @@
 //! Preprocessing: from events to the operations the search works on.
 //!
-//! Invokes are paired with their completions per process; `fail` ops are dropped (they did
+//! Invokes are paired with their completions by the shared [`pair`]; `fail` ops are dropped (they did
 //! not happen); `info` ops and invokes never completed become crashed ops that may take
 //! effect at any point after their invoke, or never; named processes (a nemesis) are
 //! skipped. Order comes from event indices, never from times.
@@ -9,31 +9,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::checker::error::HistoryError;
+use crate::checker::pairing::pair;
 use crate::event::{Event, EventKind, Process};
-use crate::model::{BadOp, Model, RawOp};
-use crate::validate::{ValidationError, validate};
+use crate::model::{Model, RawOp};
+use crate::validate::validate;
 use crate::value::Value;
-
-/// Why a history cannot be checked: it is ill formed, or an operation does not fit the model.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HistoryError {
-    /// The events do not form a history (see [`ValidationError`]).
-    #[error(transparent)]
-    IllFormed(#[from] ValidationError),
-    /// An operation the model cannot read.
-    #[error("event {index}: process {process} `{f}`: {reason}")]
-    BadOp {
-        /// Index of the operation's invoke (or of its completion, when the output is at fault).
-        index: u64,
-        /// Its process.
-        process: Process,
-        /// Its name.
-        f: String,
-        /// What is wrong with it.
-        #[source]
-        reason: BadOp,
-    },
-}
 
 /// One client operation of a history: its invoke paired with its completion.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -92,18 +73,6 @@ pub fn prepare<M: Model>(
     knossos_nil_reads: bool,
 ) -> Result<Prepared<M::Op>, HistoryError> {
     validate(events)?;
-    // After validation each client process alternates invoke and completion.
-    let mut pending: HashMap<u64, usize> = HashMap::new();
-    let mut completion: Vec<Option<usize>> = vec![None; events.len()];
-    for (i, e) in events.iter().enumerate() {
-        let Some(p) = e.process.id() else { continue };
-        if e.is_invoke() {
-            pending.insert(p, i);
-        } else if let Some(inv) = pending.remove(&p) {
-            completion[inv] = Some(i);
-        }
-    }
-
     let mut prepared = Prepared {
         operations: Vec::new(),
         ops: Vec::new(),
@@ -111,11 +80,15 @@ pub fn prepare<M: Model>(
         dropped: 0,
     };
     let mut partition_of: HashMap<Option<Value>, usize> = HashMap::new();
-    for (i, invoke) in events.iter().enumerate() {
-        if !invoke.is_invoke() || invoke.process.is_named() {
+    for op in pair(events) {
+        // Validated: every client operation starts with its invoke.
+        let Some(invoke) = op.invoke.map(|i| &events[i]) else {
+            continue;
+        };
+        if invoke.process.is_named() {
             continue;
         }
-        let done = completion[i].map(|c| &events[c]);
+        let done = op.completion.map(|c| &events[c]);
         let output = match done.map(|c| c.kind) {
             Some(EventKind::Fail) => {
                 prepared.dropped += 1;
@@ -169,6 +142,7 @@ pub fn prepare<M: Model>(
 mod tests {
     use super::*;
     use crate::model::{CasRegister, Kv};
+    use crate::validate::ValidationError;
 
     fn ev(kind: EventKind, process: Process, f: &'static str, value: Value) -> Event {
         Event {

@@ -7,9 +7,21 @@
 //! configurations, not with the length of the history.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher as _, BuildHasherDefault, Hash, Hasher};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHasher;
+
+use crate::checker::budget::Tables;
+
+/// The size of a group of tables: what they hold, and at most what they hold during the next
+/// growth of the largest (a new table twice its size beside the old one).
+fn sized(tables: &[usize]) -> Tables {
+    let held = tables.iter().sum::<usize>();
+    Tables {
+        held,
+        peak: held + 2 * tables.iter().max().unwrap_or(&0),
+    }
+}
 
 /// A hasher for keys that are already well-mixed 64-bit hashes.
 #[derive(Default)]
@@ -36,27 +48,39 @@ pub(crate) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// States by number: equal states get one id, so the memo compares integers.
+/// States by number: equal states get one id, so the memo compares integers. Each state is
+/// stored once (a table of hashes points into the list of states), which halves both the
+/// memory its heap data takes and the time freeing it takes.
 pub(crate) struct Interner<S> {
-    ids: FxHashMap<S, u32>,
+    heads: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
+    /// The next state with the same hash, or `NONE`.
+    chain: Vec<u32>,
     states: Vec<S>,
 }
 
 impl<S: Clone + Eq + Hash> Interner<S> {
     pub(crate) fn new() -> Self {
         Interner {
-            ids: FxHashMap::default(),
+            heads: HashMap::default(),
+            chain: Vec::new(),
             states: Vec::new(),
         }
     }
 
     pub(crate) fn intern(&mut self, state: S) -> u32 {
-        if let Some(&id) = self.ids.get(&state) {
-            return id;
+        let key = BuildHasherDefault::<FxHasher>::default().hash_one(&state);
+        let head = self.heads.get(&key).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE {
+            if self.states[at as usize] == state {
+                return at;
+            }
+            at = self.chain[at as usize];
         }
         let id = self.states.len() as u32;
-        self.states.push(state.clone());
-        self.ids.insert(state, id);
+        self.states.push(state);
+        self.chain.push(head);
+        self.heads.insert(key, id);
         id
     }
 
@@ -64,14 +88,19 @@ impl<S: Clone + Eq + Hash> Interner<S> {
         &self.states[id as usize]
     }
 
-    /// A rough count of the bytes held at once, growth included (the states' own heap data
-    /// is not seen).
-    pub(crate) fn peak_bytes(&self) -> usize {
-        let tables = [
+    /// A rough count of the bytes held, and at once during the next growth (the states' own
+    /// heap data is not seen here; resident memory sees it).
+    pub(crate) fn tables(&self) -> Tables {
+        sized(&[
             self.states.capacity() * std::mem::size_of::<S>(),
-            self.ids.capacity() * (std::mem::size_of::<S>() + 8),
-        ];
-        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
+            self.heads.capacity() * 13,
+            self.chain.capacity() * 4,
+        ])
+    }
+
+    /// Whether interning one more state may grow a table.
+    pub(crate) fn grows_next(&self) -> bool {
+        self.states.len() == self.states.capacity() || self.heads.len() == self.heads.capacity()
     }
 }
 
@@ -148,16 +177,18 @@ impl Memo {
         self.entries.len()
     }
 
-    /// The bytes held by the tables.
-    /// The bytes the tables may hold at once: what they hold now, plus the transient of the
-    /// next growth of the largest (a new table twice its size beside the old one).
-    pub(crate) fn peak_bytes(&self) -> usize {
-        let tables = [
+    /// The bytes the tables hold, and may hold at once during their next growth.
+    pub(crate) fn tables(&self) -> Tables {
+        sized(&[
             self.heads.capacity() * 13,
             self.entries.capacity() * std::mem::size_of::<Entry>(),
             self.arena.capacity() * 4,
-        ];
-        tables.iter().sum::<usize>() + 2 * tables.iter().max().unwrap_or(&0)
+        ])
+    }
+
+    /// Whether one more configuration may grow a table.
+    pub(crate) fn grows_next(&self) -> bool {
+        self.heads.len() == self.heads.capacity() || self.entries.len() == self.entries.capacity()
     }
 }
 

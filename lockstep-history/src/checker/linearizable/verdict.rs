@@ -1,11 +1,12 @@
 //! What a check concludes.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use super::counterexample::Counterexample;
+pub use crate::checker::budget::UnknownReason;
+use crate::checker::result::OpStates;
 use crate::value::Value;
 
 /// The answer of a linearizability check.
@@ -86,6 +87,11 @@ pub struct PartitionOrder {
     /// The operations that took effect, named by their invoke's event index, in
     /// linearization order. Crashed operations left out did not take effect.
     pub order: Vec<u64>,
+    /// The model state before and after each operation of `order`, when
+    /// [`Options::witness_states`](super::Options::witness_states) asked for them; empty
+    /// otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<OpStates>,
 }
 
 /// Why a check stopped without an answer, and how far it got.
@@ -101,26 +107,9 @@ pub struct Unknown {
     pub ops: usize,
 }
 
-/// A limit of [`super::Options`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UnknownReason {
-    /// [`super::Options::time_limit`] passed.
-    TimeLimit(Duration),
-    /// The search's tables reached [`super::Options::memory_limit`] bytes.
-    MemoryLimit(usize),
-}
-
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.reason {
-            UnknownReason::TimeLimit(limit) => {
-                write!(f, "unknown: time limit of {limit:?} reached")?
-            }
-            UnknownReason::MemoryLimit(bytes) => {
-                write!(f, "unknown: memory limit of {} MiB reached", bytes >> 20)?
-            }
-        }
+        write!(f, "unknown: {}", self.reason)?;
         if let Some(key) = &self.partition {
             write!(f, " in partition {key}")?;
         }

@@ -1,18 +1,49 @@
 //! Linearizability: preprocessing, then one search per partition on all cores.
+//!
+//! [`check`] decides whether a history is linearizable against a [`Model`]: [`preprocess`]
+//! turns the paired events into the model's operations and partitions, the search
+//! (Wing–Gong–Lowe just-in-time linearization, "Testing for linearizability", Lowe 2017,
+//! with a memo of configurations, per partition in parallel after Horn and Kroening's
+//! P-compositionality) looks for a legal order, and the [`Verdict`] gives a witness order,
+//! a [`Counterexample`], or why it stopped early. [`analysis`] turns a verdict into the
+//! checker-neutral [`Analysis`](crate::checker::result::Analysis) the report draws.
 
 use std::cmp::Reverse;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Instant;
 
-use super::counterexample;
-use super::options::Options;
-use super::preprocess::{HistoryError, Prepared, prepare};
-use super::search::{Limits, Outcome, search};
-use super::verdict::{Linearization, PartitionOrder, Unknown, Verdict};
+pub mod analysis;
+pub mod counterexample;
+mod linearized;
+mod memo;
+pub mod options;
+pub mod preprocess;
+mod search;
+pub mod verdict;
+
+pub use counterexample::{Candidate, CandidateOutcome, Counterexample, DescribedOp, Step};
+pub use options::Options;
+pub use preprocess::{Operation, Partition, Prepared, prepare};
+pub use verdict::{Linearization, PartitionOrder, Unknown, UnknownReason, Verdict};
+
+use crate::checker::budget::Meter;
+use crate::checker::error::HistoryError;
 use crate::event::Event;
+use crate::history::History;
 use crate::model::Model;
+use search::{Outcome, Search};
+
+impl History {
+    /// Checks the events recorded so far for linearizability against `model`, with default
+    /// options. See [`check`].
+    ///
+    /// # Errors
+    /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
+    pub fn check<M: Model>(&self, model: &M) -> Result<Verdict, HistoryError> {
+        check(&self.events(), model)
+    }
+}
 
 /// Checks `events` against `model` with default [`Options`].
 ///
@@ -54,21 +85,8 @@ pub fn check_prepared<M: Model>(
     model: &M,
     options: &Options,
 ) -> Verdict {
-    let started = Instant::now();
-    let memory = AtomicUsize::new(0);
-    let cancel = AtomicBool::new(false);
-    let done = AtomicUsize::new(0);
+    let meter = Meter::new(&options.budget);
     let parts = &prepared.partitions;
-    let limits = Limits {
-        started,
-        deadline: options.time_limit.map(|t| (started + t, t)),
-        memory_limit: options.memory_limit,
-        memory: &memory,
-        cancel: &cancel,
-        progress: options.progress.as_ref(),
-        partitions: parts.len(),
-        partitions_done: &done,
-    };
     let mut queue: Vec<usize> = (0..parts.len()).collect();
     queue.sort_by_key(|&p| Reverse(parts[p].ops.len()));
     let outcomes: Vec<Mutex<Option<Outcome>>> = parts.iter().map(|_| Mutex::new(None)).collect();
@@ -76,22 +94,26 @@ pub fn check_prepared<M: Model>(
     let worker = || {
         loop {
             let k = next.fetch_add(1, Ordering::Relaxed);
-            if k >= queue.len() || cancel.load(Ordering::Relaxed) {
+            if k >= queue.len() || meter.is_settled() {
                 break;
             }
             let p = queue[k];
-            let outcome = search(model, prepared, (p, &parts[p]), &limits);
+            let search = Search::new(
+                model,
+                prepared,
+                (p, &parts[p]),
+                &meter,
+                options.witness_states,
+            );
+            let outcome = search.run();
             if matches!(outcome, Outcome::Violation { .. }) {
-                cancel.store(true, Ordering::Relaxed);
+                meter.settle();
             }
-            done.fetch_add(1, Ordering::Relaxed);
+            meter.partition_done();
             *outcomes[p].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         }
     };
-    let threads = options
-        .threads
-        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, parts.len().max(1));
+    let threads = options.budget.threads_for(parts.len());
     if threads == 1 {
         worker();
     } else {
@@ -123,15 +145,16 @@ pub fn check_prepared<M: Model>(
                     ops: parts[p].ops.len(),
                 });
             }
-            Some(Outcome::Linearizable(order)) => orders.push(PartitionOrder {
+            Some(Outcome::Linearizable { order, states }) => orders.push(PartitionOrder {
                 key: parts[p].key.clone(),
                 order: order
                     .iter()
                     .map(|&i| prepared.operations[i].invoke)
                     .collect(),
+                states,
             }),
-            // Cancelled or never started: only after a violation, returned above.
-            Some(Outcome::Cancelled) | None => {}
+            // Settled elsewhere or never started: only after a violation, returned above.
+            Some(Outcome::Settled) | None => {}
         }
     }
     match unknown {
