@@ -48,7 +48,10 @@ pub mod __private {
     pub use crate::macro_support::*;
 }
 
-pub use context::{InHistory, Recording, bind, current, is_recording, spawn, with_history};
+pub use context::{
+    InHistory, Recording, bind, bind_each, bind_scoped, current, is_recording, spawn, with_history,
+    with_history_async,
+};
 pub use event::{Event, EventKind, EventSink, Process};
 pub use history::History;
 pub use lockstep_history_macros::recorded;

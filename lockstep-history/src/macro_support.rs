@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use crate::context::{current, is_recording};
+use crate::context::{any_open, count_lost, current, is_recording};
 use crate::event::EventKind;
 use crate::history::{self, History, echo};
 use crate::value::{self, Converted, Value};
@@ -89,12 +89,16 @@ pub struct Op {
 
 /// Starts an operation named `f`: records its invoke with the value `args` returns, and
 /// returns the handle that records its completion. Returns `None`, without calling `args`,
-/// when no history is installed or a recorded call is already running on this thread.
+/// when no history is installed (counting the call as lost if a history is open) or a
+/// recorded call is already running on this thread.
 #[inline]
 pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     if is_recording() {
         begin_recording(f, args)
     } else {
+        if any_open() {
+            count_lost();
+        }
         None
     }
 }
@@ -106,6 +110,75 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
     }
     let slot = history.begin_op(Cow::Borrowed(f), args());
     Some(Op { history, slot, f })
+}
+
+/// The invoke value of a call to a function that returns a future, taken when it is called
+/// (its arguments then move into the future) and recorded at the future's first poll. Taken
+/// only when a history is installed or open, so a call in a program that records nothing
+/// converts nothing.
+#[inline]
+pub fn capture(args: impl FnOnce() -> Value) -> Option<Value> {
+    (is_recording() || any_open()).then(args)
+}
+
+/// Records a call to a function returning a future as [`run_async`] records an `async fn`:
+/// the invoke, with the value [`capture`]d at the call, at the first poll of `body`, the
+/// completion when it is ready, `info` if it is dropped before.
+#[inline]
+pub fn run_future<R, F, O>(
+    f: &'static str,
+    args: Option<Value>,
+    body: F,
+    outcome: O,
+) -> FutureCall<F, O>
+where
+    F: Future<Output = R>,
+    O: FnOnce(&R) -> Outcome,
+{
+    FutureCall {
+        start: Some((f, args)),
+        call: run_async(None, body, outcome),
+    }
+}
+
+/// The future returned by a recorded function returning a future. See [`run_future`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct FutureCall<F, O> {
+    /// The name and captured invoke value, until the first poll begins the operation.
+    start: Option<(&'static str, Option<Value>)>,
+    call: OpFuture<F, O>,
+}
+
+impl<F, O> Future for FutureCall<F, O>
+where
+    F: Future,
+    O: FnOnce(&F::Output) -> Outcome,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `call` is structurally pinned: never moved out of `self`, dropped in place
+        // with it. `start` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        if let Some((f, args)) = this.start.take() {
+            this.call.op = match args {
+                Some(args) => begin(f, || args),
+                // Nothing was captured: no history was installed or open at the call. A
+                // history installed now would get an operation without its input, so the
+                // call counts as lost instead.
+                None => {
+                    match current() {
+                        Some(history) => history.count_lost(),
+                        None if any_open() => count_lost(),
+                        None => {}
+                    }
+                    None
+                }
+            };
+        }
+        unsafe { Pin::new_unchecked(&mut this.call) }.poll(cx)
+    }
 }
 
 impl Op {
@@ -310,14 +383,40 @@ impl Outcome {
         })
     }
 
-    /// Completed with a value that cannot be recorded: nil.
-    pub fn ok_nil() -> Outcome {
-        Outcome(Ending::Ok(Value::Nil))
-    }
-
     /// Ended in an error, recorded as `fail` or `info` with `error` as the reason.
     pub fn error(completion: Completion, error: Value) -> Outcome {
         Outcome(Ending::Error(completion, error))
+    }
+}
+
+/// The outcome of a call that completed with `value`, which must be `Serialize`: in a
+/// generic function, that is a bound the compiler checks, so no result is ever recorded as
+/// an unseen nil.
+#[inline]
+pub fn ok<T: RecordedOutput + ?Sized>(value: &T) -> Outcome {
+    value.__lockstep_output()
+}
+
+/// The outcome of a call that completed, recording what `#[recorded(output = ...)]` gives.
+#[inline]
+pub fn output<T: Serialize + ?Sized>(value: &T) -> Outcome {
+    Outcome::ok(value)
+}
+
+/// A type a recorded call can complete with: any `Serialize` type.
+#[diagnostic::on_unimplemented(
+    message = "the result `{Self}` cannot be recorded: it does not implement `serde::Serialize`",
+    label = "the value this call returns is recorded in its ok event",
+    note = "give `{Self}` a `Serialize` implementation (for a type parameter or an associated type: a `Serialize` bound), or record something else with `#[recorded(output = |value| ...)]`, such as `output = |rows| rows.len()`"
+)]
+pub trait RecordedOutput {
+    /// The outcome of completing with this value.
+    fn __lockstep_output(&self) -> Outcome;
+}
+
+impl<T: Serialize + ?Sized> RecordedOutput for T {
+    fn __lockstep_output(&self) -> Outcome {
+        Outcome::ok(self)
     }
 }
 
@@ -327,8 +426,8 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
-/// A type with no values, for the `Ok` and `Err` callbacks of a return type that is not a
-/// `Result`: they are never called.
+/// A type with no values, for the `Err` callback of a return type that is not a `Result`:
+/// it is never called.
 #[derive(Debug)]
 pub enum Never {}
 
@@ -346,7 +445,7 @@ pub trait OutcomeOfResult {
     ) -> Outcome;
 }
 
-impl<T, E> OutcomeOfResult for &&&Wrap<'_, Result<T, E>> {
+impl<T, E> OutcomeOfResult for &&Wrap<'_, Result<T, E>> {
     type Ok = T;
     type Err = E;
     fn __lockstep_outcome(
@@ -361,67 +460,26 @@ impl<T, E> OutcomeOfResult for &&&Wrap<'_, Result<T, E>> {
     }
 }
 
-/// A return value that is not a `Result` but is `Serialize`: ok with that value.
-pub trait OutcomeOfSerialize {
-    /// Ok with the value.
+/// Any other return value: read whole by the `ok` callback.
+pub trait OutcomeOfValue {
+    /// The return type.
+    type Ok: ?Sized;
+    /// Reads the value with `ok`.
     fn __lockstep_outcome(
         &self,
-        ok: impl FnOnce(&Never) -> Outcome,
+        ok: impl FnOnce(&Self::Ok) -> Outcome,
         err: impl FnOnce(&Never) -> Outcome,
     ) -> Outcome;
 }
 
-impl<T: Serialize + ?Sized> OutcomeOfSerialize for &&Wrap<'_, T> {
+impl<T: ?Sized> OutcomeOfValue for &Wrap<'_, T> {
+    type Ok = T;
     fn __lockstep_outcome(
         &self,
-        _: impl FnOnce(&Never) -> Outcome,
+        ok: impl FnOnce(&T) -> Outcome,
         _: impl FnOnce(&Never) -> Outcome,
     ) -> Outcome {
-        Outcome::ok(self.0)
-    }
-}
-
-/// Any other return value (`impl Iterator`, a handle): ok with nil.
-pub trait OutcomeOfOther {
-    /// Ok with nil.
-    fn __lockstep_outcome(
-        &self,
-        ok: impl FnOnce(&Never) -> Outcome,
-        err: impl FnOnce(&Never) -> Outcome,
-    ) -> Outcome;
-}
-
-impl<T: ?Sized> OutcomeOfOther for &Wrap<'_, T> {
-    fn __lockstep_outcome(
-        &self,
-        _: impl FnOnce(&Never) -> Outcome,
-        _: impl FnOnce(&Never) -> Outcome,
-    ) -> Outcome {
-        Outcome::ok_nil()
-    }
-}
-
-/// An `Ok` value that is `Serialize`: recorded as it serializes.
-pub trait OkSerialize {
-    /// Ok with the value.
-    fn __lockstep_ok(&self) -> Outcome;
-}
-
-impl<T: Serialize + ?Sized> OkSerialize for &&&Wrap<'_, T> {
-    fn __lockstep_ok(&self) -> Outcome {
-        Outcome::ok(self.0)
-    }
-}
-
-/// Any other `Ok` value: recorded as nil.
-pub trait OkOther {
-    /// Ok with nil.
-    fn __lockstep_ok(&self) -> Outcome;
-}
-
-impl<T: ?Sized> OkOther for &&Wrap<'_, T> {
-    fn __lockstep_ok(&self) -> Outcome {
-        Outcome::ok_nil()
+        ok(self.0)
     }
 }
 
@@ -477,8 +535,8 @@ impl<T: ?Sized> ErrOther for Wrap<'_, T> {
 /// `use ::lockstep_history::__private::dispatch::*;`.
 pub mod dispatch {
     pub use super::{
-        ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OkOther as _,
-        OkSerialize as _, OutcomeOfOther as _, OutcomeOfResult as _, OutcomeOfSerialize as _,
+        ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OutcomeOfResult as _,
+        OutcomeOfValue as _,
     };
 }
 
@@ -494,7 +552,7 @@ mod tests {
             run(
                 Some(outer),
                 || assert!(begin("inner", || unreachable!()).is_none()),
-                |()| Outcome::ok_nil(),
+                |()| Outcome::ok(&()),
             );
         });
         assert_eq!(h.events().len(), 2);
