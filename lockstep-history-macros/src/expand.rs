@@ -212,7 +212,21 @@ impl Recorded {
         } else {
             quote!(move)
         };
+        let track_caller = attrs.iter().any(|a| a.path().is_ident("track_caller"));
         let body = match &self.shape {
+            // The body of a `#[track_caller]` fn runs inline, where it sees the caller.
+            Shape::Returned(ret) if track_caller && !self.shape.is_never() => {
+                let result = hidden("result");
+                let block = inline_body(*block, krate);
+                quote! {
+                    let #op = #krate::__private::Inline::new(
+                        #krate::__private::begin(#f, || #invoke),
+                    );
+                    let #result: #ret = #block;
+                    #op.finish(&#result, #outcome);
+                    #result
+                }
+            }
             Shape::Returned(ret) => {
                 let call = quote! {
                     #krate::__private::run::<#ret, _, _>(#op, #capture || #block, #outcome)
@@ -428,6 +442,69 @@ impl Output {
             expr => Output::Expr { pat: None, expr },
         }
     }
+}
+
+/// A body to run inline, with its early exits (`return`, `?`) turned into breaks out of a
+/// labelled block, so the result they give is recorded. Closures, async blocks and nested
+/// items keep theirs: they exit something else. A `return` hidden in a macro call is not
+/// seen, and ends the call unrecorded (its invoke then stays pending, which is read as
+/// `info`).
+fn inline_body(mut block: syn::Block, krate: &TokenStream) -> TokenStream {
+    let label = syn::Lifetime::new("'__lockstep_body", Span::mixed_site());
+    let mut exits = Exits {
+        label: &label,
+        krate,
+        found: false,
+    };
+    syn::visit_mut::VisitMut::visit_block_mut(&mut exits, &mut block);
+    if exits.found {
+        quote!(#label: #block)
+    } else {
+        block.into_token_stream()
+    }
+}
+
+/// Rewrites the early exits of an inline body; see [`inline_body`].
+struct Exits<'a> {
+    label: &'a syn::Lifetime,
+    krate: &'a TokenStream,
+    found: bool,
+}
+
+impl syn::visit_mut::VisitMut for Exits<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        let (label, krate) = (self.label, self.krate);
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Return(ret) => {
+                syn::visit_mut::visit_expr_return_mut(self, ret);
+                let span = ret.return_token.span;
+                let value = ret
+                    .expr
+                    .as_ref()
+                    .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+                *expr = syn::parse_quote_spanned!(span=> break #label #value);
+                self.found = true;
+            }
+            Expr::Try(question) => {
+                syn::visit_mut::visit_expr_try_mut(self, question);
+                let span = question.question_token.span;
+                let inner = &question.expr;
+                let (value, residual) = (hidden("value"), hidden("residual"));
+                *expr = syn::parse_quote_spanned! {span=>
+                    match #krate::__private::Branch::__lockstep_branch(#inner) {
+                        ::core::ops::ControlFlow::Continue(#value) => #value,
+                        ::core::ops::ControlFlow::Break(#residual) => break #label
+                            #krate::__private::FromResidual::__lockstep_from_residual(#residual),
+                    }
+                };
+                self.found = true;
+            }
+            _ => syn::visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
 }
 
 /// The output type of a future return type, and whether it is boxed: `impl Future<Output =

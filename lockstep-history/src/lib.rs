@@ -39,6 +39,8 @@ mod log;
 mod macro_support;
 pub mod model;
 pub mod report;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod validate;
 pub mod value;
 

@@ -7,13 +7,18 @@
 //! [`run`] or [`run_async`] runs the body and records how it ended. How it ended is read off
 //! the body's return value by the `__lockstep_*` trait methods, picked per type by autoref
 //! specialization at the call site, so `Result` is recognized whatever it is called
-//! (`io::Result`, an alias, `anyhow::Result`) and every other type needs no impl at all.
+//! (`io::Result`, an alias, `anyhow::Result`); the ok value is then recorded through
+//! [`RecordedOutput`], a `Serialize` bound the compiler checks, so a value the recorder
+//! cannot see is a compile error, never a nil. [`run_future`] records a fn that returns a
+//! future, [`Inline`] a `#[track_caller]` fn whose body runs inline.
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::convert::Infallible;
 use std::fmt::{Debug, Display};
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -62,6 +67,7 @@ thread_local! {
 }
 
 /// Marks this thread as inside an operation's body until dropped (also on panic).
+#[derive(Debug)]
 struct InOp(usize);
 
 impl InOp {
@@ -249,6 +255,98 @@ fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) ->
             result
         }
         Err(payload) => op.end_panic(payload),
+    }
+}
+
+/// A recorded call whose body runs inline rather than in a closure: a `#[track_caller]`
+/// function, whose body must see its caller (a closure would hide it). Marks the thread as
+/// inside the operation until [`Inline::finish`]; should the body panic, the operation ends
+/// in `info` when this is dropped during the unwind.
+#[derive(Debug)]
+pub struct Inline {
+    op: Option<Op>,
+    in_op: Option<InOp>,
+}
+
+impl Inline {
+    /// Starts running `op`'s body inline.
+    #[inline]
+    pub fn new(op: Option<Op>) -> Inline {
+        let in_op = op.as_ref().map(InOp::enter);
+        Inline { op, in_op }
+    }
+
+    /// Records how the body's `result` ended the operation, as [`run`] does.
+    #[inline]
+    pub fn finish<R>(mut self, result: &R, outcome: impl FnOnce(&R) -> Outcome) {
+        self.in_op = None;
+        if let Some(op) = self.op.take() {
+            op.finish(result, outcome);
+        }
+    }
+}
+
+impl Drop for Inline {
+    fn drop(&mut self) {
+        self.in_op = None;
+        if let Some(op) = self.op.take() {
+            // Only an unwind drops it unfinished: the generated code always finishes it.
+            op.end_info(String::from("panic"));
+        }
+    }
+}
+
+/// What `?` does, for a body that runs inline (see [`Inline`]): splits a `Result` or an
+/// `Option` into the value it goes on with or the residual it returns.
+pub trait Branch {
+    /// The value `?` goes on with.
+    type Output;
+    /// What `?` returns early with.
+    type Residual;
+    /// Splits `self`.
+    fn __lockstep_branch(self) -> ControlFlow<Self::Residual, Self::Output>;
+}
+
+impl<T, E> Branch for Result<T, E> {
+    type Output = T;
+    type Residual = Result<Infallible, E>;
+    fn __lockstep_branch(self) -> ControlFlow<Result<Infallible, E>, T> {
+        match self {
+            Ok(v) => ControlFlow::Continue(v),
+            Err(e) => ControlFlow::Break(Err(e)),
+        }
+    }
+}
+
+impl<T> Branch for Option<T> {
+    type Output = T;
+    type Residual = Option<Infallible>;
+    fn __lockstep_branch(self) -> ControlFlow<Option<Infallible>, T> {
+        match self {
+            Some(v) => ControlFlow::Continue(v),
+            None => ControlFlow::Break(None),
+        }
+    }
+}
+
+/// The early return of `?`, built from a [`Branch::Residual`] (converting the error with
+/// `From`, as `?` does).
+pub trait FromResidual<R> {
+    /// The returned value.
+    fn __lockstep_from_residual(residual: R) -> Self;
+}
+
+impl<T, E, F: From<E>> FromResidual<Result<Infallible, E>> for Result<T, F> {
+    fn __lockstep_from_residual(residual: Result<Infallible, E>) -> Self {
+        match residual {
+            Err(e) => Err(F::from(e)),
+        }
+    }
+}
+
+impl<T> FromResidual<Option<Infallible>> for Option<T> {
+    fn __lockstep_from_residual(_: Option<Infallible>) -> Self {
+        None
     }
 }
 

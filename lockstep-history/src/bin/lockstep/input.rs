@@ -66,6 +66,7 @@ pub fn history_error(path: &Path, loaded: &Loaded, e: &HistoryError) -> String {
             | ValidationError::InvokeWhilePending { index, .. }
             | ValidationError::MismatchedCompletion { index, .. }
             | ValidationError::InvokeAfterInfo { index, .. } => Some(*index),
+            ValidationError::LostCalls { .. } => None,
         },
     };
     match index.and_then(|i| loaded.line_of(i)) {
