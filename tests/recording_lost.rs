@@ -52,8 +52,10 @@ fn a_thread_the_history_was_not_carried_into_is_counted() {
             .to_string()
             .contains("2 recorded calls ran outside any history")
     );
-    let panicked =
-        std::panic::catch_unwind(|| assert_linearizable!(history, Register::new(0))).unwrap_err();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert_linearizable!(history, Register::new(0))
+    }))
+    .unwrap_err();
     let message = panicked.downcast_ref::<String>().unwrap();
     assert!(
         message.contains("2 recorded calls ran outside any history"),

@@ -37,13 +37,14 @@ fn par_iter_bodies_record_into_the_history() {
 #[test]
 fn scope_jobs_record_into_the_history() {
     let ((), history) = with_history(|| {
-        rayon::scope(|s| {
+        // The scope's own body runs on the pool too: it is bound as well.
+        rayon::scope(bind_scoped(|s: &rayon::Scope<'_>| {
             for n in 0..8 {
                 s.spawn(bind_scoped(move |_| {
                     add(n);
                 }));
             }
-        });
+        }));
     });
     assert_eq!(oks_and_processes(&history).0, 8);
     history.validate().unwrap();
@@ -74,7 +75,7 @@ fn each_pool_thread_is_one_process() {
     // Each process's ops are sequential (validate), and there are at most as many processes
     // as pool threads: a thread keeps its process from one job to the next.
     history.validate().unwrap();
-    let processes: HashSet<_> = events.iter().map(|e| e.process).collect();
+    let processes: HashSet<_> = events.iter().map(|e| e.process.clone()).collect();
     assert!(processes.len() <= 3, "{processes:?}");
     assert_eq!(events.len(), 600);
 }
