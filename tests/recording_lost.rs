@@ -28,6 +28,17 @@ async fn read() -> u64 {
     0
 }
 
+#[recorded]
+fn outer(n: u64) -> u64 {
+    write(n);
+    n + 1
+}
+
+#[recorded]
+fn explode(n: u64) -> u64 {
+    std::panic::panic_any(n)
+}
+
 #[test]
 fn a_thread_the_history_was_not_carried_into_is_counted() {
     let _turn = turn();
@@ -107,7 +118,12 @@ fn a_future_polled_outside_any_history_is_counted() {
 fn with_no_history_open_calls_run_unchanged_and_count_nowhere() {
     let _turn = turn();
     write(1);
+    assert_eq!(outer(2), 3);
+    let caught = std::panic::catch_unwind(|| explode(3)).unwrap_err();
+    assert_eq!(caught.downcast_ref::<u64>(), Some(&3));
     assert_eq!(futures::executor::block_on(read()), 0);
+    assert!(lockstep_history::current().is_none());
+    // A history installed afterwards holds only what ran inside it.
     let ((), history) = with_history(|| {});
     assert_eq!((history.len(), history.lost_calls()), (0, 0));
 }

@@ -812,6 +812,40 @@ mod tests {
         assert_eq!(ty(quote!(Vec<&str>)), "Vec < & str >");
     }
 
+    fn future(tokens: TokenStream) -> Option<(String, bool)> {
+        future_output(&syn::parse2(tokens).unwrap())
+            .map(|(ty, boxed)| (ty.into_token_stream().to_string(), boxed))
+    }
+
+    #[test]
+    fn futures_are_recognised_by_shape() {
+        let some = |ty: &str, boxed| Some((ty.to_string(), boxed));
+        assert_eq!(
+            future(quote!(impl Future<Output = u8> + Send + '_)),
+            some("u8", false)
+        );
+        assert_eq!(
+            future(quote!(
+                impl Send + std::future::Future<Output = Result<u8, E>>
+            )),
+            some("Result < u8 , E >", false)
+        );
+        assert_eq!(
+            future(quote!(
+                Pin<Box<dyn Future<Output = Option<T>> + Send + 'async_trait>>
+            )),
+            some("Option < T >", true)
+        );
+        assert_eq!(future(quote!(BoxFuture<'a, u64>)), some("u64", true));
+        assert_eq!(
+            future(quote!(futures::future::LocalBoxFuture<'_, ()>)),
+            some("()", true)
+        );
+        assert_eq!(future(quote!(Pin<Box<u8>>)), None);
+        assert_eq!(future(quote!(impl Iterator<Item = u8>)), None);
+        assert_eq!(future(quote!(Result<u8, E>)), None);
+    }
+
     #[test]
     fn parameters_bind_in_order_and_skip_self() {
         let function: ItemFn = syn::parse2(quote! {
