@@ -501,7 +501,8 @@ pub fn output<T: Serialize + ?Sized>(value: &T) -> Outcome {
     Outcome::ok(value)
 }
 
-/// A type a recorded call can complete with: any `Serialize` type.
+/// A type a `#[recorded]` call can complete with: any `Serialize` type. In generic code,
+/// `T: serde::Serialize` is the bound to write; `where Option<T>: RecordedOutput` works too.
 #[diagnostic::on_unimplemented(
     message = "the result `{Self}` cannot be recorded: it does not implement `serde::Serialize`",
     label = "the value this call returns is recorded in its ok event",
@@ -512,6 +513,10 @@ pub trait RecordedOutput {
     fn __lockstep_output(&self) -> Outcome;
 }
 
+// Not recommended, so that a result that is not `Serialize` is reported as the result
+// (`Option<T>`, `Vec<C::Row>`) with the message above, rather than as the innermost type that
+// is missing an impl, with serde's message and a path the user cannot write.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + ?Sized> RecordedOutput for T {
     fn __lockstep_output(&self) -> Outcome {
         Outcome::ok(self)
