@@ -101,7 +101,10 @@ enum Output {
     /// The ok value of a function that never returns: there is none.
     Never,
     /// `output = |pat| expr`: `expr`, with `pat` bound to a reference to the ok value.
-    Expr { pat: Option<Pat>, expr: Expr },
+    Expr {
+        pat: Option<Box<Pat>>,
+        expr: Box<Expr>,
+    },
 }
 
 /// What the invoke event records.
@@ -283,7 +286,7 @@ impl Recorded {
         let Output::Expr { expr, .. } = &self.output else {
             return Ok(());
         };
-        if let Expr::Closure(closure) = expr {
+        if let Expr::Closure(closure) = &**expr {
             return Err(syn::Error::new_spanned(
                 &closure.inputs,
                 "`output = |value| ...` takes one parameter: a reference to the ok value",
@@ -436,10 +439,13 @@ impl Output {
     fn of(expr: Expr) -> Output {
         match expr {
             Expr::Closure(closure) if closure.inputs.len() == 1 => Output::Expr {
-                pat: closure.inputs.into_iter().next(),
-                expr: *closure.body,
+                pat: closure.inputs.into_iter().next().map(Box::new),
+                expr: closure.body,
             },
-            expr => Output::Expr { pat: None, expr },
+            expr => Output::Expr {
+                pat: None,
+                expr: Box::new(expr),
+            },
         }
     }
 }
