@@ -128,17 +128,20 @@ fn with_no_history_open_calls_run_unchanged_and_count_nowhere() {
     assert_eq!((history.len(), history.lost_calls()), (0, 0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_spawned_without_the_helper_is_counted() {
+#[test]
+fn a_task_spawned_without_the_helper_is_counted() {
     let _turn = turn();
-    let ((), history) = lockstep_history::with_history_async(async {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ((), history) = runtime.block_on(lockstep_history::with_history_async(async {
         write(1);
         tokio::spawn(async { write(2) }).await.unwrap();
         lockstep_history::tokio::spawn(async { write(3) })
             .await
             .unwrap();
-    })
-    .await;
+    }));
     assert_eq!(history.len(), 4);
     assert_eq!(history.lost_calls(), 1);
 }

@@ -162,7 +162,7 @@ fn here(n: u64) -> Result<(u32, u64), String> {
     if n == 0 {
         return Err("zero".into());
     }
-    let half: u64 = (n % 2 == 0).then_some(n / 2).ok_or("odd")?;
+    let half: u64 = n.is_multiple_of(2).then_some(n / 2).ok_or("odd")?;
     Ok((Location::caller().line(), half))
 }
 
