@@ -242,7 +242,9 @@ where
 /// }
 ///
 /// let (_, h) = with_history(|| {
-///     spawn(bind_scoped(|_: &Scope| lockstep_history::current().unwrap().op("read", (), || 1)));
+///     spawn(bind_scoped(|_: &Scope| {
+///         lockstep_history::current().unwrap().op("read", (), || 1);
+///     }));
 /// });
 /// assert_eq!(h.events().len(), 2);
 /// ```
@@ -305,8 +307,9 @@ pub trait InHistory: Future + Sized {
     ///
     /// let (_, h) = futures::executor::block_on(with_history_async(async {
     ///     let task = async { lockstep_history::current().unwrap().op("read", (), || 1) };
-    ///     // As a task spawned here would be:
-    ///     std::thread::spawn(move || futures::executor::block_on(task.in_current_history()))
+    ///     // As a task spawned here would be: bound here, run elsewhere.
+    ///     let task = task.in_current_history();
+    ///     std::thread::spawn(move || futures::executor::block_on(task))
     ///         .join()
     ///         .unwrap()
     /// }));
