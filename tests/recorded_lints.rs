@@ -98,7 +98,7 @@ where
     items.first().cloned()
 }
 
-#[recorded]
+#[recorded(output = |items| items.size_hint().0)]
 fn counting(limit: u8) -> impl Iterator<Item = u8> {
     (0..limit).map(|n| n * 2)
 }

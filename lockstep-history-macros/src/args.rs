@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path, Token, parenthesized};
 
 /// Every key the attribute accepts, for the unknown-key message.
-const KEYS: &str = "`f`, `skip`, `value`, `err`, `classify`, `crate`";
+const KEYS: &str = "`f`, `skip`, `value`, `output`, `err`, `classify`, `crate`";
 
 /// The arguments as written; each key at most once.
 #[derive(Default)]
@@ -19,6 +19,9 @@ pub(crate) struct Args {
     pub skip: Option<Keyed<Vec<Ident>>>,
     /// `value = expr`: the invoke value, replacing the arguments.
     pub value: Option<Keyed<Expr>>,
+    /// `output = |value| expr` (or an expression over the arguments alone): what the ok
+    /// event records instead of the ok value.
+    pub output: Option<Keyed<Expr>>,
     /// `err = "fail" | "info"`: how an `Err` ends the operation.
     pub err: Option<Keyed<OnErr>>,
     /// `classify = path`: `fn(&E) -> Completion` deciding per error.
@@ -87,6 +90,11 @@ impl Args {
                 input.parse::<Token![=]>()?;
                 let value = input.parse()?;
                 set(&mut self.value, Keyed { key: span, value }).map_err(|()| repeated())
+            }
+            "output" => {
+                input.parse::<Token![=]>()?;
+                let value = input.parse()?;
+                set(&mut self.output, Keyed { key: span, value }).map_err(|()| repeated())
             }
             "err" => {
                 let lit = parse_str_value(input, "err", "`err = \"info\"`")?;

@@ -8,10 +8,9 @@
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
-use syn::punctuated::Punctuated;
 use syn::{
     Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType,
-    Token, Type, TypeParamBound, WherePredicate,
+    Type, TypeParamBound,
 };
 
 use crate::args::{Args, Keyed, OnErr, push};
@@ -74,7 +73,38 @@ struct Recorded {
     /// The runtime crate's path: `::lockstep_history` unless `crate = ...` says otherwise.
     krate: TokenStream,
     invoke: Invoke,
+    /// What the ok event records.
+    output: Output,
     on_err: OnError,
+    /// How the function delivers its result: returned, or through a future.
+    shape: Shape,
+    /// The names the parameters bind, to borrow those that `value` or `output` use.
+    bindings: Vec<Ident>,
+}
+
+/// How a function delivers the result the completion records.
+enum Shape {
+    /// A plain `fn`: its return value, of this type (`impl Trait` as `_`).
+    Returned(Type),
+    /// An `async fn` returning this type.
+    Async(Type),
+    /// A plain `fn` returning a future (`impl Future<Output = T>`, `Pin<Box<dyn Future<…>>>`,
+    /// `BoxFuture<'_, T>`) whose output is this type; `boxed` when it returns a `Pin<Box<…>>`.
+    Future { output: Type, boxed: bool },
+}
+
+/// What the ok event records.
+enum Output {
+    /// The ok value, which must be `Serialize`; the span is the return type's, where an error
+    /// about it shows.
+    Value(Span),
+    /// The ok value of a function that never returns: there is none.
+    Never,
+    /// `output = |pat| expr`: `expr`, with `pat` bound to a reference to the ok value.
+    Expr {
+        pat: Option<Box<Pat>>,
+        expr: Box<Expr>,
+    },
 }
 
 /// What the invoke event records.
@@ -118,12 +148,23 @@ impl Recorded {
             .map_or_else(|| quote!(::lockstep_history), ToTokens::into_token_stream);
         let invoke = match args.value {
             Some(Keyed { value, .. }) => Invoke::Expr(value),
+            // A parameter that binds nothing (`_`) has nothing to record.
             None => Invoke::Params(
                 params
                     .into_iter()
+                    .filter(|p| !p.bindings.is_empty())
                     .filter(|p| !p.bindings.iter().any(|b| skipped.contains(b)))
                     .collect(),
             ),
+        };
+        let shape = Shape::of(function);
+        let output = match args.output {
+            Some(Keyed { value, .. }) => Output::of(value),
+            None if shape.is_never() => Output::Never,
+            None => Output::Value(match &function.sig.output {
+                ReturnType::Type(_, ty) => syn::spanned::Spanned::span(ty),
+                ReturnType::Default => function.sig.ident.span(),
+            }),
         };
         let on_err = match (args.classify, args.err) {
             (Some(classify), _) => OnError::Classify(classify.value),
@@ -135,12 +176,21 @@ impl Recorded {
             ) => OnError::Info,
             (None, _) => OnError::Fail,
         };
-        Ok(Recorded {
+        let bindings = parameters(function)
+            .into_iter()
+            .flat_map(|p| p.bindings)
+            .collect();
+        let recorded = Recorded {
             f,
             krate,
             invoke,
+            output,
             on_err,
-        })
+            shape,
+            bindings,
+        };
+        recorded.check_output()?;
+        Ok(recorded)
     }
 
     fn expand(self, function: ItemFn) -> TokenStream {
@@ -158,36 +208,71 @@ impl Recorded {
         let op = hidden("op");
         let invoke = self.invoke_value();
         let outcome = self.outcome();
-        // A function that never returns (`-> !`) runs its body as returning `Infallible`,
-        // which a diverging body coerces to, and matches the impossible result away.
-        let never =
-            matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
-        let ret = match &sig.output {
-            _ if never => quote!(::core::convert::Infallible),
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => infer_opaque(ty).into_token_stream(),
-        };
-        let mut call = if sig.asyncness.is_some() {
-            quote! {
-                #krate::__private::run_async::<#ret, _, _>(#op, async move #block, #outcome).await
-            }
+        // When `output` reads an argument after the body ran, the body borrows the arguments
+        // it does not consume rather than moving them all.
+        let capture = if self.output_uses_arguments() {
+            TokenStream::new()
         } else {
-            quote! {
-                #krate::__private::run::<#ret, _, _>(#op, move || #block, #outcome)
+            quote!(move)
+        };
+        let track_caller = attrs.iter().any(|a| a.path().is_ident("track_caller"));
+        let body = match &self.shape {
+            // The body of a `#[track_caller]` fn runs inline, where it sees the caller.
+            Shape::Returned(ret) if track_caller && !self.shape.is_never() => {
+                let result = hidden("result");
+                let block = inline_body(*block, krate);
+                quote! {
+                    let #op = #krate::__private::Inline::new(
+                        #krate::__private::begin(#f, || #invoke),
+                    );
+                    let #result: #ret = #block;
+                    #op.finish(&#result, #outcome);
+                    #result
+                }
+            }
+            Shape::Returned(ret) => {
+                let call = quote! {
+                    #krate::__private::run::<#ret, _, _>(#op, #capture || #block, #outcome)
+                };
+                // A function that never returns (`-> !`) runs its body as returning
+                // `Infallible`, which a diverging body coerces to, and matches the
+                // impossible result away.
+                let call = if self.shape.is_never() {
+                    quote!(match #call {})
+                } else {
+                    call
+                };
+                quote! {
+                    let #op = #krate::__private::begin(#f, || #invoke);
+                    #call
+                }
+            }
+            Shape::Async(ret) => quote! {
+                let #op = #krate::__private::begin(#f, || #invoke);
+                #krate::__private::run_async::<#ret, _, _>(#op, async #capture #block, #outcome)
+                    .await
+            },
+            Shape::Future { output, boxed } => {
+                let args = hidden("args");
+                let future = hidden("future");
+                let call = quote! {
+                    #krate::__private::run_future::<#output, _, _>(#f, #args, #future, #outcome)
+                };
+                let call = if *boxed {
+                    quote!(::std::boxed::Box::pin(#call))
+                } else {
+                    call
+                };
+                quote! {
+                    let #args = #krate::__private::capture(|| #invoke);
+                    let #future = (move || #block)();
+                    #call
+                }
             }
         };
-        if never {
-            call = quote!(match #call {});
-        }
         // The new body keeps the braces' span of the old one, so the function's span is
         // the user's (which is what `dead_code` and other item lints look at).
-        let mut body = Group::new(
-            Delimiter::Brace,
-            quote! {
-                let #op = #krate::__private::begin(#f, || #invoke);
-                #call
-            },
-        );
+        let mut body = Group::new(Delimiter::Brace, body);
         body.set_span(brace_span);
         quote! {
             #(#attrs)*
@@ -195,12 +280,75 @@ impl Recorded {
         }
     }
 
+    /// `output` fits the function: a closure takes the ok value alone, and a function
+    /// returning a future cannot read its arguments after them moved into the future.
+    fn check_output(&self) -> syn::Result<()> {
+        let Output::Expr { expr, .. } = &self.output else {
+            return Ok(());
+        };
+        if let Expr::Closure(closure) = &**expr {
+            return Err(syn::Error::new_spanned(
+                &closure.inputs,
+                "`output = |value| ...` takes one parameter: a reference to the ok value",
+            ));
+        }
+        match (&self.shape, self.used(expr.to_token_stream()).first()) {
+            (Shape::Future { .. }, Some(name)) => Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "`output` cannot read `{name}`: this function returns a future, into which \
+                     its arguments have moved by the time the result is known; make it an \
+                     `async fn`, or record only the ok value (`output = |value| ...`)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `output = ...` names an argument, which must then outlive the body.
+    fn output_uses_arguments(&self) -> bool {
+        match &self.output {
+            Output::Expr { expr, .. } => !self.used(expr.to_token_stream()).is_empty(),
+            Output::Value(_) | Output::Never => false,
+        }
+    }
+
+    /// The parameter bindings that `tokens` names.
+    fn used(&self, tokens: TokenStream) -> Vec<&Ident> {
+        let mut found = Vec::new();
+        for name in &self.bindings {
+            if first_ident(tokens.clone(), &[name]).is_some() && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        found
+    }
+
+    /// `let name = &name;` for each argument `expr` names, so that `value` and `output`
+    /// expressions borrow the arguments rather than move them. The binding takes the span of
+    /// the name as the expression wrote it, so that name resolves to it.
+    fn borrow_arguments(&self, expr: &Expr) -> TokenStream {
+        let tokens = expr.to_token_stream();
+        self.used(tokens.clone())
+            .into_iter()
+            .filter_map(|name| first_ident(tokens.clone(), &[name]))
+            .map(|name| {
+                quote! {
+                    #[allow(unused_variables)]
+                    let #name = &#name;
+                }
+            })
+            .collect()
+    }
+
     /// The expression for the invoke value, evaluated only when the call is recorded.
     fn invoke_value(&self) -> TokenStream {
         let krate = &self.krate;
         match &self.invoke {
             Invoke::Expr(expr) => {
-                quote_spanned!(expr_span(expr)=> #krate::__private::value(&(#expr)))
+                let borrows = self.borrow_arguments(expr);
+                let value = quote_spanned!(expr_span(expr)=> #krate::__private::value(&(#expr)));
+                quote!({ #borrows #value })
             }
             Invoke::Params(params) => {
                 let values: Vec<TokenStream> = params.iter().map(|p| p.value(krate)).collect();
@@ -224,11 +372,26 @@ impl Recorded {
             OnError::Info => quote!(#krate::__private::Completion::Info),
             OnError::Classify(classify) => quote!((#classify)(#err)),
         };
+        let on_ok = match &self.output {
+            Output::Value(span) => {
+                // The error for a result that is not `Serialize` shows on the return type.
+                let mut value = ok.clone();
+                value.set_span(Span::mixed_site().located_at(*span));
+                quote_spanned!(*span=> #krate::__private::ok(#value))
+            }
+            Output::Never => quote!(match *#ok {}),
+            Output::Expr { pat, expr } => {
+                let bind = pat.as_ref().map(|pat| quote!(let #pat = #ok;));
+                let borrows = self.borrow_arguments(expr);
+                let value = quote_spanned!(expr_span(expr)=> #krate::__private::output(&(#expr)));
+                quote!({ #borrows #bind #value })
+            }
+        };
         quote! {
             |#result| {
                 use #krate::__private::dispatch::*;
-                (&&&&#krate::__private::Wrap(#result)).__lockstep_outcome(
-                    |#ok| (&&&&#krate::__private::Wrap(#ok)).__lockstep_ok(),
+                (&&&#krate::__private::Wrap(#result)).__lockstep_outcome(
+                    |#ok| #on_ok,
                     |#err| #krate::__private::Outcome::error(
                         #completion,
                         (&&&&#krate::__private::Wrap(#err)).__lockstep_error(),
@@ -237,6 +400,182 @@ impl Recorded {
             }
         }
     }
+}
+
+impl Shape {
+    /// The shape of `function`, from its `async` and its return type.
+    fn of(function: &ItemFn) -> Shape {
+        let sig = &function.sig;
+        let ret = match &sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
+                syn::parse_quote!(::core::convert::Infallible)
+            }
+            ReturnType::Type(_, ty) => (**ty).clone(),
+        };
+        if sig.asyncness.is_some() {
+            return Shape::Async(infer_opaque(&ret));
+        }
+        match future_output(&ret) {
+            Some((output, boxed)) => Shape::Future {
+                output: infer_opaque(&output),
+                boxed,
+            },
+            None => Shape::Returned(infer_opaque(&ret)),
+        }
+    }
+
+    /// Whether the function never returns: its result type is `Infallible` (from `-> !`).
+    fn is_never(&self) -> bool {
+        matches!(self, Shape::Returned(Type::Path(p))
+            if p.path.segments.last().is_some_and(|s| s.ident == "Infallible")
+                && p.path.leading_colon.is_some())
+    }
+}
+
+impl Output {
+    /// `output = |pat| expr` binds the ok value to `pat`; any other expression is over the
+    /// arguments alone.
+    fn of(expr: Expr) -> Output {
+        match expr {
+            Expr::Closure(closure) if closure.inputs.len() == 1 => Output::Expr {
+                pat: closure.inputs.into_iter().next().map(Box::new),
+                expr: closure.body,
+            },
+            expr => Output::Expr {
+                pat: None,
+                expr: Box::new(expr),
+            },
+        }
+    }
+}
+
+/// A body to run inline, with its early exits (`return`, `?`) turned into breaks out of a
+/// labelled block, so the result they give is recorded. Closures, async blocks and nested
+/// items keep theirs: they exit something else. A `return` hidden in a macro call is not
+/// seen, and ends the call unrecorded (its invoke then stays pending, which is read as
+/// `info`).
+fn inline_body(mut block: syn::Block, krate: &TokenStream) -> TokenStream {
+    let label = syn::Lifetime::new("'__lockstep_body", Span::mixed_site());
+    let mut exits = Exits {
+        label: &label,
+        krate,
+        found: false,
+    };
+    syn::visit_mut::VisitMut::visit_block_mut(&mut exits, &mut block);
+    if exits.found {
+        quote!(#label: #block)
+    } else {
+        block.into_token_stream()
+    }
+}
+
+/// Rewrites the early exits of an inline body; see [`inline_body`].
+struct Exits<'a> {
+    label: &'a syn::Lifetime,
+    krate: &'a TokenStream,
+    found: bool,
+}
+
+impl syn::visit_mut::VisitMut for Exits<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        let (label, krate) = (self.label, self.krate);
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Return(ret) => {
+                syn::visit_mut::visit_expr_return_mut(self, ret);
+                let span = ret.return_token.span;
+                let value = ret
+                    .expr
+                    .as_ref()
+                    .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+                *expr = syn::parse_quote_spanned!(span=> break #label #value);
+                self.found = true;
+            }
+            Expr::Try(question) => {
+                syn::visit_mut::visit_expr_try_mut(self, question);
+                let span = question.question_token.span;
+                let inner = &question.expr;
+                let (value, residual) = (hidden("value"), hidden("residual"));
+                *expr = syn::parse_quote_spanned! {span=>
+                    match #krate::__private::Branch::__lockstep_branch(#inner) {
+                        ::core::ops::ControlFlow::Continue(#value) => #value,
+                        ::core::ops::ControlFlow::Break(#residual) => break #label
+                            #krate::__private::FromResidual::__lockstep_from_residual(#residual),
+                    }
+                };
+                self.found = true;
+            }
+            _ => syn::visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// The output type of a future return type, and whether it is boxed: `impl Future<Output =
+/// T>`, `Pin<Box<dyn Future<Output = T> + …>>` (what `#[async_trait]` produces) or
+/// `BoxFuture<'_, T>`/`LocalBoxFuture<'_, T>`. Only the future protocol is recognised by
+/// its shape; every other return type is a value.
+fn future_output(ty: &Type) -> Option<(Type, bool)> {
+    match ty {
+        Type::ImplTrait(t) => future_bound(t.bounds.iter()).map(|o| (o, false)),
+        Type::Paren(p) => future_output(&p.elem),
+        Type::Group(g) => future_output(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            let mut types = args.args.iter().filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            });
+            if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+                return types.next().cloned().map(|o| (o, true));
+            }
+            if last.ident != "Pin" {
+                return None;
+            }
+            let Type::Path(boxed) = types.next()? else {
+                return None;
+            };
+            let last = boxed.path.segments.last()?;
+            if last.ident != "Box" {
+                return None;
+            }
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                GenericArgument::Type(Type::TraitObject(object)) => {
+                    future_bound(object.bounds.iter()).map(|o| (o, true))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The `Output` of a `Future<Output = T>` among `bounds`.
+fn future_bound<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> Option<Type> {
+    bounds.find_map(|bound| {
+        let TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
+            _ => None,
+        })
+    })
 }
 
 /// Every way the arguments do not fit the function (or each other).
@@ -262,9 +601,6 @@ fn check(args: &Args, function: &ItemFn, params: &[Param]) -> Vec<syn::Error> {
             }
         }
     }
-    if let Some(e) = unseen_result_param(function) {
-        errors.push(e);
-    }
     if let (Some(_), Some(classify)) = (&args.err, &args.classify) {
         errors.push(syn::Error::new(
             classify.key,
@@ -273,62 +609,6 @@ fn check(args: &Args, function: &ItemFn, params: &[Param]) -> Vec<syn::Error> {
         ));
     }
     errors
-}
-
-/// A type parameter in the result a call returns (the `Ok` side of a `…Result<T, E>`, else
-/// the whole return type) with no `Serialize` bound: the expansion cannot see the value a
-/// caller's choice of type gives, and would record nil for it, so it is an error.
-fn unseen_result_param(function: &ItemFn) -> Option<syn::Error> {
-    let ReturnType::Type(_, ty) = &function.sig.output else {
-        return None;
-    };
-    let generics = &function.sig.generics;
-    let bounded = |bounds: &Punctuated<TypeParamBound, Token![+]>| {
-        bounds.iter().any(|b| {
-            matches!(b, TypeParamBound::Trait(t)
-                if t.path.segments.last().is_some_and(|s| s.ident == "Serialize"))
-        })
-    };
-    let in_where = |name: &Ident| {
-        generics.where_clause.as_ref().is_some_and(|w| {
-            w.predicates.iter().any(|p| {
-                matches!(p, WherePredicate::Type(t)
-                    if matches!(&t.bounded_ty, Type::Path(tp) if tp.path.is_ident(name))
-                        && bounded(&t.bounds))
-            })
-        })
-    };
-    let unseen: Vec<&Ident> = generics
-        .type_params()
-        .filter(|p| !bounded(&p.bounds) && !in_where(&p.ident))
-        .map(|p| &p.ident)
-        .collect();
-    if unseen.is_empty() {
-        return None;
-    }
-    // The `Ok` side of a result is what a read returns; its error side does not decide a
-    // verdict (a fail is dropped), so a plain error type parameter is fine.
-    let result: TokenStream = match &**ty {
-        Type::Path(p) => match p.path.segments.last() {
-            Some(last) if last.ident.to_string().ends_with("Result") => match &last.arguments {
-                PathArguments::AngleBracketed(args) => args
-                    .args
-                    .first()
-                    .map_or_else(|| ty.to_token_stream(), ToTokens::to_token_stream),
-                _ => ty.to_token_stream(),
-            },
-            _ => ty.to_token_stream(),
-        },
-        _ => ty.to_token_stream(),
-    };
-    let found = first_ident(result, &unseen)?;
-    Some(syn::Error::new(
-        found.span(),
-        format!(
-            "`#[recorded]` cannot see what `{found}` will be, so it would record every \
-             result as nil: add a `{found}: serde::Serialize` bound"
-        ),
-    ))
 }
 
 /// The first of `names` in `tokens`, at any depth.
@@ -536,6 +816,40 @@ mod tests {
         );
         assert_eq!(ty(quote!(!)), "_");
         assert_eq!(ty(quote!(Vec<&str>)), "Vec < & str >");
+    }
+
+    fn future(tokens: TokenStream) -> Option<(String, bool)> {
+        future_output(&syn::parse2(tokens).unwrap())
+            .map(|(ty, boxed)| (ty.into_token_stream().to_string(), boxed))
+    }
+
+    #[test]
+    fn futures_are_recognised_by_shape() {
+        let some = |ty: &str, boxed| Some((ty.to_string(), boxed));
+        assert_eq!(
+            future(quote!(impl Future<Output = u8> + Send + '_)),
+            some("u8", false)
+        );
+        assert_eq!(
+            future(quote!(
+                impl Send + std::future::Future<Output = Result<u8, E>>
+            )),
+            some("Result < u8 , E >", false)
+        );
+        assert_eq!(
+            future(quote!(
+                Pin<Box<dyn Future<Output = Option<T>> + Send + 'async_trait>>
+            )),
+            some("Option < T >", true)
+        );
+        assert_eq!(future(quote!(BoxFuture<'a, u64>)), some("u64", true));
+        assert_eq!(
+            future(quote!(futures::future::LocalBoxFuture<'_, ()>)),
+            some("()", true)
+        );
+        assert_eq!(future(quote!(Pin<Box<u8>>)), None);
+        assert_eq!(future(quote!(impl Iterator<Item = u8>)), None);
+        assert_eq!(future(quote!(Result<u8, E>)), None);
     }
 
     #[test]

@@ -79,13 +79,21 @@
 //! ```
 //!
 //! The last closure is where the return type decides the completion. Method lookup on
-//! `&&&&Wrap(&result)` tries the impls for `&&&Wrap<Result<T, E>>` first, then
-//! `&&Wrap<T: Serialize>`, then `&Wrap<T>`, and stops at the first that applies to the
-//! concrete type, so any `Result` (whatever alias names it) reads `Ok`/`Err`, any other
-//! `Serialize` type is recorded as it serializes, and anything else as nil. The same trick
+//! `&&&Wrap(&result)` tries the impl for `&&Wrap<Result<T, E>>` first, then `&Wrap<T>`, so
+//! any `Result` (whatever alias names it) reads `Ok`/`Err`, and any other type is the ok
+//! value whole. The ok value goes to `__private::ok`, which requires `Serialize` through a
+//! trait bound: for a concrete type, a type parameter or an associated type alike, a value
+//! that cannot be seen is a compile error on the return type, never a nil. A similar lookup
 //! picks an error's form: its `Serialize` form, else its `Display`, else its `Debug`.
 //! The `__lockstep_*` names are hygienic (`Span::mixed_site`), so user code can neither see
 //! nor shadow them.
+//!
+//! A fn returning a future (`impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T> +
+//! …>>`, `BoxFuture<'_, T>`) captures its invoke value when called (`__private::capture`),
+//! then wraps the future its body returns (`__private::run_future`, boxed again for the
+//! boxed shapes), which records the invoke at the first poll. A `#[track_caller]` fn runs its
+//! body inline rather than in a closure (which would hide the caller), with `return` and `?`
+//! rewritten as breaks out of a labelled block so their result is recorded.
 
 mod args;
 mod expand;
@@ -140,7 +148,8 @@ use proc_macro::TokenStream;
 /// |---|---|
 /// | `f = "write"` | the operation's name; by default the function's |
 /// | `skip(a, b)` | leaves parameters out of the invoke value (for a destructured parameter, name any binding in it) |
-/// | `value = expr` | records `expr` (any `Serialize` expression over the arguments) as the invoke value instead; it is only evaluated when the call is recorded, and it borrows: write `value = (&key, n + 1)` rather than moving an argument |
+/// | `value = expr` | records `expr` (any `Serialize` expression over the arguments) as the invoke value instead; it is only evaluated when the call is recorded, and the arguments it names are references: `value = (key, None::<u64>)` does not move `key` |
+/// | `output = \|v\| expr` | records `expr` (any `Serialize` expression over a reference `v` to the ok value, and the arguments, by reference) as the ok value instead: `output = \|rows\| rows.len()`, or `output = \|v\| (key, v)` for `Kv`'s `[key value]` |
 /// | `err = "info"` | an `Err` means the outcome is unknown (`info`) rather than that it did not happen (`fail`, the default) |
 /// | `classify = path` | decides per error: `fn(&E) -> lockstep_history::Completion` |
 /// | `crate = path` | where the runtime crate is, if it is renamed or re-exported |
@@ -156,8 +165,10 @@ use proc_macro::TokenStream;
 ///   `io::Result`, `anyhow::Result` and aliases all work: `Ok(v)` is `ok` with `v` (`Ok(())`
 ///   echoes the invoke's value, `None` is nil); `Err(e)` is `fail` (or `info`, see `err` and
 ///   `classify`) with `e` as the error, in its `Serialize` form, else its `Display` form
-///   (`anyhow::Error`, `io::Error`); any other return type is `ok` with the value, or with
-///   nil if it is not `Serialize`. For an `impl Trait` return type, that is the concrete type
+///   (`anyhow::Error`, `io::Error`), else its `Debug` form; any other return type is `ok`
+///   with the value. The ok value must be `Serialize` (for a type parameter or an associated
+///   type: a `Serialize` bound), or `output` must say what to record: otherwise the compiler
+///   says so at the return type. For an `impl Trait` return type, that is the concrete type
 ///   the body returns.
 /// - **Panics**: `info` with the panic message, then the panic continues with its original
 ///   payload. The thread continues as a new process, as after every `info`.
@@ -166,14 +177,20 @@ use proc_macro::TokenStream;
 ///   have taken effect). Futures of recorded calls polled side by side by one task (`join`)
 ///   are separate processes. An operation completes on the process it invoked on, whichever
 ///   thread finishes it (run tasks with `in_history` so that a task that moves between
-///   threads stays one process across its operations). A plain `fn` returning a future is a sync call
-///   that returns a value: the operation ends when the future is created, so write it as an
-///   `async fn` to record the work.
+///   threads stays one process across its operations).
+/// - **A fn returning a future** (`impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T>
+///   + …>>`, `BoxFuture<'_, T>`), which is what `#[async_trait]` makes of each `async fn`: as
+///   an `async fn`, from the future's output. Its invoke value is taken when it is called.
+/// - **`_` parameters** are not recorded: `fn f(_: u8, x: u8)` records `x` alone.
+/// - **`#[track_caller]`** still reports the caller: the body runs inline, not in a closure.
+///   A panic in it is `info` with the reason `"panic"`.
 /// - **Nesting**: a recorded call made while another recorded call's body runs on the same
 ///   thread (for async: while its future is polled) is part of that operation and is not
 ///   recorded, so one process has one operation at a time.
 /// - **No history installed**: the function runs unchanged and nothing is converted; the
-///   cost is one thread-local read.
+///   cost is one thread-local read and one atomic load. If a history is open at the time
+///   (the call ran in a thread or task it was not carried into), the call is counted as lost
+///   there, and that history's `validate` and `check` fail.
 ///
 /// Signatures are kept as written: visibility, attributes and docs, generics and
 /// where-clauses, lifetimes, `impl Trait` arguments and returns, `self` in any form,
@@ -183,9 +200,10 @@ use proc_macro::TokenStream;
 /// Misuse is a compile error at the offending token, with the function still emitted so it
 /// is the only error: an unknown or repeated option, `f` or `err` not a string literal,
 /// `err` other than `"fail"`/`"info"`, `skip` of a parameter that does not exist, `skip`
-/// beside `value`, `err` beside `classify`, an item that is not a function with a body,
-/// a `const fn`, and a result whose type is a type parameter without a `Serialize` bound
-/// (its values cannot be seen, and would all be recorded as nil).
+/// beside `value`, `err` beside `classify`, an `output` closure with other than one
+/// parameter, an `output` reading an argument of a fn returning a future, an item that is not
+/// a function with a body, a `const fn`, an argument that is not `Serialize` and a result
+/// that is not `Serialize` (its values cannot be seen, and would all be recorded as nil).
 ///
 /// An async example with `classify`:
 ///

@@ -1,11 +1,30 @@
 //! The current history: which history recorded calls on this thread (or in this future)
-//! write to, and how it travels to spawned threads and futures.
+//! write to, and how it travels to spawned threads, futures, tasks and thread pools.
+//!
+//! # Which process records
+//!
+//! A history is installed per thread ([`with_history`], [`bind`], [`spawn`]) or per future
+//! ([`InHistory`], [`with_history_async`]). Which *process* of that history an event goes to
+//! is decided in one place, `History::slot_index`: the task being polled on this thread if
+//! one was entered for that history (`TaskProcess::enter`, which [`Recording`] calls on every
+//! poll and on drop), else the thread's own process. Another source of task identity (a
+//! controlled scheduler running many tasks on one thread) plugs in by entering a
+//! `TaskProcess` per task around each of its steps, as [`Recording`] does.
+//!
+//! # Lost calls
+//!
+//! A history is *open* while a [`with_history`] (or [`with_history_async`]) body runs and
+//! while a future runs [`in_history`](InHistory::in_history). A recorded call that runs with
+//! no history installed while some history is open is counted in each open history
+//! ([`History::lost_calls`]), whose `validate` and `check` then fail: an operation run in a
+//! thread or task the history was not carried into is never silently missing.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
@@ -53,8 +72,85 @@ pub fn is_recording() -> bool {
 /// ```
 pub fn with_history<R>(body: impl FnOnce() -> R) -> (R, History) {
     let history = History::new();
-    let result = history.in_scope(body);
+    let result = {
+        let _open = Open::new(&history);
+        history.in_scope(body)
+    };
     (result, history)
+}
+
+/// The async counterpart of [`with_history`]: runs `body` with a new history installed on
+/// every poll, as a process of its own, and returns its output with the history. Spawned
+/// tasks record into it when they are spawned with [`InHistory::in_current_history`] (or,
+/// with the `tokio` feature, `lockstep_history::tokio::spawn`).
+///
+/// ```
+/// use lockstep_history::{recorded, with_history_async};
+///
+/// #[recorded]
+/// async fn read(key: u8) -> u8 {
+///     key * 2
+/// }
+///
+/// let (sum, history) = futures::executor::block_on(with_history_async(async {
+///     read(1).await + read(2).await
+/// }));
+/// assert_eq!(sum, 6);
+/// assert_eq!(history.events().len(), 4);
+/// ```
+pub async fn with_history_async<F: Future>(body: F) -> (F::Output, History) {
+    let history = History::new();
+    let output = body.in_history(history.clone()).await;
+    (output, history)
+}
+
+/// How many histories are open in this process (see the module docs): read by every
+/// recorded call that finds no history installed, so it is a lone atomic.
+static OPEN_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// The open histories, once per opening; only touched when a history opens or closes, and
+/// when a call is lost.
+static OPEN: Mutex<Vec<History>> = Mutex::new(Vec::new());
+
+/// Keeps a history open until dropped.
+struct Open(History);
+
+impl Open {
+    fn new(history: &History) -> Open {
+        OPEN.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(history.clone());
+        OPEN_COUNT.fetch_add(1, Ordering::Relaxed);
+        Open(history.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = open.iter().position(|h| *h == self.0) {
+            open.swap_remove(at);
+            OPEN_COUNT.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Whether some history is open in this process.
+#[inline]
+pub(crate) fn any_open() -> bool {
+    OPEN_COUNT.load(Ordering::Relaxed) != 0
+}
+
+/// Counts a recorded call that ran with no history installed in every open history.
+#[cold]
+pub(crate) fn count_lost() {
+    let open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+    for (i, history) in open.iter().enumerate() {
+        // A history opened twice (a task inside its own scope) loses the call once.
+        if !open[..i].contains(history) {
+            history.count_lost();
+        }
+    }
 }
 
 /// Restores the previously installed history when dropped.
@@ -106,6 +202,64 @@ where
     }
 }
 
+/// [`bind`] for a closure called many times with an argument, such as the body of a
+/// parallel iterator (`par_iter().map(…)`, `for_each`): each call runs with the history
+/// that is current here and now (if any), on whichever thread makes it, as that thread's
+/// process.
+///
+/// ```
+/// use lockstep_history::{bind_each, with_history};
+///
+/// let (_, h) = with_history(|| {
+///     let read = bind_each(|k: u8| lockstep_history::current().unwrap().op("read", k, || k));
+///     std::thread::scope(|s| {
+///         s.spawn(|| read(1));
+///         s.spawn(|| read(2));
+///     });
+/// });
+/// assert_eq!(h.events().len(), 4);
+/// ```
+pub fn bind_each<F, A, R>(f: F) -> impl Fn(A) -> R + Send + Sync
+where
+    F: Fn(A) -> R + Send + Sync,
+{
+    let history = current();
+    move |a| {
+        let _installed = Installed::new(history.clone());
+        f(a)
+    }
+}
+
+/// [`bind`] for a closure that takes a reference to a scope, such as a job given to
+/// `rayon::Scope::spawn`: it runs with the history that is current here and now (if any).
+///
+/// ```
+/// use lockstep_history::{bind_scoped, with_history};
+///
+/// struct Scope;
+/// fn spawn(job: impl FnOnce(&Scope) + Send) {
+///     std::thread::scope(|s| { s.spawn(|| job(&Scope)); });
+/// }
+///
+/// let (_, h) = with_history(|| {
+///     spawn(bind_scoped(|_: &Scope| {
+///         lockstep_history::current().unwrap().op("read", (), || 1);
+///     }));
+/// });
+/// assert_eq!(h.events().len(), 2);
+/// ```
+pub fn bind_scoped<S, F, R>(f: F) -> impl FnOnce(&S) -> R + Send
+where
+    S: ?Sized,
+    F: FnOnce(&S) -> R + Send,
+{
+    let history = current();
+    move |scope| {
+        let _installed = Installed::new(history);
+        f(scope)
+    }
+}
+
 /// [`std::thread::spawn`], carrying the current history into the new thread, where it is a
 /// process of its own.
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
@@ -131,12 +285,43 @@ where
 /// ```
 pub trait InHistory: Future + Sized {
     /// Installs `history` on every poll (and on drop) of this future, which records as a
-    /// process of its own whichever thread polls it.
+    /// process of its own whichever thread polls it. The history is open (see the module
+    /// docs) until the future is dropped.
     fn in_history(self, history: History) -> Recording<Self> {
         Recording {
-            process: TaskProcess::new(&history),
-            history,
+            bound: Some(Bound {
+                process: TaskProcess::new(&history),
+                _open: Open::new(&history),
+                history,
+            }),
             inner: ManuallyDrop::new(self),
+        }
+    }
+
+    /// [`in_history`](InHistory::in_history) with the history current here and now, if
+    /// any: what a spawner calls so that a task records into the history of the code that
+    /// spawned it, as one process for its whole life.
+    ///
+    /// ```
+    /// use lockstep_history::{InHistory, with_history_async};
+    ///
+    /// let (_, h) = futures::executor::block_on(with_history_async(async {
+    ///     let task = async { lockstep_history::current().unwrap().op("read", (), || 1) };
+    ///     // As a task spawned here would be: bound here, run elsewhere.
+    ///     let task = task.in_current_history();
+    ///     std::thread::spawn(move || futures::executor::block_on(task))
+    ///         .join()
+    ///         .unwrap()
+    /// }));
+    /// assert_eq!(h.events().len(), 2);
+    /// ```
+    fn in_current_history(self) -> Recording<Self> {
+        match current() {
+            Some(history) => self.in_history(history),
+            None => Recording {
+                bound: None,
+                inner: ManuallyDrop::new(self),
+            },
         }
     }
 }
@@ -145,9 +330,23 @@ impl<F: Future> InHistory for F {}
 
 /// A future that runs with a history installed. See [`InHistory`].
 pub struct Recording<F> {
+    /// `None` for [`InHistory::in_current_history`] called with no history current.
+    bound: Option<Bound>,
+    inner: ManuallyDrop<F>,
+}
+
+/// The history a [`Recording`] runs in, and the process it records as.
+struct Bound {
     history: History,
     process: Arc<TaskProcess>,
-    inner: ManuallyDrop<F>,
+    _open: Open,
+}
+
+impl Bound {
+    /// Runs `body` with the history installed and the task's process entered.
+    fn enter<R>(&self, body: impl FnOnce() -> R) -> R {
+        self.history.in_scope(|| self.process.enter(body))
+    }
 }
 
 impl<F: Future> Future for Recording<F> {
@@ -158,24 +357,28 @@ impl<F: Future> Future for Recording<F> {
         // dropped in place by `Drop`. The other fields are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let inner = unsafe { Pin::new_unchecked(&mut *this.inner) };
-        let (history, process) = (&this.history, &this.process);
-        history.in_scope(|| process.enter(|| inner.poll(cx)))
+        match &this.bound {
+            Some(bound) => bound.enter(|| inner.poll(cx)),
+            None => inner.poll(cx),
+        }
     }
 }
 
 impl<F> Drop for Recording<F> {
     fn drop(&mut self) {
         let inner = &mut self.inner;
-        let (history, process) = (&self.history, &self.process);
         // SAFETY: dropped exactly once, in place, and never used again.
-        history.in_scope(|| process.enter(|| unsafe { ManuallyDrop::drop(inner) }));
+        match &self.bound {
+            Some(bound) => bound.enter(|| unsafe { ManuallyDrop::drop(inner) }),
+            None => unsafe { ManuallyDrop::drop(inner) },
+        }
     }
 }
 
 impl<F> std::fmt::Debug for Recording<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recording")
-            .field("history", &self.history)
+            .field("history", &self.bound.as_ref().map(|b| &b.history))
             .finish_non_exhaustive()
     }
 }

@@ -52,6 +52,8 @@ struct Inner {
     /// One log per process that has recorded; never shrinks, so an index names it forever.
     slots: boxcar::Vec<Slot>,
     sink: Option<Box<dyn EventSink>>,
+    /// Recorded calls that ran with no history installed while this one was open.
+    lost: AtomicU64,
 }
 
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
@@ -108,6 +110,7 @@ impl History {
                 next_process: AtomicU64::new(0),
                 slots: boxcar::Vec::new(),
                 sink,
+                lost: AtomicU64::new(0),
             }),
         }
     }
@@ -188,6 +191,20 @@ impl History {
     /// Whether nothing has been recorded yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many recorded calls ran with no history installed while this history was open
+    /// (inside [`with_history`](crate::with_history) or its async counterpart, or while a
+    /// future ran [`in_history`](crate::InHistory::in_history)): calls in a thread or task
+    /// the history was not carried into, missing from it. [`History::validate`] and
+    /// [`History::check`] fail when there are any.
+    pub fn lost_calls(&self) -> u64 {
+        self.inner.lost.load(Ordering::Relaxed)
+    }
+
+    /// Counts one recorded call that ran outside any history while this one was open.
+    pub(crate) fn count_lost(&self) {
+        self.inner.lost.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records a fail or info echoing the pending invoke.

@@ -39,6 +39,8 @@ mod log;
 mod macro_support;
 pub mod model;
 pub mod report;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod validate;
 pub mod value;
 
@@ -48,11 +50,14 @@ pub mod __private {
     pub use crate::macro_support::*;
 }
 
-pub use context::{InHistory, Recording, bind, current, is_recording, spawn, with_history};
+pub use context::{
+    InHistory, Recording, bind, bind_each, bind_scoped, current, is_recording, spawn, with_history,
+    with_history_async,
+};
 pub use event::{Event, EventKind, EventSink, Process};
 pub use history::History;
 pub use lockstep_history_macros::recorded;
-pub use macro_support::Completion;
+pub use macro_support::{Completion, RecordedOutput};
 pub use validate::{ValidationError, validate};
 pub use value::{Value, ValueError, to_value};
 

@@ -7,20 +7,25 @@
 //! [`run`] or [`run_async`] runs the body and records how it ended. How it ended is read off
 //! the body's return value by the `__lockstep_*` trait methods, picked per type by autoref
 //! specialization at the call site, so `Result` is recognized whatever it is called
-//! (`io::Result`, an alias, `anyhow::Result`) and every other type needs no impl at all.
+//! (`io::Result`, an alias, `anyhow::Result`); the ok value is then recorded through
+//! [`RecordedOutput`], a `Serialize` bound the compiler checks, so a value the recorder
+//! cannot see is a compile error, never a nil. [`run_future`] records a fn that returns a
+//! future, [`Inline`] a `#[track_caller]` fn whose body runs inline.
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::convert::Infallible;
 use std::fmt::{Debug, Display};
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use crate::context::{current, is_recording};
+use crate::context::{any_open, count_lost, current, is_recording};
 use crate::event::EventKind;
 use crate::history::{self, History, echo};
 use crate::value::{self, Converted, Value};
@@ -62,6 +67,7 @@ thread_local! {
 }
 
 /// Marks this thread as inside an operation's body until dropped (also on panic).
+#[derive(Debug)]
 struct InOp(usize);
 
 impl InOp {
@@ -89,12 +95,16 @@ pub struct Op {
 
 /// Starts an operation named `f`: records its invoke with the value `args` returns, and
 /// returns the handle that records its completion. Returns `None`, without calling `args`,
-/// when no history is installed or a recorded call is already running on this thread.
+/// when no history is installed (counting the call as lost if a history is open) or a
+/// recorded call is already running on this thread.
 #[inline]
 pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     if is_recording() {
         begin_recording(f, args)
     } else {
+        if any_open() {
+            count_lost();
+        }
         None
     }
 }
@@ -106,6 +116,75 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
     }
     let slot = history.begin_op(Cow::Borrowed(f), args());
     Some(Op { history, slot, f })
+}
+
+/// The invoke value of a call to a function that returns a future, taken when it is called
+/// (its arguments then move into the future) and recorded at the future's first poll. Taken
+/// only when a history is installed or open, so a call in a program that records nothing
+/// converts nothing.
+#[inline]
+pub fn capture(args: impl FnOnce() -> Value) -> Option<Value> {
+    (is_recording() || any_open()).then(args)
+}
+
+/// Records a call to a function returning a future as [`run_async`] records an `async fn`:
+/// the invoke, with the value [`capture`]d at the call, at the first poll of `body`, the
+/// completion when it is ready, `info` if it is dropped before.
+#[inline]
+pub fn run_future<R, F, O>(
+    f: &'static str,
+    args: Option<Value>,
+    body: F,
+    outcome: O,
+) -> FutureCall<F, O>
+where
+    F: Future<Output = R>,
+    O: FnOnce(&R) -> Outcome,
+{
+    FutureCall {
+        start: Some((f, args)),
+        call: run_async(None, body, outcome),
+    }
+}
+
+/// The future returned by a recorded function returning a future. See [`run_future`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct FutureCall<F, O> {
+    /// The name and captured invoke value, until the first poll begins the operation.
+    start: Option<(&'static str, Option<Value>)>,
+    call: OpFuture<F, O>,
+}
+
+impl<F, O> Future for FutureCall<F, O>
+where
+    F: Future,
+    O: FnOnce(&F::Output) -> Outcome,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `call` is structurally pinned: never moved out of `self`, dropped in place
+        // with it. `start` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        if let Some((f, args)) = this.start.take() {
+            this.call.op = match args {
+                Some(args) => begin(f, || args),
+                // Nothing was captured: no history was installed or open at the call. A
+                // history installed now would get an operation without its input, so the
+                // call counts as lost instead.
+                None => {
+                    match current() {
+                        Some(history) => history.count_lost(),
+                        None if any_open() => count_lost(),
+                        None => {}
+                    }
+                    None
+                }
+            };
+        }
+        unsafe { Pin::new_unchecked(&mut this.call) }.poll(cx)
+    }
 }
 
 impl Op {
@@ -176,6 +255,98 @@ fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) ->
             result
         }
         Err(payload) => op.end_panic(payload),
+    }
+}
+
+/// A recorded call whose body runs inline rather than in a closure: a `#[track_caller]`
+/// function, whose body must see its caller (a closure would hide it). Marks the thread as
+/// inside the operation until [`Inline::finish`]; should the body panic, the operation ends
+/// in `info` when this is dropped during the unwind.
+#[derive(Debug)]
+pub struct Inline {
+    op: Option<Op>,
+    in_op: Option<InOp>,
+}
+
+impl Inline {
+    /// Starts running `op`'s body inline.
+    #[inline]
+    pub fn new(op: Option<Op>) -> Inline {
+        let in_op = op.as_ref().map(InOp::enter);
+        Inline { op, in_op }
+    }
+
+    /// Records how the body's `result` ended the operation, as [`run`] does.
+    #[inline]
+    pub fn finish<R>(mut self, result: &R, outcome: impl FnOnce(&R) -> Outcome) {
+        self.in_op = None;
+        if let Some(op) = self.op.take() {
+            op.finish(result, outcome);
+        }
+    }
+}
+
+impl Drop for Inline {
+    fn drop(&mut self) {
+        self.in_op = None;
+        if let Some(op) = self.op.take() {
+            // Only an unwind drops it unfinished: the generated code always finishes it.
+            op.end_info(String::from("panic"));
+        }
+    }
+}
+
+/// What `?` does, for a body that runs inline (see [`Inline`]): splits a `Result` or an
+/// `Option` into the value it goes on with or the residual it returns.
+pub trait Branch {
+    /// The value `?` goes on with.
+    type Output;
+    /// What `?` returns early with.
+    type Residual;
+    /// Splits `self`.
+    fn __lockstep_branch(self) -> ControlFlow<Self::Residual, Self::Output>;
+}
+
+impl<T, E> Branch for Result<T, E> {
+    type Output = T;
+    type Residual = Result<Infallible, E>;
+    fn __lockstep_branch(self) -> ControlFlow<Result<Infallible, E>, T> {
+        match self {
+            Ok(v) => ControlFlow::Continue(v),
+            Err(e) => ControlFlow::Break(Err(e)),
+        }
+    }
+}
+
+impl<T> Branch for Option<T> {
+    type Output = T;
+    type Residual = Option<Infallible>;
+    fn __lockstep_branch(self) -> ControlFlow<Option<Infallible>, T> {
+        match self {
+            Some(v) => ControlFlow::Continue(v),
+            None => ControlFlow::Break(None),
+        }
+    }
+}
+
+/// The early return of `?`, built from a [`Branch::Residual`] (converting the error with
+/// `From`, as `?` does).
+pub trait FromResidual<R> {
+    /// The returned value.
+    fn __lockstep_from_residual(residual: R) -> Self;
+}
+
+impl<T, E, F: From<E>> FromResidual<Result<Infallible, E>> for Result<T, F> {
+    fn __lockstep_from_residual(residual: Result<Infallible, E>) -> Self {
+        match residual {
+            Err(e) => Err(F::from(e)),
+        }
+    }
+}
+
+impl<T> FromResidual<Option<Infallible>> for Option<T> {
+    fn __lockstep_from_residual(_: Option<Infallible>) -> Self {
+        None
     }
 }
 
@@ -310,14 +481,45 @@ impl Outcome {
         })
     }
 
-    /// Completed with a value that cannot be recorded: nil.
-    pub fn ok_nil() -> Outcome {
-        Outcome(Ending::Ok(Value::Nil))
-    }
-
     /// Ended in an error, recorded as `fail` or `info` with `error` as the reason.
     pub fn error(completion: Completion, error: Value) -> Outcome {
         Outcome(Ending::Error(completion, error))
+    }
+}
+
+/// The outcome of a call that completed with `value`, which must be `Serialize`: in a
+/// generic function, that is a bound the compiler checks, so no result is ever recorded as
+/// an unseen nil.
+#[inline]
+pub fn ok<T: RecordedOutput + ?Sized>(value: &T) -> Outcome {
+    value.__lockstep_output()
+}
+
+/// The outcome of a call that completed, recording what `#[recorded(output = ...)]` gives.
+#[inline]
+pub fn output<T: Serialize + ?Sized>(value: &T) -> Outcome {
+    Outcome::ok(value)
+}
+
+/// A type a `#[recorded]` call can complete with: any `Serialize` type. In generic code,
+/// `T: serde::Serialize` is the bound to write; `where Option<T>: RecordedOutput` works too.
+#[diagnostic::on_unimplemented(
+    message = "the result `{Self}` cannot be recorded: it does not implement `serde::Serialize`",
+    label = "the value this call returns is recorded in its ok event",
+    note = "give `{Self}` a `Serialize` implementation (for a type parameter or an associated type: a `Serialize` bound), or record something else with `#[recorded(output = |value| ...)]`, such as `output = |rows| rows.len()`"
+)]
+pub trait RecordedOutput {
+    /// The outcome of completing with this value.
+    fn __lockstep_output(&self) -> Outcome;
+}
+
+// Not recommended, so that a result that is not `Serialize` is reported as the result
+// (`Option<T>`, `Vec<C::Row>`) with the message above, rather than as the innermost type that
+// is missing an impl, with serde's message and a path the user cannot write.
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> RecordedOutput for T {
+    fn __lockstep_output(&self) -> Outcome {
+        Outcome::ok(self)
     }
 }
 
@@ -327,8 +529,8 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
-/// A type with no values, for the `Ok` and `Err` callbacks of a return type that is not a
-/// `Result`: they are never called.
+/// A type with no values, for the `Err` callback of a return type that is not a `Result`:
+/// it is never called.
 #[derive(Debug)]
 pub enum Never {}
 
@@ -346,7 +548,7 @@ pub trait OutcomeOfResult {
     ) -> Outcome;
 }
 
-impl<T, E> OutcomeOfResult for &&&Wrap<'_, Result<T, E>> {
+impl<T, E> OutcomeOfResult for &&Wrap<'_, Result<T, E>> {
     type Ok = T;
     type Err = E;
     fn __lockstep_outcome(
@@ -361,67 +563,26 @@ impl<T, E> OutcomeOfResult for &&&Wrap<'_, Result<T, E>> {
     }
 }
 
-/// A return value that is not a `Result` but is `Serialize`: ok with that value.
-pub trait OutcomeOfSerialize {
-    /// Ok with the value.
+/// Any other return value: read whole by the `ok` callback.
+pub trait OutcomeOfValue {
+    /// The return type.
+    type Ok: ?Sized;
+    /// Reads the value with `ok`.
     fn __lockstep_outcome(
         &self,
-        ok: impl FnOnce(&Never) -> Outcome,
+        ok: impl FnOnce(&Self::Ok) -> Outcome,
         err: impl FnOnce(&Never) -> Outcome,
     ) -> Outcome;
 }
 
-impl<T: Serialize + ?Sized> OutcomeOfSerialize for &&Wrap<'_, T> {
+impl<T: ?Sized> OutcomeOfValue for &Wrap<'_, T> {
+    type Ok = T;
     fn __lockstep_outcome(
         &self,
-        _: impl FnOnce(&Never) -> Outcome,
+        ok: impl FnOnce(&T) -> Outcome,
         _: impl FnOnce(&Never) -> Outcome,
     ) -> Outcome {
-        Outcome::ok(self.0)
-    }
-}
-
-/// Any other return value (`impl Iterator`, a handle): ok with nil.
-pub trait OutcomeOfOther {
-    /// Ok with nil.
-    fn __lockstep_outcome(
-        &self,
-        ok: impl FnOnce(&Never) -> Outcome,
-        err: impl FnOnce(&Never) -> Outcome,
-    ) -> Outcome;
-}
-
-impl<T: ?Sized> OutcomeOfOther for &Wrap<'_, T> {
-    fn __lockstep_outcome(
-        &self,
-        _: impl FnOnce(&Never) -> Outcome,
-        _: impl FnOnce(&Never) -> Outcome,
-    ) -> Outcome {
-        Outcome::ok_nil()
-    }
-}
-
-/// An `Ok` value that is `Serialize`: recorded as it serializes.
-pub trait OkSerialize {
-    /// Ok with the value.
-    fn __lockstep_ok(&self) -> Outcome;
-}
-
-impl<T: Serialize + ?Sized> OkSerialize for &&&Wrap<'_, T> {
-    fn __lockstep_ok(&self) -> Outcome {
-        Outcome::ok(self.0)
-    }
-}
-
-/// Any other `Ok` value: recorded as nil.
-pub trait OkOther {
-    /// Ok with nil.
-    fn __lockstep_ok(&self) -> Outcome;
-}
-
-impl<T: ?Sized> OkOther for &&Wrap<'_, T> {
-    fn __lockstep_ok(&self) -> Outcome {
-        Outcome::ok_nil()
+        ok(self.0)
     }
 }
 
@@ -477,8 +638,8 @@ impl<T: ?Sized> ErrOther for Wrap<'_, T> {
 /// `use ::lockstep_history::__private::dispatch::*;`.
 pub mod dispatch {
     pub use super::{
-        ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OkOther as _,
-        OkSerialize as _, OutcomeOfOther as _, OutcomeOfResult as _, OutcomeOfSerialize as _,
+        ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OutcomeOfResult as _,
+        OutcomeOfValue as _,
     };
 }
 
@@ -494,7 +655,7 @@ mod tests {
             run(
                 Some(outer),
                 || assert!(begin("inner", || unreachable!()).is_none()),
-                |()| Outcome::ok_nil(),
+                |()| Outcome::ok(&()),
             );
         });
         assert_eq!(h.events().len(), 2);

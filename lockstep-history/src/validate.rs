@@ -72,6 +72,27 @@ pub enum ValidationError {
         /// Index of the info.
         crashed: u64,
     },
+    /// Recorded calls ran with no history installed while this history was open: operations
+    /// that happened but are missing from it (see [`History::lost_calls`](crate::History::lost_calls)).
+    #[error(
+        "{count} recorded calls ran outside any history while it was open: carry it into every \
+         thread and task that calls recorded code (`lockstep_history::spawn`, `bind`, `in_history`)"
+    )]
+    LostCalls {
+        /// How many calls were not recorded.
+        count: u64,
+    },
+}
+
+/// `Ok` when no recorded call was lost, else [`ValidationError::LostCalls`].
+///
+/// # Errors
+/// [`ValidationError::LostCalls`] when `count` is not zero.
+pub fn lost_calls(count: u64) -> Result<(), ValidationError> {
+    match count {
+        0 => Ok(()),
+        count => Err(ValidationError::LostCalls { count }),
+    }
 }
 
 /// Checks that `events` is a well-formed history: indices dense from 0 in list order; on
@@ -156,6 +177,7 @@ impl History {
     /// # Errors
     /// The first problem found, with the event index and process.
     pub fn validate(&self) -> Result<(), ValidationError> {
+        lost_calls(self.lost_calls())?;
         validate(&self.events())
     }
 }

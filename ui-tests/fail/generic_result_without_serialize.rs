@@ -1,8 +1,8 @@
-// A result whose type is a type parameter with no `Serialize` bound cannot be seen by the
-// expansion, which would record every result as nil (and a checker reads nil as "empty").
-// That is an error on the parameter in the return type, asking for the bound. With the
-// bound it compiles, and the error side of a `Result` may stay unbounded, since a fail
-// does not decide a verdict.
+// A result whose type is a type parameter of the fn with no `Serialize` bound cannot be seen
+// by the expansion, which would record every result as nil (and a checker reads nil as
+// "empty"). That is an error on the return type naming the type and both fixes (the bound,
+// or `output = ...`). With the bound it compiles, and the error side of a `Result` may stay
+// unbounded, since a fail does not decide a verdict.
 use lockstep_history::recorded;
 
 #[recorded(f = "read")]

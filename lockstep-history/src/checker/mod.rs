@@ -50,6 +50,12 @@ pub use linearizable::{
 pub trait Events {
     /// The events, in index order.
     fn to_events(&self) -> Cow<'_, [Event]>;
+
+    /// How many recorded calls ran outside any history while this one was open (see
+    /// [`History::lost_calls`](crate::History::lost_calls)); 0 for plain events.
+    fn lost_calls(&self) -> u64 {
+        0
+    }
 }
 
 impl Events for [Event] {
@@ -68,11 +74,19 @@ impl Events for History {
     fn to_events(&self) -> Cow<'_, [Event]> {
         Cow::Owned(self.events())
     }
+
+    fn lost_calls(&self) -> u64 {
+        History::lost_calls(self)
+    }
 }
 
 impl<T: Events + ?Sized> Events for &T {
     fn to_events(&self) -> Cow<'_, [Event]> {
         (**self).to_events()
+    }
+
+    fn lost_calls(&self) -> u64 {
+        (**self).lost_calls()
     }
 }
 
@@ -84,6 +98,9 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     options: &linearizable::Options,
 ) {
     use linearizable::Verdict;
+    if let Err(lost) = crate::validate::lost_calls(history.lost_calls()) {
+        panic!("history cannot be checked: {lost}");
+    }
     match linearizable::check_with(&history.to_events(), model, options) {
         Ok(Verdict::Linearizable(_)) => {}
         Ok(Verdict::NotLinearizable(c)) => panic!("history is not linearizable:\n{c}"),

@@ -67,6 +67,7 @@ pub fn history_error(path: &Path, loaded: &Loaded, e: &HistoryError) -> String {
             | ValidationError::InvokeWhilePending { index, .. }
             | ValidationError::MismatchedCompletion { index, .. }
             | ValidationError::InvokeAfterInfo { index, .. } => Some(*index),
+            ValidationError::LostCalls { .. } => None,
         },
     };
     // The message quotes the op's name and values as recorded: cut them short.

@@ -1,0 +1,232 @@
+//! What a recorded call returns is what its ok event says. Results typed by an impl-level
+//! type parameter or an associated type are recorded as their values (the `Serialize` bound
+//! is required, not guessed); a result that is not `Serialize` is recorded through
+//! `output = |value| ...`; a plain getter is shaped into `Kv`'s `[key value]` tuples without
+//! moving its key; `_` parameters are not part of the invoke value; a `#[track_caller]`
+//! function still reports its caller. Before, the first two were recorded as nil (which a
+//! checker reads as "empty"), `value = (key, None)` moved `key`, `_` was recorded as nil, and
+//! `#[track_caller]` reported the callee.
+
+use std::collections::HashMap;
+use std::panic::Location;
+use std::sync::Mutex;
+
+use lockstep_history::model::{Kv, Register};
+use lockstep_history::{EventKind, Value, assert_linearizable, recorded, with_history};
+use serde::Serialize;
+
+fn v<T: Serialize>(t: T) -> Value {
+    lockstep_history::to_value(&t).unwrap()
+}
+
+/// The ok values, in order.
+fn oks(history: &lockstep_history::History) -> Vec<Value> {
+    history
+        .events()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Ok)
+        .map(|e| e.value)
+        .collect()
+}
+
+struct Store<T> {
+    value: Mutex<Option<T>>,
+}
+
+impl<T: Clone + Serialize> Store<T> {
+    #[recorded(f = "read")]
+    fn get(&self) -> Result<Option<T>, String> {
+        Ok(self.value.lock().unwrap().clone())
+    }
+
+    #[recorded(f = "write")]
+    fn set(&self, v: T) {
+        *self.value.lock().unwrap() = Some(v);
+    }
+}
+
+#[test]
+fn an_impl_level_type_parameter_is_recorded_as_its_value() {
+    let store = Store {
+        value: Mutex::new(None),
+    };
+    let (_, history) = with_history(|| {
+        store.set(3u64);
+        store.get().unwrap()
+    });
+    assert_eq!(oks(&history), [v(3), v(3)], "the read saw 3, not nil");
+    assert_linearizable!(history, Register::new(0));
+}
+
+trait Connection {
+    type Row;
+    type Error;
+    fn query(&self, sql: &str) -> Result<Vec<Self::Row>, Self::Error>;
+}
+
+struct Fake;
+
+impl Connection for Fake {
+    type Row = (u64, String);
+    type Error = String;
+    fn query(&self, _: &str) -> Result<Vec<(u64, String)>, String> {
+        Ok(vec![(1, "one".into())])
+    }
+}
+
+struct Client<C>(C);
+
+impl<C: Connection> Client<C>
+where
+    C::Row: Serialize,
+{
+    #[recorded]
+    fn rows(&self, sql: &str) -> Result<Vec<C::Row>, C::Error> {
+        self.0.query(sql)
+    }
+}
+
+#[test]
+fn an_associated_type_is_recorded_as_its_value() {
+    let (_, history) = with_history(|| Client(Fake).rows("select").unwrap());
+    assert_eq!(oks(&history), [v([(1, "one")])]);
+}
+
+/// A driver's response: not `Serialize`.
+struct Response {
+    body: Vec<u8>,
+}
+
+#[recorded(output = |response| response.body.len())]
+fn fetch(path: &str) -> Result<Response, String> {
+    Ok(Response {
+        body: path.as_bytes().to_vec(),
+    })
+}
+
+#[test]
+fn a_result_that_is_not_serialize_is_recorded_through_output() {
+    let (_, history) = with_history(|| fetch("/abc").map(|r| r.body));
+    assert_eq!(oks(&history), [v(4)]);
+}
+
+#[derive(Default)]
+struct Cache(Mutex<HashMap<String, u64>>);
+
+impl Cache {
+    #[recorded(f = "read", value = (key, None::<u64>), output = |found| (key, found))]
+    fn get(&self, key: String) -> Option<u64> {
+        self.0.lock().unwrap().get(&key).copied()
+    }
+
+    #[recorded(f = "write")]
+    fn put(&self, key: String, value: u64) {
+        self.0.lock().unwrap().insert(key, value);
+    }
+}
+
+#[test]
+fn a_getter_is_shaped_into_kv_tuples_without_moving_its_key() {
+    let cache = Cache::default();
+    let (_, history) = with_history(|| {
+        assert_eq!(cache.get("a".into()), None);
+        cache.put("a".into(), 1);
+        assert_eq!(cache.get("a".into()), Some(1));
+    });
+    let e = history.events();
+    assert_eq!(e[0].value, v(("a", None::<u64>)));
+    assert_eq!(e[1].value, v(("a", None::<u64>)));
+    assert_eq!(e[3].value, v(("a", 1)));
+    assert_eq!(e[5].value, v(("a", 1)));
+    assert_linearizable!(history, Kv::default());
+}
+
+#[recorded]
+fn wildcard(_: u64, kept: u64, _: &str) -> u64 {
+    kept
+}
+
+#[test]
+fn wildcard_parameters_are_not_part_of_the_value() {
+    let (_, history) = with_history(|| wildcard(1, 2, "x"));
+    assert_eq!(
+        history.events()[0].value,
+        v(2),
+        "one recorded argument: itself"
+    );
+}
+
+#[recorded]
+#[track_caller]
+fn here(n: u64) -> Result<(u32, u64), String> {
+    if n == 0 {
+        return Err("zero".into());
+    }
+    let half: u64 = n.is_multiple_of(2).then_some(n / 2).ok_or("odd")?;
+    Ok((Location::caller().line(), half))
+}
+
+#[recorded]
+#[track_caller]
+fn checked(n: u64) -> u64 {
+    assert!(n < 10, "too large");
+    n
+}
+
+#[test]
+fn track_caller_still_reports_the_caller() {
+    let (lines, history) = with_history(|| {
+        let line = line!();
+        let (caller, half) = here(4).unwrap();
+        assert_eq!(half, 2);
+        assert_eq!(here(0), Err("zero".into()));
+        assert_eq!(here(3), Err("odd".into()));
+        let caught = std::panic::catch_unwind(|| checked(11)).unwrap_err();
+        let _ = caught;
+        (line + 1, caller)
+    });
+    assert_eq!(lines.0, lines.1, "Location::caller() is the call site");
+    let e = history.events();
+    let kinds: Vec<_> = e.iter().map(|e| e.kind).collect();
+    use EventKind::{Fail, Info, Invoke, Ok};
+    assert_eq!(
+        kinds,
+        [Invoke, Ok, Invoke, Fail, Invoke, Fail, Invoke, Info]
+    );
+    assert_eq!(e[1].value, v((lines.1, 2)));
+    assert_eq!(
+        e[5].error,
+        Some(v("odd")),
+        "`?` is recorded as the error it returns"
+    );
+    history.validate().unwrap();
+}
+
+#[recorded]
+#[track_caller]
+fn strict(n: u64) -> u64 {
+    assert!(n < 10, "strict: {n} is too large");
+    n
+}
+
+#[test]
+fn track_caller_panics_point_at_the_caller() {
+    let location = std::sync::Arc::new(Mutex::new(None));
+    let seen = location.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Other tests panic on purpose too: keep only this one's.
+        if info
+            .payload()
+            .downcast_ref::<String>()
+            .is_some_and(|m| m.starts_with("strict"))
+        {
+            *seen.lock().unwrap() = info.location().map(|l| l.line());
+        }
+    }));
+    let line = line!() + 1;
+    let result = std::panic::catch_unwind(|| strict(12));
+    std::panic::set_hook(previous);
+    assert!(result.is_err());
+    assert_eq!(*location.lock().unwrap(), Some(line));
+}
