@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
 
-use lockstep_history::explore::{Explorer, Strategy, replay, yield_point};
+use lockstep_history::explore::{Explorer, Scenarios, Strategy, replay, yield_point};
 use lockstep_history::model::Counter;
 use lockstep_history::{recorded, spawn};
 
@@ -68,6 +68,19 @@ pub fn workload(atomic: bool) -> impl Fn() + Send + Sync + 'static {
         }
         counter.read();
     }
+}
+
+/// Generated scenarios of hits and reads: 3 threads × 4 operations.
+pub fn scenarios(atomic: bool, strategy: Strategy, iterations: usize) -> Scenarios<HitCounter> {
+    Scenarios::new(move || HitCounter::new(atomic))
+        .op("hit", |_| (), |c, (): ()| c.hit())
+        .op("read", |_| (), |c, (): ()| {
+            c.read();
+        })
+        .threads(3)
+        .ops_per_thread(4)
+        .scenarios(200)
+        .explorer(Explorer::new(strategy).iterations(iterations).name("racy_counter"))
 }
 
 fn main() {

@@ -16,6 +16,17 @@ pub enum Cause {
     Panicked(String),
 }
 
+impl Cause {
+    /// Whether both are rejected histories, or both panics: shrinking keeps a smaller
+    /// scenario only when it fails the way the original did.
+    pub fn same_kind(&self, other: &Cause) -> bool {
+        matches!(
+            (self, other),
+            (Cause::Invalid(_), Cause::Invalid(_)) | (Cause::Panicked(_), Cause::Panicked(_))
+        )
+    }
+}
+
 /// The first failing iteration of a run: enough to understand it and to replay it exactly.
 #[derive(Clone, Debug)]
 pub struct Failure {

@@ -542,6 +542,25 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
         self.explorer.explore(oracle, self.body(scenario), true)
     }
 
+    /// Explores one given scenario (a [`ScenarioFailure::original`], say) and, if it fails,
+    /// shrinks it as [`Scenarios::run`] does.
+    ///
+    /// # Errors
+    /// The smallest failing scenario found from it.
+    pub fn run_and_shrink<O: Oracle + ?Sized>(
+        &self,
+        oracle: &O,
+        scenario: &Scenario,
+    ) -> Result<Summary, Box<ScenarioFailure>> {
+        match self.explorer.explore(oracle, self.body(scenario), false) {
+            Ok(summary) => Ok(summary),
+            Err(failure) => {
+                let executions = failure.iteration;
+                Err(self.shrink(oracle, &self.explorer, scenario.clone(), *failure, executions))
+            }
+        }
+    }
+
     /// Runs `scenario` under exactly `schedule` (both as a [`ScenarioFailure`] prints them)
     /// and returns the history it records: the same events as the failing run, but for
     /// their `time`.
@@ -643,7 +662,9 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
                 if candidate.is_empty() {
                     continue;
                 }
-                if let Err(found) = explorer.explore(oracle, self.body(&candidate), false) {
+                if let Err(found) = explorer.explore(oracle, self.body(&candidate), false)
+                    && found.cause.same_kind(&failure.cause)
+                {
                     (scenario, failure) = (candidate, *found);
                     shrink_steps += 1;
                     continue 'smaller;
@@ -665,8 +686,10 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
         })
     }
 
-    /// The test body that runs `scenario` on a fresh object.
-    fn body(&self, scenario: &Scenario) -> Arc<dyn Fn() + Send + Sync> {
+    /// The test body that runs `scenario` on a fresh object: the prefix, then each thread's
+    /// calls on a thread of its own ([`crate::spawn`]: shuttle threads inside an execution,
+    /// OS threads outside one).
+    pub fn body(&self, scenario: &Scenario) -> Arc<dyn Fn() + Send + Sync> {
         let init = Arc::clone(&self.init);
         let ops = Arc::clone(&self.ops);
         let scenario = Arc::new(scenario.clone());
