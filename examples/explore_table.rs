@@ -23,7 +23,11 @@ fn row<T: Send + Sync + 'static, O: lockstep_history::explore::Oracle>(
     let mut cells = Vec::new();
     let mut smallest: Option<Scenario> = None;
     let mut found_scenario: Option<Scenario> = None;
-    for strategy in [Strategy::random(0), Strategy::pct(2, 0), Strategy::pct(3, 0)] {
+    for strategy in [
+        Strategy::random(0),
+        Strategy::pct(2, 0),
+        Strategy::pct(3, 0),
+    ] {
         let counts: Vec<String> = SEEDS
             .iter()
             .map(|&seed| {
@@ -52,8 +56,13 @@ fn row<T: Send + Sync + 'static, O: lockstep_history::explore::Oracle>(
             })
             .map_or(format!(">{OS_RUNS}"), |n| n.to_string())
     });
-    let shrunk = smallest.map_or("-".to_string(), |s| format!("{} calls ({})", s.len(), s.size()));
-    println!("| {name} | {} | {} | {} | {os} | {shrunk} |", cells[0], cells[1], cells[2]);
+    let shrunk = smallest.map_or("-".to_string(), |s| {
+        format!("{} calls ({})", s.len(), s.size())
+    });
+    println!(
+        "| {name} | {} | {} | {} | {os} | {shrunk} |",
+        cells[0], cells[1], cells[2]
+    );
 }
 
 fn main() {

@@ -74,13 +74,21 @@ pub fn workload(atomic: bool) -> impl Fn() + Send + Sync + 'static {
 pub fn scenarios(atomic: bool, strategy: Strategy, iterations: usize) -> Scenarios<HitCounter> {
     Scenarios::new(move || HitCounter::new(atomic))
         .op("hit", |_| (), |c, (): ()| c.hit())
-        .op("read", |_| (), |c, (): ()| {
-            c.read();
-        })
+        .op(
+            "read",
+            |_| (),
+            |c, (): ()| {
+                c.read();
+            },
+        )
         .threads(3)
         .ops_per_thread(4)
         .scenarios(200)
-        .explorer(Explorer::new(strategy).iterations(iterations).name("racy_counter"))
+        .explorer(
+            Explorer::new(strategy)
+                .iterations(iterations)
+                .name("racy_counter"),
+        )
 }
 
 fn main() {
@@ -97,12 +105,14 @@ fn main() {
     println!("found the race:\n{failure}\n");
     let again = replay(&failure.schedule, workload(false)).expect("a schedule we wrote");
     let same = again.events().len() == failure.events.len()
-        && again
-            .events()
-            .iter()
-            .zip(&failure.events)
-            .all(|(a, b)| (a.index, a.kind, &a.process, &a.f, &a.value) == (b.index, b.kind, &b.process, &b.f, &b.value));
+        && again.events().iter().zip(&failure.events).all(|(a, b)| {
+            (a.index, a.kind, &a.process, &a.f, &a.value)
+                == (b.index, b.kind, &b.process, &b.f, &b.value)
+        });
     println!("replayed: the same history again: {same}");
     let fixed = explorer.run(&Counter::default(), workload(true));
-    println!("atomic counter: {:?}", fixed.map(|s| s.iterations).map_err(|f| f.to_string()));
+    println!(
+        "atomic counter: {:?}",
+        fixed.map(|s| s.iterations).map_err(|f| f.to_string())
+    );
 }

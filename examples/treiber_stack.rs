@@ -116,14 +116,22 @@ impl Drop for TreiberStack {
 pub fn scenarios(retry: bool, strategy: Strategy, iterations: usize) -> Scenarios<TreiberStack> {
     Scenarios::new(move || TreiberStack::new(retry))
         .op("push", |rng| rng.below(10) as i64, |s, v: i64| s.push(v))
-        .op("pop", |_| (), |s, (): ()| {
-            s.pop();
-        })
+        .op(
+            "pop",
+            |_| (),
+            |s, (): ()| {
+                s.pop();
+            },
+        )
         .threads(3)
         .ops_per_thread(4)
         .prefix(2)
         .scenarios(200)
-        .explorer(Explorer::new(strategy).iterations(iterations).name("treiber_stack"))
+        .explorer(
+            Explorer::new(strategy)
+                .iterations(iterations)
+                .name("treiber_stack"),
+        )
 }
 
 fn main() {

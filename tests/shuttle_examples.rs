@@ -30,19 +30,59 @@ fn treiber_stack_bug_is_found_under_pct_shrunk_and_replayed() {
     // The README's table: found within this many executions with seed 1.
     assert!(found.executions <= MAX_TREIBER_PCT3, "{found}");
     assert!(found.scenario.len() <= found.original.len());
-    assert!(found.scenario.len() <= 4, "shrunk to at most 4 calls:\n{found}");
+    assert!(
+        found.scenario.len() <= 4,
+        "shrunk to at most 4 calls:\n{found}"
+    );
     assert!(matches!(found.failure.cause, Cause::Invalid(_)), "{found}");
-    assert!(found.to_string().contains("scenarios.replay(r#\""), "{found}");
+    // Every call is one operation, also when another task's call was switched out mid-body.
+    assert_eq!(
+        found.failure.events.len(),
+        2 * found.scenario.len(),
+        "{found}"
+    );
+    assert!(
+        found.to_string().contains("scenarios.replay(r#\""),
+        "{found}"
+    );
 
     let replayed = scenarios
         .replay(&found.scenario.to_json(), &found.failure.schedule)
         .unwrap();
-    assert_eq!(timeless(&replayed.events()), timeless(&found.failure.events));
+    assert_eq!(
+        timeless(&replayed.events()),
+        timeless(&found.failure.events)
+    );
     assert!(replayed.check(&Stack).unwrap().is_not_linearizable());
 }
 
 /// Executions until PCT depth 3, seed 1, first fails on the buggy stack (measured, with room).
 const MAX_TREIBER_PCT3: usize = 2_000;
+
+#[test]
+fn treiber_stack_bug_replays_exactly_under_every_strategy() {
+    for strategy in [
+        Strategy::random(1),
+        Strategy::random(2),
+        Strategy::pct(2, 3),
+    ] {
+        let scenarios = treiber_stack::scenarios(false, strategy, 100);
+        let found = scenarios.run(&Stack).unwrap_err();
+        assert_eq!(
+            found.failure.events.len(),
+            2 * found.scenario.len(),
+            "{found}"
+        );
+        let replayed = scenarios
+            .replay(&found.scenario.to_json(), &found.failure.schedule)
+            .unwrap();
+        assert_eq!(
+            timeless(&replayed.events()),
+            timeless(&found.failure.events),
+            "{strategy}"
+        );
+    }
+}
 
 #[test]
 fn treiber_stack_fixed_passes_10000_executions() {
@@ -61,7 +101,12 @@ fn racy_counter_is_found_and_replayed() {
     assert!(failure.iteration <= 100, "{failure}");
     let again = replay(&failure.schedule, racy_counter::workload(false)).unwrap();
     assert_eq!(timeless(&again.events()), timeless(&failure.events));
-    assert!(again.check(&Counter::default()).unwrap().is_not_linearizable());
+    assert!(
+        again
+            .check(&Counter::default())
+            .unwrap()
+            .is_not_linearizable()
+    );
 }
 
 #[test]

@@ -74,7 +74,10 @@ fn tasks_on_one_os_thread_are_distinct_processes() {
     });
     let threads = os_threads.lock().unwrap();
     assert_eq!(threads.len(), 3);
-    assert!(threads.iter().all(|t| *t == threads[0]), "shuttle runs its tasks on one OS thread");
+    assert!(
+        threads.iter().all(|t| *t == threads[0]),
+        "shuttle runs its tasks on one OS thread"
+    );
     let mut processes: Vec<_> = history.iter().map(|e| e.process.clone()).collect();
     processes.sort_by_key(|p| format!("{p:?}"));
     processes.dedup();
@@ -86,41 +89,47 @@ fn tasks_on_one_os_thread_are_distinct_processes() {
 fn every_operation_completes_on_its_own_process() {
     // Under many schedules, each task's operations stay on its process and alternate
     // invoke / completion, however the scheduler interleaves them.
-    let summary = Explorer::new(Strategy::random(11))
-        .iterations(200)
-        .check(&Counter::default(), || {
-            let counter = Arc::new(AtomicI64::new(0));
-            let workers: Vec<_> = (0..3)
-                .map(|_| {
-                    let counter = Arc::clone(&counter);
-                    spawn(move || {
-                        for _ in 0..2 {
-                            current().unwrap().op("add", 1, || {
-                                counter.fetch_add(1, Ordering::SeqCst);
-                            });
-                        }
+    let summary =
+        Explorer::new(Strategy::random(11))
+            .iterations(200)
+            .check(&Counter::default(), || {
+                let counter = Arc::new(AtomicI64::new(0));
+                let workers: Vec<_> = (0..3)
+                    .map(|_| {
+                        let counter = Arc::clone(&counter);
+                        spawn(move || {
+                            for _ in 0..2 {
+                                current().unwrap().op("add", 1, || {
+                                    counter.fetch_add(1, Ordering::SeqCst);
+                                });
+                            }
+                        })
                     })
-                })
-                .collect();
-            for w in workers {
-                w.join().unwrap();
-            }
-            let h = current().unwrap();
-            h.validate().unwrap();
-            let events = h.events();
-            for process in 0..3 {
-                let mine: Vec<_> = events
-                    .iter()
-                    .filter(|e| e.process == Process::Id(process))
-                    .map(|e| e.kind)
                     .collect();
-                assert_eq!(
-                    mine,
-                    [EventKind::Invoke, EventKind::Ok, EventKind::Invoke, EventKind::Ok],
-                    "process {process}"
-                );
-            }
-        });
+                for w in workers {
+                    w.join().unwrap();
+                }
+                let h = current().unwrap();
+                h.validate().unwrap();
+                let events = h.events();
+                for process in 0..3 {
+                    let mine: Vec<_> = events
+                        .iter()
+                        .filter(|e| e.process == Process::Id(process))
+                        .map(|e| e.kind)
+                        .collect();
+                    assert_eq!(
+                        mine,
+                        [
+                            EventKind::Invoke,
+                            EventKind::Ok,
+                            EventKind::Invoke,
+                            EventKind::Ok
+                        ],
+                        "process {process}"
+                    );
+                }
+            });
     assert_eq!(summary.iterations, 200);
 }
 
@@ -162,7 +171,10 @@ fn a_race_fails_with_its_schedule_and_replays_to_the_same_history() {
     assert!(text.contains(&failure.schedule), "{text}");
     assert!(text.contains("Explorer::replay("), "{text}");
     let report = failure.report.as_ref().expect("report written");
-    assert!(report.ends_with("target/lockstep/shuttle_explore_racy_counter.html"), "{report:?}");
+    assert!(
+        report.ends_with("target/lockstep/shuttle_explore_racy_counter.html"),
+        "{report:?}"
+    );
     assert!(std::fs::read_to_string(report).unwrap().contains("<html"));
 
     // The replay records the same events, in the same order, on the same processes.
@@ -197,7 +209,10 @@ fn a_panicking_body_fails_with_its_schedule() {
             panic!("boom in the body");
         })
         .unwrap_err();
-    assert!(matches!(&failure.cause, Cause::Panicked(m) if m.contains("boom")), "{failure}");
+    assert!(
+        matches!(&failure.cause, Cause::Panicked(m) if m.contains("boom")),
+        "{failure}"
+    );
     assert_eq!(failure.iteration, 1);
 }
 
@@ -205,10 +220,34 @@ fn a_panicking_body_fails_with_its_schedule() {
 fn replay_free(body: impl Fn() + Send + Sync + 'static) -> Vec<Event> {
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let out = Arc::clone(&events);
-    Explorer::new(Strategy::dfs()).iterations(1).check(&Register::default(), move || {
-        body();
-        *out.lock().unwrap() = current().unwrap().events();
-    });
+    Explorer::new(Strategy::dfs())
+        .iterations(1)
+        .check(&Register::default(), move || {
+            body();
+            *out.lock().unwrap() = current().unwrap().events();
+        });
     let events = events.lock().unwrap().clone();
     events
+}
+
+#[test]
+fn random_and_pct_failures_replay_exactly() {
+    for strategy in [
+        Strategy::random(1),
+        Strategy::random(2),
+        Strategy::pct(3, 4),
+        Strategy::pct(2, 9),
+    ] {
+        let failure = Explorer::new(strategy)
+            .iterations(1000)
+            .name("shuttle_explore_replays")
+            .run(&Counter::default(), racy_body)
+            .unwrap_err();
+        let replayed = replay(&failure.schedule, racy_body).unwrap();
+        assert_eq!(
+            timeless(&replayed.events()),
+            timeless(&failure.events),
+            "{strategy}"
+        );
+    }
 }

@@ -43,13 +43,18 @@ fn explore(c: &mut Criterion) {
     group.finish();
 
     // A failing scenario as generated, shrunk from scratch each time.
-    let buggy = scenarios(false).explorer(Explorer::new(Strategy::pct(3, 1)).iterations(ITERATIONS));
+    let buggy =
+        scenarios(false).explorer(Explorer::new(Strategy::pct(3, 1)).iterations(ITERATIONS));
     let found = buggy.run(&Stack).expect_err("the bug is found");
     let original = found.original.clone();
     let mut group = c.benchmark_group("explore");
     group.sample_size(10);
     group.bench_function("shrink a failing stack scenario", |b| {
-        b.iter(|| buggy.run_and_shrink(&Stack, &original).expect_err("still fails"));
+        b.iter(|| {
+            buggy
+                .run_and_shrink(&Stack, &original)
+                .expect_err("still fails")
+        });
     });
     group.finish();
 }

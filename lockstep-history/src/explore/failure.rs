@@ -85,7 +85,13 @@ pub(crate) fn write_report(name: &str, events: &[Event], analysis: Analysis) -> 
     std::fs::create_dir_all(&dir).ok()?;
     let file: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = dir.join(format!("{file}.html"));
     Report::new(events)
@@ -105,5 +111,8 @@ fn target_dir() -> PathBuf {
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     here.ancestors()
         .find(|dir| dir.join("Cargo.lock").is_file())
-        .map_or_else(|| Path::new("target").to_path_buf(), |dir| dir.join("target"))
+        .map_or_else(
+            || Path::new("target").to_path_buf(),
+            |dir| dir.join("target"),
+        )
 }

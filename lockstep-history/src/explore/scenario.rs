@@ -116,7 +116,8 @@ impl<A: Arg> ErasedArg for A {
 }
 
 type Generate = dyn Fn(&mut Rng) -> Arc<dyn ErasedArg> + Send + Sync;
-type Parse = dyn Fn(serde_json::Value) -> Result<Arc<dyn ErasedArg>, serde_json::Error> + Send + Sync;
+type Parse =
+    dyn Fn(serde_json::Value) -> Result<Arc<dyn ErasedArg>, serde_json::Error> + Send + Sync;
 type Perform<T> = dyn Fn(&T, &dyn ErasedArg) + Send + Sync;
 
 /// One operation the user listed.
@@ -229,7 +230,13 @@ impl Scenario {
         let mut simpler = |call: &Call, put: &dyn Fn(&mut Scenario, Call)| {
             for arg in call.arg.simpler() {
                 let mut s = self.clone();
-                put(&mut s, Call { arg, ..call.clone() });
+                put(
+                    &mut s,
+                    Call {
+                        arg,
+                        ..call.clone()
+                    },
+                );
                 out.push(s);
             }
         };
@@ -382,7 +389,10 @@ pub struct Scenarios<T> {
 impl<T> fmt::Debug for Scenarios<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scenarios")
-            .field("ops", &self.ops.iter().map(|o| &*o.name).collect::<Vec<_>>())
+            .field(
+                "ops",
+                &self.ops.iter().map(|o| &*o.name).collect::<Vec<_>>(),
+            )
             .field("threads", &self.threads)
             .field("ops_per_thread", &self.per_thread)
             .field("prefix", &self.prefix)
@@ -556,7 +566,13 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
             Ok(summary) => Ok(summary),
             Err(failure) => {
                 let executions = failure.iteration;
-                Err(self.shrink(oracle, &self.explorer, scenario.clone(), *failure, executions))
+                Err(self.shrink(
+                    oracle,
+                    &self.explorer,
+                    scenario.clone(),
+                    *failure,
+                    executions,
+                ))
             }
         }
     }
@@ -591,7 +607,9 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
                 column: e.column(),
                 message: e.to_string(),
             })?;
-        let list = |v: Option<&serde_json::Value>, what: &str| -> Result<Vec<serde_json::Value>, ScenarioError> {
+        let list = |v: Option<&serde_json::Value>,
+                    what: &str|
+         -> Result<Vec<serde_json::Value>, ScenarioError> {
             match v {
                 None => Ok(Vec::new()),
                 Some(serde_json::Value::Array(items)) => Ok(items.clone()),
@@ -605,9 +623,14 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
                 .map(|(i, item)| self.parse_call(item, place(i)))
                 .collect::<Result<Vec<Call>, ScenarioError>>()
         };
-        let prefix = calls(list(json.get("prefix"), "prefix")?, &|i| format!("prefix call {i}"))?;
+        let prefix = calls(list(json.get("prefix"), "prefix")?, &|i| {
+            format!("prefix call {i}")
+        })?;
         let mut threads = Vec::new();
-        for (t, thread) in list(json.get("threads"), "threads")?.into_iter().enumerate() {
+        for (t, thread) in list(json.get("threads"), "threads")?
+            .into_iter()
+            .enumerate()
+        {
             let items = list(Some(&thread), &format!("thread {t}"))?;
             threads.push(calls(items, &|i| format!("thread {t} call {i}"))?);
         }
@@ -616,12 +639,16 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
 
     fn parse_call(&self, item: serde_json::Value, place: String) -> Result<Call, ScenarioError> {
         let serde_json::Value::Array(mut pair) = item else {
-            return Err(ScenarioError::Shape(format!("{place} is not [name, argument]")));
+            return Err(ScenarioError::Shape(format!(
+                "{place} is not [name, argument]"
+            )));
         };
         let (Some(arg), Some(serde_json::Value::String(name)), true) =
             (pair.pop(), pair.pop(), pair.is_empty())
         else {
-            return Err(ScenarioError::Shape(format!("{place} is not [name, argument]")));
+            return Err(ScenarioError::Shape(format!(
+                "{place} is not [name, argument]"
+            )));
         };
         let Some(op) = self.ops.iter().position(|o| *o.name == *name) else {
             return Err(ScenarioError::UnknownOp { place, name });
@@ -702,7 +729,8 @@ impl<T: Send + Sync + 'static> Scenarios<T> {
                 .threads
                 .iter()
                 .map(|calls| {
-                    let (object, ops, calls) = (Arc::clone(&object), Arc::clone(&ops), calls.clone());
+                    let (object, ops, calls) =
+                        (Arc::clone(&object), Arc::clone(&ops), calls.clone());
                     crate::context::spawn(move || {
                         for call in &calls {
                             (ops[call.op].perform)(&object, &*call.arg);

@@ -164,7 +164,10 @@ impl Scheduler for Tracker {
             .borrow_mut()
             .next_task(runnable, current, is_yielding);
         if let Some(id) = next {
-            self.taken.borrow_mut().steps.push(Step::Task(usize::from(id)));
+            self.taken
+                .borrow_mut()
+                .steps
+                .push(Step::Task(usize::from(id)));
         }
         next
     }
@@ -197,7 +200,10 @@ mod tests {
         let text = taken.encode();
         assert_eq!(text, "deadbeef:01z(36)2(1000)*0");
         assert_eq!(decode(&text).unwrap(), schedule);
-        assert_eq!(decode(" dead\nbeef : 01 z(36)2(1000)*0\n").unwrap(), schedule);
+        assert_eq!(
+            decode(" dead\nbeef : 01 z(36)2(1000)*0\n").unwrap(),
+            schedule
+        );
     }
 
     #[test]
@@ -211,7 +217,10 @@ mod tests {
                 found: "?".into()
             })
         );
-        assert!(matches!(decode("ff:(x)"), Err(ScheduleError::Step { column: 4, .. })));
+        assert!(matches!(
+            decode("ff:(x)"),
+            Err(ScheduleError::Step { column: 4, .. })
+        ));
         assert!(matches!(decode("ff:A"), Err(ScheduleError::Step { .. })));
     }
 }
