@@ -226,8 +226,7 @@ fn replay_free(body: impl Fn() + Send + Sync + 'static) -> Vec<Event> {
             body();
             *out.lock().unwrap() = current().unwrap().events();
         });
-    let events = events.lock().unwrap().clone();
-    events
+    Arc::try_unwrap(events).unwrap().into_inner().unwrap()
 }
 
 #[test]
