@@ -49,7 +49,7 @@ mod strategy;
 pub use failure::{Cause, Failure};
 pub use oracle::{Judgement, Oracle};
 pub use run::{Explorer, Summary, replay};
-pub use scenario::{Arg, Call, Rng, Scenario, ScenarioFailure, Scenarios};
+pub use scenario::{Arg, Call, Rng, Scenario, ScenarioError, ScenarioFailure, Scenarios};
 pub use schedule::ScheduleError;
 pub use strategy::Strategy;
 
