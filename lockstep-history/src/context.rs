@@ -26,12 +26,27 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::thread::JoinHandle;
 
 use crate::history::{History, TaskProcess};
 
 thread_local! {
     static CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
+}
+
+#[cfg(feature = "shuttle")]
+shuttle::thread_local! {
+    static TASK_CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the cell that holds the current history: this thread's, or, inside a shuttle
+/// execution (where every task runs on one OS thread), this shuttle task's. `None` during
+/// thread or task teardown.
+fn with_current<R>(f: impl FnOnce(&RefCell<Option<History>>) -> R) -> Option<R> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        return TASK_CURRENT.try_with(f).ok();
+    }
+    CURRENT.try_with(f).ok()
 }
 
 /// The history installed on this thread, if any.
@@ -44,16 +59,14 @@ thread_local! {
 /// assert_eq!(inner, h);
 /// ```
 pub fn current() -> Option<History> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    with_current(|c| c.borrow().clone()).flatten()
 }
 
 /// Whether a history is installed on this thread: the cheap check a recorded call makes
 /// before doing anything else.
 #[inline]
 pub fn is_recording() -> bool {
-    CURRENT
-        .try_with(|c| c.try_borrow().is_ok_and(|c| c.is_some()))
-        .unwrap_or(false)
+    with_current(|c| c.try_borrow().is_ok_and(|c| c.is_some())).unwrap_or(false)
 }
 
 /// Runs `body` with a new history installed as this thread's current history and returns
@@ -158,14 +171,14 @@ struct Installed(Option<History>);
 
 impl Installed {
     fn new(history: Option<History>) -> Installed {
-        Installed(CURRENT.try_with(|c| c.replace(history)).ok().flatten())
+        Installed(with_current(|c| c.replace(history)).flatten())
     }
 }
 
 impl Drop for Installed {
     fn drop(&mut self) {
         let prev = self.0.take();
-        let _ = CURRENT.try_with(|c| c.replace(prev));
+        let _ = with_current(|c| c.replace(prev));
     }
 }
 
@@ -261,13 +274,47 @@ where
 }
 
 /// [`std::thread::spawn`], carrying the current history into the new thread, where it is a
-/// process of its own.
+/// process of its own. Inside a shuttle execution (feature `shuttle`) it starts a shuttle
+/// thread instead, so that the scheduler decides when it runs.
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    std::thread::spawn(bind(f))
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(bind(f))));
+    }
+    JoinHandle(Spawned::Os(std::thread::spawn(bind(f))))
+}
+
+/// A thread started by [`spawn`]; join it for its result.
+pub struct JoinHandle<T>(Spawned<T>);
+
+enum Spawned<T> {
+    Os(std::thread::JoinHandle<T>),
+    #[cfg(feature = "shuttle")]
+    Shuttle(shuttle::thread::JoinHandle<T>),
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the thread to finish: its result, or the payload it panicked with.
+    ///
+    /// # Errors
+    /// The panic payload, as [`std::thread::JoinHandle::join`] returns it.
+    pub fn join(self) -> std::thread::Result<T> {
+        match self.0 {
+            Spawned::Os(handle) => handle.join(),
+            #[cfg(feature = "shuttle")]
+            Spawned::Shuttle(handle) => handle.join(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle").finish_non_exhaustive()
+    }
 }
 
 /// Runs futures with a history installed, as their own process.

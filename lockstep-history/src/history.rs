@@ -259,6 +259,9 @@ impl History {
         value: impl FnOnce(Option<&Value>) -> Value,
         error: Option<Value>,
     ) {
+        // Under shuttle, every invoke and completion is a point where another task may run.
+        #[cfg(feature = "shuttle")]
+        crate::explore::scheduling_point();
         let error = error.filter(|e| !e.is_nil());
         let slot = &self.inner.slots[slot];
         // Held for the whole event, so a log stays in index order and its echo is the
@@ -301,7 +304,7 @@ impl History {
     /// The log this thread records into: the polled task's, if a task of this history is
     /// being polled, otherwise the thread's own, opened on first use.
     fn slot_index(&self) -> usize {
-        let found = BINDINGS.try_with(|b| {
+        let found = with_bindings(|b| {
             let mut b = b.borrow_mut();
             if let Some(task) = &b.task
                 && Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner)
@@ -319,7 +322,7 @@ impl History {
         });
         // During thread teardown the thread-locals are gone: record on a fresh process
         // rather than lose the event.
-        found.unwrap_or_else(|_| self.new_slot())
+        found.unwrap_or_else(|| self.new_slot())
     }
 }
 
@@ -345,13 +348,10 @@ impl TaskProcess {
         impl Drop for Restore {
             fn drop(&mut self) {
                 let prev = self.0.take();
-                let _ = BINDINGS.try_with(|b| b.borrow_mut().task = prev);
+                let _ = with_bindings(|b| b.borrow_mut().task = prev);
             }
         }
-        let prev = BINDINGS
-            .try_with(|b| b.borrow_mut().task.replace(Arc::clone(self)))
-            .ok()
-            .flatten();
+        let prev = with_bindings(|b| b.borrow_mut().task.replace(Arc::clone(self))).flatten();
         let _restore = Restore(prev);
         body()
     }
@@ -370,6 +370,24 @@ thread_local! {
     static BINDINGS: RefCell<Bindings> = const {
         RefCell::new(Bindings { task: None, threads: Vec::new() })
     };
+}
+
+#[cfg(feature = "shuttle")]
+shuttle::thread_local! {
+    static TASK_BINDINGS: RefCell<Bindings> = const {
+        RefCell::new(Bindings { task: None, threads: Vec::new() })
+    };
+}
+
+/// Runs `f` on this thread's bindings or, inside a shuttle execution (where every task runs
+/// on one OS thread), on this shuttle task's: there each task is a process of its own.
+/// `None` during thread or task teardown.
+fn with_bindings<R>(f: impl FnOnce(&RefCell<Bindings>) -> R) -> Option<R> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        return TASK_BINDINGS.try_with(f).ok();
+    }
+    BINDINGS.try_with(f).ok()
 }
 
 /// What an ok with this result records: the result, or the invoke's input (`pending`) when

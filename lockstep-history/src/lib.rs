@@ -33,6 +33,8 @@
 pub mod checker;
 pub mod context;
 pub mod event;
+#[cfg(feature = "shuttle")]
+pub mod explore;
 pub mod format;
 pub mod history;
 mod log;

@@ -66,6 +66,21 @@ thread_local! {
     static IN_OP: Cell<usize> = const { Cell::new(0) };
 }
 
+#[cfg(feature = "shuttle")]
+shuttle::thread_local! {
+    static TASK_IN_OP: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs `f` on this thread's [`IN_OP`] or, inside a shuttle execution (where every task runs
+/// on one OS thread, and one task's call may be switched out mid-body), this shuttle task's.
+fn with_in_op<R>(f: impl FnOnce(&Cell<usize>) -> R) -> Option<R> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        return TASK_IN_OP.try_with(f).ok();
+    }
+    IN_OP.try_with(f).ok()
+}
+
 /// Marks this thread as inside an operation's body until dropped (also on panic).
 #[derive(Debug)]
 struct InOp(usize);
@@ -73,13 +88,13 @@ struct InOp(usize);
 impl InOp {
     fn enter(op: &Op) -> InOp {
         let addr = op.history.addr();
-        InOp(IN_OP.try_with(|c| c.replace(addr)).unwrap_or(0))
+        InOp(with_in_op(|c| c.replace(addr)).unwrap_or(0))
     }
 }
 
 impl Drop for InOp {
     fn drop(&mut self) {
-        let _ = IN_OP.try_with(|c| c.set(self.0));
+        let _ = with_in_op(|c| c.set(self.0));
     }
 }
 
@@ -111,7 +126,7 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 
 fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     let history = current()?;
-    if IN_OP.try_with(Cell::get) == Ok(history.addr()) {
+    if with_in_op(Cell::get) == Some(history.addr()) {
         return None;
     }
     let slot = history.begin_op(Cow::Borrowed(f), args());
