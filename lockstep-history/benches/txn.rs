@@ -64,7 +64,13 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
                     .collect();
                 let invoke = plan
                     .iter()
-                    .map(|&(a, k, v)| if a { mop("append", k, Value::Int(v)) } else { mop("r", k, Value::Nil) })
+                    .map(|&(a, k, v)| {
+                        if a {
+                            mop("append", k, Value::Int(v))
+                        } else {
+                            mop("r", k, Value::Nil)
+                        }
+                    })
                     .collect();
                 push(EventKind::Invoke, Value::Vector(invoke));
                 pending[p] = Some(plan);
@@ -82,7 +88,11 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
                             lists[k].insert(visible, -x);
                             mop("append", k, Value::Int(v))
                         } else {
-                            let l = lists[k].iter().take_while(|&&x| x > 0).map(|&x| Value::Int(x)).collect();
+                            let l = lists[k]
+                                .iter()
+                                .take_while(|&&x| x > 0)
+                                .map(|&x| Value::Int(x))
+                                .collect();
                             mop("r", k, Value::Vector(l))
                         }
                     })
@@ -95,7 +105,10 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
 }
 
 fn bench(c: &mut Criterion) {
-    let max: usize = std::env::var("TXN_BENCH_MAX").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let max: usize = std::env::var("TXN_BENCH_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let mut group = c.benchmark_group("txn");
     group.sample_size(10);
     for n in [10_000, 100_000, 1_000_000] {

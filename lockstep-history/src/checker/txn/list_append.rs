@@ -438,7 +438,8 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
         return;
     }
     // Per key: what the last read showed (if any), and what was appended since.
-    let mut state: Vec<(u32, Option<&[Value]>, Vec<&Value>)> = Vec::new();
+    type KeyState<'v> = (u32, Option<&'v [Value]>, Vec<&'v Value>);
+    let mut state: Vec<KeyState<'_>> = Vec::new();
     for m in ops {
         let slot = match state.iter().position(|s| s.0 == m.key) {
             Some(s) => s,
@@ -474,7 +475,7 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
                         Some(prev) => {
                             let mut e: Vec<Value> = prev.to_vec();
                             e.extend(appended.iter().map(|v| (*v).clone()));
-                            format!("{}", list(&e))
+                            list(&e)
                         }
                         None => {
                             let a: Vec<Value> = appended.iter().map(|v| (*v).clone()).collect();
