@@ -296,20 +296,25 @@ impl Scratch {
         let mut out = Vec::new();
         let mut counter = 0u32;
         let mut stack: Vec<u32> = Vec::new();
-        let mut call: Vec<(u32, std::vec::IntoIter<(u32, u8)>)> = Vec::new();
+        // Each frame: a node and the position of the next edge of it to look at.
+        let mut call: Vec<(u32, std::ops::Range<u32>)> = Vec::new();
         let mut visited: Vec<u32> = Vec::new();
         for &root in nodes {
             if self.index[root as usize] != NONE {
                 continue;
             }
             self.open(root, &mut counter, &mut stack, &mut visited);
-            call.push((root, self.edges(g, root, mask)));
-            while let Some((x, iter)) = call.last_mut() {
+            call.push((root, g.edge_range(root)));
+            while let Some((x, edges)) = call.last_mut() {
                 let x = *x;
-                if let Some((y, _)) = iter.next() {
+                if let Some(at) = edges.next() {
+                    let (y, k) = g.edge(at);
+                    if k & mask == 0 || !self.is_member(y) {
+                        continue;
+                    }
                     if self.index[y as usize] == NONE {
                         self.open(y, &mut counter, &mut stack, &mut visited);
-                        call.push((y, self.edges(g, y, mask)));
+                        call.push((y, g.edge_range(y)));
                     } else if self.on_stack[y as usize] {
                         self.low[x as usize] = self.low[x as usize].min(self.index[y as usize]);
                     }
@@ -347,14 +352,6 @@ impl Scratch {
         self.on_stack[n as usize] = true;
         stack.push(n);
         visited.push(n);
-    }
-
-    /// The edges from `n` in `mask` to marked nodes (collected, so the caller may mutate).
-    fn edges(&self, g: &Graph, n: u32, mask: u8) -> std::vec::IntoIter<(u32, u8)> {
-        g.out(n)
-            .filter(|&(y, k)| k & mask != 0 && self.is_member(y))
-            .collect::<Vec<_>>()
-            .into_iter()
     }
 
     fn ensure_bfs(&mut self, states: usize) {
@@ -590,5 +587,105 @@ impl Scratch {
 
     fn restore(&mut self, part: &[u32], _stamp: u32) {
         self.mark(part);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::txn::graph::Edge;
+
+    /// Brute force: x and y share a component iff each reaches the other.
+    fn reach(n: usize, edges: &[Edge], mask: u8) -> Vec<Vec<bool>> {
+        let mut r = vec![vec![false; n]; n];
+        for e in edges.iter().filter(|e| e.kind & mask != 0) {
+            r[e.from as usize][e.to as usize] = true;
+        }
+        for k in 0..n {
+            for i in 0..n {
+                for j in 0..n {
+                    if r[i][k] && r[k][j] {
+                        r[i][j] = true;
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn components_match_brute_force_reachability() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let n = 1 + (next() % 9) as usize;
+            let m = (next() % 20) as usize;
+            let edges: Vec<Edge> = (0..m)
+                .map(|_| Edge {
+                    from: (next() % n as u64) as u32,
+                    to: (next() % n as u64) as u32,
+                    kind: [WW, WR, RW, PROCESS, REALTIME][(next() % 5) as usize],
+                })
+                .filter(|e| e.from != e.to)
+                .collect();
+            let g = Graph::from_edges(n as u32, n as u32, &edges, &[]);
+            let mask = if next() % 2 == 0 { 0xff } else { WW | WR };
+            let mut s = Scratch::new(n);
+            let all: Vec<u32> = (0..n as u32).collect();
+            s.mark(&all);
+            let comps = s.sccs(&g, &all, mask);
+            let r = reach(n, &edges, mask);
+            let mut comp_of = vec![usize::MAX; n];
+            for (c, nodes) in comps.iter().enumerate() {
+                for &x in nodes {
+                    assert_eq!(comp_of[x as usize], usize::MAX, "node in two components");
+                    comp_of[x as usize] = c;
+                }
+            }
+            for x in 0..n {
+                for y in 0..n {
+                    let together = x != y && r[x][y] && r[y][x];
+                    let same = comp_of[x] != usize::MAX && comp_of[x] == comp_of[y];
+                    assert_eq!(together, same && x != y, "{x} {y} in {edges:?}");
+                }
+                // A node alone in no component lies on no cycle.
+                if comp_of[x] == usize::MAX {
+                    assert!(!(0..n).any(|y| y != x && r[x][y] && r[y][x]));
+                }
+            }
+            // Every cycle found is a real cycle of the graph, named by its edges.
+            for nodes in &comps {
+                s.mark(nodes);
+                let mut clock = Budget::new(None, None).component();
+                let c = s
+                    .any_cycle(&g, nodes, mask, &mut clock)
+                    .unwrap()
+                    .expect("a component has a cycle");
+                for i in 0..c.nodes.len() {
+                    let (a, b) = (c.nodes[i], c.nodes[(i + 1) % c.nodes.len()]);
+                    assert!(
+                        g.kinds_between(a, b) & c.kinds[i] != 0,
+                        "no edge {a} -> {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cycles_are_named_by_their_edges() {
+        use AnomalyKind::*;
+        assert_eq!(classify(&[WW, WW]), G0);
+        assert_eq!(classify(&[WW, WR]), G1c);
+        assert_eq!(classify(&[WR, RW]), GSingle);
+        assert_eq!(classify(&[RW, WR, RW, WR]), GNonadjacent);
+        assert_eq!(classify(&[RW, RW]), G2Item);
+        assert_eq!(classify(&[RW, PROCESS]), GSingleProcess);
+        assert_eq!(classify(&[WW, PROCESS, REALTIME]), G0Realtime);
     }
 }

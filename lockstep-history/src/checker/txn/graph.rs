@@ -63,8 +63,13 @@ impl Graph {
         let n = txns.txns.len() as u32;
         let mut extra = Vec::with_capacity(txns.txns.len() * 3);
         let nodes = order_edges(txns, n + virtual_nodes, &mut extra);
+        Graph::from_edges(n, nodes, data, &extra)
+    }
+
+    /// The graph of `nodes` nodes (the first `txns` of them transactions) with these edges.
+    pub fn from_edges(n: u32, nodes: u32, data: &[Edge], extra: &[Edge]) -> Graph {
         let mut counts = vec![0u32; nodes as usize + 1];
-        for e in data.iter().chain(&extra) {
+        for e in data.iter().chain(extra) {
             counts[e.from as usize + 1] += 1;
         }
         for i in 1..counts.len() {
@@ -74,7 +79,7 @@ impl Graph {
         let mut fill = counts.clone();
         let mut targets = vec![0u32; total];
         let mut kinds = vec![0u8; total];
-        for e in data.iter().chain(&extra) {
+        for e in data.iter().chain(extra) {
             let at = &mut fill[e.from as usize];
             targets[*at as usize] = e.to;
             kinds[*at as usize] = e.kind;
@@ -91,6 +96,16 @@ impl Graph {
     /// How many nodes, virtual ones included.
     pub fn nodes(&self) -> u32 {
         self.offsets.len() as u32 - 1
+    }
+
+    /// The positions of the edges leaving `node`, for [`Graph::edge`].
+    pub fn edge_range(&self, node: u32) -> std::ops::Range<u32> {
+        self.offsets[node as usize]..self.offsets[node as usize + 1]
+    }
+
+    /// The edge at a position: (target, kind bit).
+    pub fn edge(&self, at: u32) -> (u32, u8) {
+        (self.targets[at as usize], self.kinds[at as usize])
     }
 
     /// Whether a node is a transaction (not virtual).
