@@ -22,6 +22,9 @@ impl Rng {
     }
 }
 
+/// A transaction in flight: its plan (append?, key, value) and, once applied, its result.
+type Running = (Vec<(bool, i64, i64)>, Option<Value>);
+
 struct Gen {
     events: Vec<Event>,
     /// Each key's list, as the serial execution has it.
@@ -63,8 +66,7 @@ impl Gen {
             next_process: procs as u64,
         };
         // Per process slot: (process id, planned micro-ops (f, key), result if applied).
-        let mut slots: Vec<(u64, Option<(Vec<(bool, i64, i64)>, Option<Value>)>)> =
-            (0..procs).map(|p| (p as u64, None)).collect();
+        let mut slots: Vec<(u64, Option<Running>)> = (0..procs).map(|p| (p as u64, None)).collect();
         let mut started = 0;
         while started < txns || slots.iter().any(|s| s.1.is_some()) {
             let s = rng.below(procs as u64) as usize;
