@@ -33,6 +33,7 @@ pub mod error;
 pub mod linearizable;
 pub mod pairing;
 pub mod result;
+pub mod txn;
 
 pub use budget::{Budget, Progress, ProgressFn};
 pub use error::HistoryError;

@@ -13,6 +13,7 @@ mod outcome;
 mod output;
 mod progress;
 mod report;
+mod txn_check;
 
 use std::io::Write;
 use std::process::ExitCode;
