@@ -18,6 +18,7 @@ mod memo;
 pub mod options;
 pub mod preprocess;
 mod search;
+pub mod txn;
 pub mod verdict;
 
 pub use counterexample::{Candidate, CandidateOutcome, Counterexample, DescribedOp, Step};
