@@ -121,14 +121,17 @@ pub struct Event {
     /// Position in the history, dense from 0 in the order events were recorded.
     pub index: u64,
     /// Nanoseconds since the history began, from a monotonic clock. Order comes from
-    /// `index`, never from `time`.
+    /// `index`, never from `time`. Absent in elle-cli's JSON histories: read as 0.
+    #[serde(default)]
     pub time: u64,
     /// Invoke, ok, fail or info.
     #[serde(rename = "type")]
     pub kind: EventKind,
     /// The process that performed it.
     pub process: Process,
-    /// The operation's name, such as `"read"` or `"write"`.
+    /// The operation's name, such as `"read"` or `"write"`. Absent in Elle's histories,
+    /// whose ops are all transactions: read as `"txn"`.
+    #[serde(default = "txn_name")]
     pub f: Cow<'static, str>,
     /// The input on invoke, the result on ok, the invoke's input echoed on fail and info.
     #[serde(default)]
@@ -136,6 +139,11 @@ pub struct Event {
     /// Why a fail or info ended that way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+}
+
+/// The name of an operation read without one: Elle's transactions have no `f`.
+fn txn_name() -> Cow<'static, str> {
+    Cow::Borrowed("txn")
 }
 
 impl Event {

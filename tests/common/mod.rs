@@ -21,11 +21,20 @@ pub fn missing(test: &str, why: &str) {
 /// The Knossos folder of the conformance data (`../shared/conformance/knossos`, or under
 /// `LOCKSTEP_CONFORMANCE_DIR`), or `None` after [`missing`] said why.
 pub fn knossos_dir(test: &str) -> Option<PathBuf> {
+    conformance_dir(test, "knossos")
+}
+
+/// The Elle folder of the conformance data, as [`knossos_dir`] finds the Knossos one.
+pub fn elle_dir(test: &str) -> Option<PathBuf> {
+    conformance_dir(test, "elle")
+}
+
+fn conformance_dir(test: &str, folder: &str) -> Option<PathBuf> {
     let root = std::env::var_os("LOCKSTEP_CONFORMANCE_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
         PathBuf::from,
     );
-    let dir = root.join("knossos");
+    let dir = root.join(folder);
     if dir.is_dir() {
         return Some(dir);
     }

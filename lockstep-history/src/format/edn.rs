@@ -10,7 +10,7 @@
 //! | key | becomes | when missing |
 //! |-----|---------|--------------|
 //! | `:type` | [`EventKind`] (`:invoke`, `:ok`, `:fail`, `:info`) | an error |
-//! | `:f` | [`Event::f`] (`:read` → `"read"`) | an error |
+//! | `:f` | [`Event::f`] (`:read` → `"read"`) | `"txn"` (Elle's transactions have no `:f`) |
 //! | `:process` | [`Process::Id`], or [`Process::Named`] for `:nemesis` and other names | an error |
 //! | `:value` | [`Event::value`] | nil |
 //! | `:time` | [`Event::time`] (it may go backwards; order comes from position only) | 0 |
@@ -538,12 +538,15 @@ impl<'a> Parser<'a> {
                     format!(":type must be :invoke, :ok, :fail or :info, not {kind_value}"),
                 )
             })?;
-        let (f_value, at) = f.ok_or_else(|| missing(":f"))?;
-        let f = match f_value.as_name() {
-            Some(name) => op_name(name),
-            None => {
-                return Err(self.error(at, format!(":f must be a keyword, not {f_value}")));
-            }
+        // An op map with no :f is a transaction, as in Elle's histories.
+        let f = match f {
+            None => Cow::Borrowed("txn"),
+            Some((f_value, at)) => match f_value.as_name() {
+                Some(name) => op_name(name),
+                None => {
+                    return Err(self.error(at, format!(":f must be a keyword, not {f_value}")));
+                }
+            },
         };
         let (process_value, at) = process.ok_or_else(|| missing(":process"))?;
         let process = match &process_value {
@@ -1062,7 +1065,7 @@ mod tests {
     fn errors_say_where() {
         assert_eq!(
             err("[{:type :invoke}\n 3]"),
-            "1:2: op map has no :f (event 0)"
+            "1:2: op map has no :process (event 0)"
         );
         assert_eq!(
             err("[{:type :invoke :f :r :process 0}\n {:type :done :f :r :process 0}]"),

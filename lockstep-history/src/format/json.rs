@@ -32,9 +32,9 @@ use crate::event::Event;
 /// ```
 /// let err = lockstep_history::format::json::parse(br#"[
 ///   {"index":0,"time":0,"type":"invoke","process":0,"f":"read","value":null},
-///   {"index":1,"time":0,"type":"ok","process":0,"value":null}
+///   {"index":1,"time":0,"type":"ok","f":"read","value":null}
 /// ]"#).unwrap_err();
-/// assert_eq!(err.to_string(), "3:59: missing field `f` (event 1)");
+/// assert_eq!(err.to_string(), "3:58: missing field `process` (event 1)");
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
     parse_with_lines(bytes).map(|(events, _)| events)

@@ -56,7 +56,7 @@ impl Clock {
     /// Counts one unit of work; `Err` once a deadline has passed.
     pub fn tick(&mut self) -> Result<(), OutOfTime> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % 1024 == 0 {
+        if self.ticks.is_multiple_of(1024) {
             self.check()
         } else {
             Ok(())

@@ -206,10 +206,9 @@ fn compress(graph: &Graph, cycle: Cycle) -> Cycle {
             if let Some(&better) = [WW, WR, PROCESS, REALTIME]
                 .iter()
                 .find(|&&k| direct & k != 0)
+                && rank(better) < rank(kinds[i])
             {
-                if rank(better) < rank(kinds[i]) {
-                    kinds[i] = better;
-                }
+                kinds[i] = better;
             }
         }
     }
@@ -247,6 +246,9 @@ fn classify(kinds: &[u8]) -> AnomalyKind {
     };
     base.in_scope(scope)
 }
+
+/// A path: its nodes, and the kind of each edge between them.
+type Path = (Vec<u32>, Vec<u8>);
 
 /// Work arrays sized to the graph, reused by every search; stamps avoid clearing them.
 struct Scratch {
@@ -375,7 +377,7 @@ impl Scratch {
         goal: u32,
         mask: u8,
         clock: &mut super::budget::Clock,
-    ) -> Result<Option<(Vec<u32>, Vec<u8>)>, OutOfTime> {
+    ) -> Result<Option<Path>, OutOfTime> {
         self.ensure_bfs(g.nodes() as usize);
         let stamp = self.seen_stamp;
         let mut queue = vec![start];

@@ -29,6 +29,8 @@ struct Writer {
     txn: u32,
     /// Index of the append in the transaction's micro-ops.
     at: u32,
+    /// Whether some ok read holds it.
+    observed: bool,
 }
 
 struct Inference<'t, 'a> {
@@ -91,6 +93,7 @@ pub(crate) fn infer<'t, 'a: 't>(
                         Writer {
                             txn: t as u32,
                             at: i as u32,
+                            observed: false,
                         },
                     ) {
                         let e = &txns.events[txn.source];
@@ -113,6 +116,13 @@ pub(crate) fn infer<'t, 'a: 't>(
             }
         }
     }
+    for (k, order) in orders.iter().enumerate() {
+        for v in order.iter() {
+            if let Some(w) = writers.get_mut(&(k as u32, v)) {
+                w.observed = true;
+            }
+        }
+    }
     let inf = Inference {
         txns,
         writers,
@@ -120,10 +130,11 @@ pub(crate) fn infer<'t, 'a: 't>(
     };
     let mut edges = Vec::with_capacity(txns.mops.len() * 2);
     version_orders(&inf, &mut edges, found);
-    reads(&inf, &mut edges, found);
+    let full_readers = reads(&inf, &mut edges, found);
+    let virtual_nodes = unobserved(&inf, &full_readers, &mut edges);
     Ok(Inferred {
         edges,
-        virtual_nodes: 0,
+        virtual_nodes,
         explainer: Box::new(inf),
     })
 }
@@ -202,10 +213,88 @@ fn longest_reader(inf: &Inference<'_, '_>, key: u32) -> usize {
         .unwrap_or(0)
 }
 
-/// wr and rw edges from external reads; G1a, G1b, incompatible order, lost update,
-/// internal and future reads.
-fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) {
+/// Appends of committed transactions that no read shows come after every version read:
+/// the writer of each key's last observed element precedes them (ww), and so does every
+/// transaction whose external read was the whole observed list (rw). When readers and such
+/// appenders are many, the rw edges go through one virtual node per key. Returns how many
+/// virtual nodes were used.
+fn unobserved(inf: &Inference<'_, '_>, full_readers: &[Vec<u32>], edges: &mut Vec<Edge>) -> u32 {
     let txns = inf.txns;
+    let mut appenders: Vec<Vec<u32>> = vec![Vec::new(); inf.orders.len()];
+    for (&(k, _), w) in &inf.writers {
+        if !w.observed && inf.status(w.txn) == TxnStatus::Ok {
+            appenders[k as usize].push(w.txn);
+        }
+    }
+    let n = txns.txns.len() as u32;
+    let mut virtual_nodes = 0;
+    for (k, us) in appenders.iter_mut().enumerate() {
+        if us.is_empty() {
+            continue;
+        }
+        us.sort_unstable();
+        us.dedup();
+        if let Some(last) = inf.orders[k].last()
+            && let Some(w) = inf.writer(k as u32, last)
+            && inf.status(w.txn) != TxnStatus::Fail
+        {
+            for &u in us.iter().filter(|&&u| u != w.txn) {
+                edges.push(Edge {
+                    from: w.txn,
+                    to: u,
+                    kind: WW,
+                });
+            }
+        }
+        let rs = &full_readers[k];
+        if rs.len() * us.len() <= 64 {
+            for &r in rs {
+                for &u in us.iter().filter(|&&u| u != r) {
+                    edges.push(Edge {
+                        from: r,
+                        to: u,
+                        kind: RW,
+                    });
+                }
+            }
+        } else {
+            let node = n + virtual_nodes;
+            virtual_nodes += 1;
+            for &r in rs {
+                if us.binary_search(&r).is_ok() {
+                    for &u in us.iter().filter(|&&u| u != r) {
+                        edges.push(Edge {
+                            from: r,
+                            to: u,
+                            kind: RW,
+                        });
+                    }
+                } else {
+                    edges.push(Edge {
+                        from: r,
+                        to: node,
+                        kind: RW,
+                    });
+                }
+            }
+            for &u in us.iter() {
+                edges.push(Edge {
+                    from: node,
+                    to: u,
+                    kind: RW,
+                });
+            }
+        }
+    }
+    virtual_nodes
+}
+
+/// wr and rw edges from external reads; G1a, G1b, incompatible order, lost update,
+/// internal and future reads. Returns, per key, the transactions whose external read was
+/// the whole version order.
+fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> Vec<Vec<u32>> {
+    let txns = inf.txns;
+    let mut full_readers: Vec<Vec<u32>> = vec![Vec::new(); inf.orders.len()];
     // (key, length read) → the first ok transaction that read that prefix and then appended.
     let mut read_then_appended: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let first_failed: Vec<usize> = inf
@@ -300,6 +389,9 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) {
                     });
                 }
             }
+            if r.len() == order.len() {
+                full_readers[m.key as usize].push(t as u32);
+            }
             if let Some(next) = order.get(r.len())
                 && let Some(w) = inf.writer(m.key, next)
                 && w.txn as usize != t
@@ -330,6 +422,7 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) {
             }
         }
     }
+    full_readers
 }
 
 /// Internal consistency: each read of a key the transaction already read or appended to
@@ -345,7 +438,8 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
         return;
     }
     // Per key: what the last read showed (if any), and what was appended since.
-    let mut state: Vec<(u32, Option<&[Value]>, Vec<&Value>)> = Vec::new();
+    type KeyState<'v> = (u32, Option<&'v [Value]>, Vec<&'v Value>);
+    let mut state: Vec<KeyState<'_>> = Vec::new();
     for m in ops {
         let slot = match state.iter().position(|s| s.0 == m.key) {
             Some(s) => s,
@@ -381,7 +475,7 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
                         Some(prev) => {
                             let mut e: Vec<Value> = prev.to_vec();
                             e.extend(appended.iter().map(|v| (*v).clone()));
-                            format!("{}", list(&e))
+                            list(&e)
                         }
                         None => {
                             let a: Vec<Value> = appended.iter().map(|v| (*v).clone()).collect();
@@ -406,41 +500,39 @@ impl Explain for Inference<'_, '_> {
     fn why(&self, from: usize, to: usize, kind: EdgeKind, a: &str, b: &str) -> Option<String> {
         let txns = self.txns;
         match kind {
-            EdgeKind::Ww => txns
-                .ops(to)
-                .iter()
-                .filter(|m| m.kind == MopKind::Append)
-                .find_map(|m| {
-                    let order = self.orders[m.key as usize];
-                    let i = order.iter().position(|v| v == m.value)?;
-                    let prev = order.get(i.checked_sub(1)?)?;
-                    (self.writer(m.key, prev)?.txn as usize == from).then(|| {
-                        format!(
-                            "{b} appended {} to key {} right after {a}'s {prev}: ww",
-                            m.value,
-                            txns.key(m.key)
-                        )
-                    })
-                }),
+            EdgeKind::Ww => txns.ops(to).iter().filter(|m| m.kind == MopKind::Append).find_map(|m| {
+                let key = txns.key(m.key);
+                let order = self.orders[m.key as usize];
+                let Some(i) = order.iter().position(|v| v == m.value) else {
+                    let last = order.last()?;
+                    return (self.writer(m.key, last)?.txn as usize == from).then(|| {
+                        format!("{b} appended {} to key {key}, which no read shows, so after {a}'s {last}, the last element read: ww", m.value)
+                    });
+                };
+                let prev = order.get(i.checked_sub(1)?)?;
+                (self.writer(m.key, prev)?.txn as usize == from)
+                    .then(|| format!("{b} appended {} to key {key} right after {a}'s {prev}: ww", m.value))
+            }),
             EdgeKind::Wr => self.external_reads(to).into_iter().find_map(|(key, r)| {
                 let last = r.last()?;
                 (self.writer(key, last)?.txn as usize == from).then(|| {
-                    format!(
-                        "{b} read key {} = {}, which ends with {a}'s append of {last}: wr",
-                        txns.key(key),
-                        list(r)
-                    )
+                    format!("{b} read key {} = {}, which ends with {a}'s append of {last}: wr", txns.key(key), list(r))
                 })
             }),
             EdgeKind::Rw => self.external_reads(from).into_iter().find_map(|(key, r)| {
-                let next = self.orders[key as usize].get(r.len())?;
-                (self.writer(key, next)?.txn as usize == to).then(|| {
-                    format!(
-                        "{a} read key {} = {} without {b}'s append of {next}, which comes next: rw",
-                        txns.key(key),
-                        list(r)
-                    )
-                })
+                let order = self.orders[key as usize];
+                if let Some(next) = order.get(r.len()) {
+                    return (self.writer(key, next)?.txn as usize == to).then(|| {
+                        format!("{a} read key {} = {} without {b}'s append of {next}, which comes next: rw", txns.key(key), list(r))
+                    });
+                }
+                let m = txns.ops(to).iter().find(|m| {
+                    m.kind == MopKind::Append && m.key == key && self.writer(key, m.value).is_some_and(|w| !w.observed)
+                })?;
+                Some(format!(
+                    "{a} read key {} = {} without {b}'s append of {}, which no read shows and so comes after every element read: rw",
+                    txns.key(key), list(r), m.value
+                ))
             }),
             _ => None,
         }

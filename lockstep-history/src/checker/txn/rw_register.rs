@@ -38,7 +38,9 @@ struct Inference<'t, 'a> {
 
 /// The transaction's external reads (first read of a key, before writing it) and its last
 /// write per key.
-fn external<'a>(txns: &Txns<'a>, t: usize) -> (Vec<(u32, &'a Value)>, Vec<(u32, &'a Value)>) {
+type KeyValues<'a> = Vec<(u32, &'a Value)>;
+
+fn external<'a>(txns: &Txns<'a>, t: usize) -> (KeyValues<'a>, KeyValues<'a>) {
     let ops = txns.ops(t);
     let mut reads = Vec::new();
     let mut writes: Vec<(u32, &Value)> = Vec::new();
