@@ -53,10 +53,15 @@ fn each_isolation_level_shows_what_it_permits_and_nothing_it_prohibits() {
             Isolation::RepeatableRead => (names.iter().any(|n| n == "G2-item"), "G2-item"),
             Isolation::Serializable => (true, "nothing"),
         };
+        let counts: Vec<String> = analysis
+            .counts
+            .iter()
+            .map(|(kind, n)| format!("{kind} ×{n}"))
+            .collect();
         let summary = format!(
             "{}: {ok} ok, {fail} fail, {info} info; anomalies: {}",
             isolation.name(),
-            names.join(", ")
+            counts.join(", ")
         );
         eprintln!("{summary}");
         if ok < 100 || !analysis.is_valid() || !shown {
