@@ -152,22 +152,25 @@ impl Drop for Server {
 }
 
 impl Cluster {
-    /// Immediate shutdown (SIGQUIT: the postmaster stops its backends and exits), then
-    /// SIGKILL to the whole process group for anything left, then reap.
+    /// Immediate shutdown (SIGQUIT: the postmaster stops its backends, waits for them and
+    /// exits); if it is still there after 5 s, SIGKILL to its whole process group. Then reap.
     fn stop(&mut self) {
         let Some(mut postmaster) = self.postmaster.take() else {
             return;
         };
         let pid = postmaster.id().to_string();
-        if matches!(postmaster.try_wait(), Ok(None)) {
+        let running = |p: &mut Child| matches!(p.try_wait(), Ok(None));
+        if running(&mut postmaster) {
             signal("-QUIT", &pid);
             let deadline = Instant::now() + Duration::from_secs(5);
-            while matches!(postmaster.try_wait(), Ok(None)) && Instant::now() < deadline {
+            while running(&mut postmaster) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        // The postmaster leads its group (pgid = its pid): this reaches stray backends too.
-        signal("-KILL", &format!("-{pid}"));
+        if running(&mut postmaster) {
+            // Not reaped yet, so its pid (and group id) cannot have been reused.
+            signal("-KILL", &format!("-{pid}"));
+        }
         let _ = postmaster.kill();
         let _ = postmaster.wait();
     }
