@@ -75,6 +75,10 @@ pub enum ModelName {
     Kv,
     /// Several registers read and written in transactions (Jepsen `:txn`).
     MultiRegister,
+    /// Transactions appending to and reading lists, checked Elle-style for isolation anomalies.
+    ListAppend,
+    /// Transactions writing and reading registers, checked Elle-style for isolation anomalies.
+    RwRegister,
 }
 
 /// How to check: the model, its initial value and the limits.
@@ -101,12 +105,20 @@ pub struct CheckOptions {
 /// `lockstep check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The model the histories must be linearizable against.
+    /// The model the histories must be linearizable against (or, for list-append and
+    /// rw-register, the transactional workload).
     #[arg(long, short, value_enum, value_name = "NAME")]
     pub model: ModelName,
     /// Options of the check.
     #[command(flatten)]
     pub options: CheckOptions,
+    /// list-append / rw-register: the consistency models the histories must satisfy
+    /// (default: strict-serializable).
+    #[arg(long, value_delimiter = ',', value_name = "MODEL,...")]
+    pub consistency_models: Vec<String>,
+    /// list-append / rw-register: anomalies that also make a history invalid (G2-item, ...).
+    #[arg(long, value_delimiter = ',', value_name = "ANOMALY,...")]
+    pub anomalies: Vec<String>,
     /// History files: .json, .jsonl or .edn.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,

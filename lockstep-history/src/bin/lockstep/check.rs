@@ -17,6 +17,9 @@ use crate::progress;
 pub fn run(args: CheckArgs) -> Outcome {
     let mut tally = [0usize; 4];
     let mut worst = Outcome::Ok;
+    if let Some(workload) = crate::txn_check::workload(args.model) {
+        return crate::txn_check::run(&args, workload);
+    }
     for file in &args.files {
         let outcome = check_file(file, &args);
         tally[outcome.code() as usize] += 1;

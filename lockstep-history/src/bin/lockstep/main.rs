@@ -12,6 +12,7 @@ mod models;
 mod outcome;
 mod progress;
 mod report;
+mod txn_check;
 
 use std::io::Write;
 use std::process::ExitCode;

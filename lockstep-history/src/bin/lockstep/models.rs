@@ -32,6 +32,11 @@ pub fn with<W: WithModel>(
     let init = init.map(parse_init).transpose()?;
     let cli = name_of(name);
     Ok(match name {
+        ModelName::ListAppend | ModelName::RwRegister => {
+            return Err(format!(
+                "{cli} is a transactional workload, not a model: `lockstep check --model {cli}` checks it"
+            ));
+        }
         ModelName::Register => w.with(&Register::new(init.unwrap_or(Value::Nil))),
         ModelName::CasRegister => w.with(&CasRegister::new(init.unwrap_or(Value::Nil))),
         ModelName::Kv => w.with(&Kv::new(init.unwrap_or(Value::Nil))),
@@ -103,6 +108,8 @@ pub fn name_of(name: ModelName) -> &'static str {
         ModelName::Counter => "counter",
         ModelName::Kv => "kv",
         ModelName::MultiRegister => "multi-register",
+        ModelName::ListAppend => "list-append",
+        ModelName::RwRegister => "rw-register",
     }
 }
 

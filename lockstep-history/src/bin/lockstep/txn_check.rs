@@ -1,0 +1,113 @@
+//! `lockstep check --model list-append|rw-register`: one line per file (valid, the anomaly
+//! names, or unknown), then the explanations.
+
+use lockstep_history::checker::txn::{self, Options, Workload};
+
+use crate::args::{CheckArgs, ModelName};
+use crate::outcome::{Outcome, error_line, say};
+
+/// The transactional workload a model name stands for, if it is one.
+pub fn workload(name: ModelName) -> Option<Workload> {
+    match name {
+        ModelName::ListAppend => Some(Workload::ListAppend),
+        ModelName::RwRegister => Some(Workload::RwRegister),
+        _ => None,
+    }
+}
+
+/// Checks every file; the worst outcome decides the exit code.
+pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {
+    let options = match options(args, workload) {
+        Ok(o) => o,
+        Err(message) => {
+            error_line(&message);
+            return Outcome::BadInput;
+        }
+    };
+    let mut tally = [0usize; 4];
+    let mut worst = Outcome::Ok;
+    for file in &args.files {
+        let outcome = check_file(file, args, &options);
+        tally[outcome.code() as usize] += 1;
+        worst = worst.max(outcome);
+    }
+    let [ok, not, unknown, bad] = tally;
+    let files = args.files.len();
+    say(&format!(
+        "{files} file{}: {ok} valid, {not} with anomalies, {unknown} unknown, {bad} bad input",
+        if files == 1 { "" } else { "s" }
+    ));
+    worst
+}
+
+fn options(args: &CheckArgs, workload: Workload) -> Result<Options, String> {
+    if args.options.init.is_some() || args.options.knossos || args.options.memory_limit.is_some() {
+        return Err(format!(
+            "--init, --knossos and --memory-limit do not apply to --model {}",
+            workload.name()
+        ));
+    }
+    let mut options = Options {
+        workload,
+        time_limit: args.options.time_limit,
+        ..Options::default()
+    };
+    if !args.consistency_models.is_empty() {
+        options.consistency_models = args
+            .consistency_models
+            .iter()
+            .map(|m| m.parse().map_err(|e| format!("--consistency-models: {e}")))
+            .collect::<Result<_, _>>()?;
+    }
+    options.anomalies = args
+        .anomalies
+        .iter()
+        .map(|a| a.parse().map_err(|e| format!("--anomalies: {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok(options)
+}
+
+fn check_file(file: &std::path::Path, args: &CheckArgs, options: &Options) -> Outcome {
+    let loaded = match crate::input::load(file, args.options.format) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            error_line(&message);
+            return Outcome::BadInput;
+        }
+    };
+    let shown = file.display();
+    let analysis = match txn::check(&loaded.events, options) {
+        Ok(a) => a,
+        Err(e) => {
+            error_line(&format!("{shown}: {e}"));
+            return Outcome::BadInput;
+        }
+    };
+    let n = analysis.transactions;
+    if analysis.is_valid() {
+        say(&format!(
+            "{shown}: {} ({n} transactions)",
+            analysis.summary()
+        ));
+        Outcome::Ok
+    } else if analysis.is_unknown() {
+        say(&format!("{shown}: unknown ({n} transactions)"));
+        say(&indent(&analysis.to_string()));
+        Outcome::Unknown
+    } else {
+        say(&format!(
+            "{shown}: {} ({n} transactions)",
+            analysis.anomaly_names().join(", ")
+        ));
+        say(&indent(&analysis.to_string()));
+        Outcome::NotLinearizable
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end()
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
