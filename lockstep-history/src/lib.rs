@@ -26,7 +26,8 @@
 //!
 //! The layers, bottom up: [`value`] and [`event`] are plain data; [`history`] records them
 //! from many threads; [`context`] decides which history a thread records into.
-//! Beside them, [`checker`] decides whether a history is linearizable against a [`model`].
+//! Beside them, [`checker`] decides whether a history is linearizable against a [`model`];
+//! [`txn`] gives transactional workloads the micro-ops and generators Elle's checker reads.
 
 #![warn(missing_docs)]
 
@@ -43,6 +44,7 @@ pub mod model;
 pub mod report;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+pub mod txn;
 pub mod validate;
 pub mod value;
 
