@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use crate::event::Event;
 use crate::model::Model;
 
+pub mod collections;
 pub mod counterexample;
 pub mod linearizable;
 mod linearized;
