@@ -74,6 +74,18 @@ impl Discipline {
             Discipline::Lifo => "pop",
         }
     }
+    fn added(self) -> &'static str {
+        match self {
+            Discipline::Fifo => "enqueued",
+            Discipline::Lifo => "pushed",
+        }
+    }
+    fn removed(self) -> &'static str {
+        match self {
+            Discipline::Fifo => "dequeued",
+            Discipline::Lifo => "popped",
+        }
+    }
     fn name(self) -> &'static str {
         match self {
             Discipline::Fifo => "queue",
@@ -160,18 +172,18 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: Items, discipline: Discipli
             Act::Remove(v) => {
                 let Some(&id) = id_of.get(v) else {
                     let explanation = format!(
-                        "{} returned {v}, which no operation ever {}d",
+                        "{} returned {v}, which no operation ever {}",
                         describe(&ops[i], discipline.remove()),
-                        discipline.add(),
+                        discipline.added(),
                     );
                     return violation(Pattern::NeverAdded, vec![ops[i].invoke], explanation, i);
                 };
                 if let Some(first) = remove_of[id] {
                     let explanation = format!(
-                        "{} and {} both returned {v}, which was {}d once",
+                        "{} and {} both returned {v}, which was {} once",
                         describe(&ops[first], discipline.remove()),
                         describe(&ops[i], discipline.remove()),
-                        discipline.add(),
+                        discipline.added(),
                     );
                     let highlighted =
                         vec![ops[add_of[id]].invoke, ops[first].invoke, ops[i].invoke];
@@ -475,7 +487,7 @@ impl<'a, O> Pass<'a, O> {
                     describe(&ops[r], &self.what(r)),
                     self.inv[r]
                 ),
-                None => format!("no operation ever {}d it", d.remove()),
+                None => format!("no operation ever {} it", d.removed()),
             };
             (describe(&ops[add], &self.what(add)), why)
         };

@@ -334,8 +334,10 @@ impl<'a> Layers<'a> {
                 (
                     bound,
                     format!(
-                        "so {} first appears after event {floor}, but {} had completed at event {}",
-                        e.value,
+                        "{}{}; it cannot come before event {floor}, but {} had completed at \
+                         event {}",
+                        self.name(node),
+                        self.after(node, previous),
                         describe(&ops[bound], &self.prepared.ops[bound].to_string()),
                         e.hi
                     ),
@@ -381,7 +383,11 @@ impl<'a> Layers<'a> {
         let ops = &self.prepared.operations;
         match (n, previous) {
             (Node::Read(r), None) => {
-                format!("{} took effect no earlier than its invoke", self.read(r))
+                format!(
+                    "{} took effect no earlier than its invoke (event {})",
+                    self.read(r),
+                    ops[r].invoke
+                )
             }
             (Node::Appear(x), None) => {
                 let e = &self.elements[x];
