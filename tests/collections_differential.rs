@@ -179,7 +179,11 @@ fn generate(kind: Kind, rng: &mut Rng) -> Vec<Event> {
                     } else {
                         fresh as i64
                     };
-                    let f = if kind == Kind::Queue { "enqueue" } else { "push" };
+                    let f = if kind == Kind::Queue {
+                        "enqueue"
+                    } else {
+                        "push"
+                    };
                     (f, Value::Int(v))
                 }
                 (Kind::Queue, false) => ("dequeue", Value::Nil),

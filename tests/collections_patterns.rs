@@ -349,7 +349,7 @@ fn a_pushed_nil_goes_to_the_general_search() {
 }
 
 #[test]
-fn a_crashed_dequeue_that_took_a_value_goes_to_the_general_search() {
+fn a_crashed_dequeue_may_take_a_value_nobody_else_took() {
     // The crashed dequeue must have taken 1 for the dequeue of 2 to be right.
     let h = history(&[
         ('i', 0, "enqueue", int(1)),
@@ -362,13 +362,33 @@ fn a_crashed_dequeue_that_took_a_value_goes_to_the_general_search() {
         ('o', 2, "dequeue", int(2)),
     ]);
     let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable());
+}
+
+#[test]
+fn a_stuck_pass_with_crashed_dequeues_goes_to_the_general_search() {
+    // One crashed dequeue can take 1 but not 2 as well: 3 cannot be next.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(2)),
+        ('o', 0, "enqueue", int(2)),
+        ('i', 0, "enqueue", int(3)),
+        ('o', 0, "enqueue", int(3)),
+        ('i', 1, "dequeue", NIL),
+        ('n', 1, "dequeue", NIL),
+        ('i', 2, "dequeue", NIL),
+        ('o', 2, "dequeue", int(3)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
     assert_eq!(
         c.method,
         Method::Search {
             reason: Fallback::CrashedRemovals { crashed: 1 }
         }
     );
-    assert!(c.verdict.is_linearizable());
+    assert!(c.verdict.is_not_linearizable());
 }
 
 #[test]

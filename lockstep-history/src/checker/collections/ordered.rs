@@ -40,9 +40,12 @@
 //!
 //! Before the pass: a crashed addition whose value nobody removed is left out (dropping it
 //! loses no linearization: the others' results do not depend on it). Crashed removals are
-//! left out too; that is exact when every added value is removed by a completed operation
-//! (a crashed removal could then only find the collection empty, or take nothing), and
-//! otherwise exact only when the pass succeeds.
+//! optional: when the value at the front is one no completed operation removes, the pass
+//! lets an admitted crashed removal take it. When every added value is removed by a
+//! completed operation, that never happens and crashed removals are left out, which is
+//! exact (a crashed removal could then only find the collection empty: no change). Otherwise which
+//! crashed removal took which value is a choice the pass does not prove: a finished pass is
+//! still a linearization, but being stuck sends the history to the general search.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
@@ -283,6 +286,10 @@ struct Pass<'a, O> {
     empties: Vec<usize>,
     /// Stacks: values whose push and pop are both admitted.
     pairs: Vec<usize>,
+    /// Crashed removals by invoke; how many are admitted and how many used.
+    crashed: Vec<usize>,
+    crashed_admitted: usize,
+    crashed_used: usize,
     /// The collection's values, head (queue) or bottom (stack) first.
     content: VecDeque<usize>,
     /// The linearization so far.
@@ -331,6 +338,11 @@ impl<'a, O> Pass<'a, O> {
             waiting_additions: 0,
             empties: Vec::new(),
             pairs: Vec::new(),
+            crashed: (0..ops.len())
+                .filter(|&i| matches!(acts[i], Act::RemoveUnknown))
+                .collect(),
+            crashed_admitted: 0,
+            crashed_used: 0,
             content: VecDeque::new(),
             order: Vec::with_capacity(ops.len()),
             exact: true,
@@ -352,6 +364,13 @@ impl<'a, O> Pass<'a, O> {
 
     /// Admits every kept operation invoked before `deadline`.
     fn admit(&mut self, deadline: u64) {
+        while self
+            .crashed
+            .get(self.crashed_admitted)
+            .is_some_and(|&c| self.inv[c] < deadline)
+        {
+            self.crashed_admitted += 1;
+        }
         while let Some(&i) = self.by_inv.get(self.admitted) {
             if self.inv[i] >= deadline {
                 break;
@@ -401,20 +420,23 @@ impl<'a, O> Pass<'a, O> {
         }
     }
 
-    /// Step 1: the removal of the front value, if admitted.
+    /// Step 1: the removal of the front value, if admitted; for a value no completed
+    /// operation removes, an admitted crashed removal, if one is left.
     fn remove_front(&mut self) -> bool {
         let Some(id) = self.front() else { return false };
         match self.remove_of[id] {
-            Some(r) if self.is_admitted[r] => {
-                self.take(r);
-                match self.discipline {
-                    Discipline::Fifo => self.content.pop_front(),
-                    Discipline::Lifo => self.content.pop_back(),
-                };
-                true
+            Some(r) if self.is_admitted[r] => self.take(r),
+            None if self.crashed_used < self.crashed_admitted => {
+                self.order.push(self.crashed[self.crashed_used]);
+                self.crashed_used += 1;
             }
-            _ => false,
+            _ => return false,
         }
+        match self.discipline {
+            Discipline::Fifo => self.content.pop_front(),
+            Discipline::Lifo => self.content.pop_back(),
+        };
+        true
     }
 
     /// Step 2: an empty removal when the collection is empty.
