@@ -389,6 +389,10 @@ fn collections_agree_with_search_and_brute_force() {
         threads: Some(1),
         ..Options::default()
     };
+    let search = Options {
+        general_search: true,
+        ..options.clone()
+    };
     let (mut yes, mut no, mut polynomial) = ([0u64; 3], [0u64; 3], [0u64; 3]);
     for case in 0..CASES {
         let k = (case % 3) as usize;
@@ -402,7 +406,7 @@ fn collections_agree_with_search_and_brute_force() {
             failed: HashSet::new(),
         };
         let expected = oracle.search(0, &init(kind));
-        let searched = search_verdict(kind, &events, &options);
+        let searched = search_verdict(kind, &events, &search);
         let collection = match kind {
             Kind::Queue => Collection::FifoQueue,
             Kind::Stack => Collection::Stack,
@@ -428,6 +432,9 @@ fn collections_agree_with_search_and_brute_force() {
             "case {case}: {kind:?}: collections say {checked}, oracle says {expected}\n{}",
             dump()
         );
+        // The automatic selection gives the collections checker's verdict.
+        let chosen = search_verdict(kind, &events, &options);
+        assert_eq!(chosen.is_linearizable(), expected, "case {case}: {chosen}");
         if checked.method == Method::Polynomial {
             polynomial[k] += 1;
         }

@@ -42,6 +42,10 @@ const NIL: Value = Value::Nil;
 fn check(events: &[Event], collection: Collection) -> Checked {
     let options = Options::default();
     let checked = collections::check(events, collection, &options).expect("well formed");
+    let options = Options {
+        general_search: true,
+        ..options
+    };
     let searched = match collection {
         Collection::FifoQueue => linearizable::check_with(events, &FifoQueue, &options),
         Collection::Stack => linearizable::check_with(events, &Stack, &options),
@@ -408,4 +412,40 @@ fn crashed_dequeues_are_left_out_when_every_value_is_dequeued() {
     ]);
     let c = check(&h, Collection::FifoQueue);
     assert_pattern(&c, Pattern::Order, &[6, 0], &["ahead of 2"]);
+}
+
+#[test]
+fn checks_choose_the_polynomial_checker_by_themselves() {
+    // The general search runs out of memory on this one (24 crashed adds, each may take
+    // effect anywhere); the automatic choice answers at once, within a limit the search
+    // could never meet.
+    let mut steps = Vec::new();
+    for p in 0..24 {
+        steps.push(('i', p, "add", int(p as i64)));
+    }
+    for p in 0..24 {
+        steps.push(('n', p, "add", int(p as i64)));
+    }
+    steps.push(('i', 100, "read", NIL));
+    steps.push(('o', 100, "read", ints(&[3, 99])));
+    let events = history(&steps);
+    let options = Options {
+        time_limit: Some(std::time::Duration::from_secs(20)),
+        memory_limit: Some(64 << 20),
+        ..Options::default()
+    };
+    let verdict = linearizable::check_with(&events, &Set, &options).unwrap();
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    let h = lockstep_history::History::new();
+    h.op("enqueue", 1, || ());
+    h.op("enqueue", 2, || ());
+    h.op("dequeue", (), || 2);
+    assert!(h.check(&FifoQueue).unwrap().is_not_linearizable());
+    // Forcing the general search on the set history hits the small memory limit.
+    let forced = Options {
+        general_search: true,
+        ..options
+    };
+    let verdict = linearizable::check_with(&events, &Set, &forced).unwrap();
+    assert!(!verdict.is_linearizable(), "{verdict}");
 }

@@ -22,6 +22,10 @@ pub struct Options {
     pub threads: Option<usize>,
     /// Called with the search's progress, for a progress bar.
     pub progress: Option<ProgressFn>,
+    /// Always use the general search, even for a model with a polynomial checker
+    /// ([`FifoQueue`](crate::model::FifoQueue), [`Stack`](crate::model::Stack) and
+    /// [`Set`](crate::model::Set), see [`super::collections`]): for comparison. Default: off.
+    pub general_search: bool,
 }
 
 impl Default for Options {
@@ -32,6 +36,7 @@ impl Default for Options {
             knossos_nil_reads: false,
             threads: None,
             progress: None,
+            general_search: false,
         }
     }
 }
@@ -44,6 +49,7 @@ impl fmt::Debug for Options {
             .field("knossos_nil_reads", &self.knossos_nil_reads)
             .field("threads", &self.threads)
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("general_search", &self.general_search)
             .finish()
     }
 }

@@ -116,6 +116,7 @@ pub fn checker_options(o: &CheckOptions) -> Options {
     let mut options = Options {
         time_limit: o.time_limit,
         knossos_nil_reads: o.knossos,
+        general_search: o.general_search,
         ..Options::default()
     };
     if o.memory_limit.is_some() {
