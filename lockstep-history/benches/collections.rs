@@ -254,73 +254,96 @@ fn name(c: Collection) -> &'static str {
     }
 }
 
+/// One input: its name and how to build it.
 struct Input {
     id: String,
     collection: Collection,
-    events: Vec<Event>,
+    /// Operations and concurrency of a generated history; `None` for the issue's set.
+    shape: Option<(usize, usize)>,
 }
 
+impl Input {
+    fn events(&self) -> Vec<Event> {
+        match self.shape {
+            Some((ops, concurrency)) => simulate(
+                self.collection,
+                ops,
+                concurrency,
+                (ops + concurrency) as u64,
+            ),
+            None => set_with_crashed_adds(),
+        }
+    }
+}
+
+/// Every input, up to `COLLECTIONS_BENCH_MAX_OPS` operations (default: all).
 fn inputs() -> Vec<Input> {
+    let max_ops: usize = std::env::var("COLLECTIONS_BENCH_MAX_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
     let mut inputs = vec![
         Input {
             id: "issue/fifo-150".into(),
             collection: Collection::FifoQueue,
-            events: simulate(Collection::FifoQueue, 150, 4, 150),
+            shape: Some((150, 4)),
         },
         Input {
             id: "issue/set-24-crashed".into(),
             collection: Collection::Set,
-            events: set_with_crashed_adds(),
+            shape: None,
         },
     ];
     for collection in [Collection::FifoQueue, Collection::Stack, Collection::Set] {
         for ops in [1_000, 100_000, 1_000_000] {
             for concurrency in [4, 16, 64] {
-                inputs.push(Input {
-                    id: format!("{}/{ops}/c{concurrency}", name(collection)),
-                    collection,
-                    events: simulate(collection, ops, concurrency, (ops + concurrency) as u64),
-                });
+                if ops <= max_ops {
+                    inputs.push(Input {
+                        id: format!("{}/{ops}/c{concurrency}", name(collection)),
+                        collection,
+                        shape: Some((ops, concurrency)),
+                    });
+                }
             }
         }
     }
     inputs
 }
 
-fn table(inputs: &[Input]) {
-    println!("| input | events | time (ms) | peak heap (MiB) | verdict | method |");
-    println!("|---|---|---|---|---|---|");
-    for input in inputs {
-        let before = LIVE.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
-        let started = Instant::now();
-        let checked = run(&input.events, input.collection);
-        let took = started.elapsed();
-        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
-        let verdict = match &checked.verdict {
-            v if v.is_linearizable() => "linearizable".to_string(),
-            v if v.is_not_linearizable() => "not linearizable".to_string(),
-            v => v.to_string(),
-        };
-        let method = match &checked.method {
-            Method::Polynomial => "polynomial".to_string(),
-            Method::Search { reason } => format!("search ({reason})"),
-        };
-        println!(
-            "| {} | {} | {:.2} | {:.1} | {verdict} | {method} |",
-            input.id,
-            input.events.len(),
-            took.as_secs_f64() * 1e3,
-            peak as f64 / (1 << 20) as f64,
-        );
-        drop(checked);
-    }
+fn row(input: &Input, events: &[Event]) {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let started = Instant::now();
+    let checked = run(events, input.collection);
+    let took = started.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+    let verdict = match &checked.verdict {
+        v if v.is_linearizable() => "linearizable".to_string(),
+        v if v.is_not_linearizable() => "not linearizable".to_string(),
+        v => v.to_string(),
+    };
+    let method = match &checked.method {
+        Method::Polynomial => "polynomial".to_string(),
+        Method::Search { reason } => format!("search ({reason})"),
+    };
+    println!(
+        "| {} | {} | {:.2} | {:.1} | {verdict} | {method} |",
+        input.id,
+        events.len(),
+        took.as_secs_f64() * 1e3,
+        peak as f64 / (1 << 20) as f64,
+    );
 }
 
 fn main() {
     let inputs = inputs();
-    table(&inputs);
-    if std::env::var_os("COLLECTIONS_BENCH_TABLE_ONLY").is_some() {
+    let table_only = std::env::var_os("COLLECTIONS_BENCH_TABLE_ONLY").is_some();
+    println!("| input | events | time (ms) | peak heap (MiB) | verdict | method |");
+    println!("|---|---|---|---|---|---|");
+    for input in &inputs {
+        row(input, &input.events());
+    }
+    if table_only {
         return;
     }
     let mut c = Criterion::default().configure_from_args();
@@ -330,8 +353,9 @@ fn main() {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     for input in &inputs {
+        let events = input.events();
         group.bench_function(BenchmarkId::from_parameter(&input.id), |b| {
-            b.iter(|| black_box(run(&input.events, input.collection)))
+            b.iter(|| black_box(run(&events, input.collection)))
         });
     }
     group.finish();

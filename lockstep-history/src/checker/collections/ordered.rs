@@ -39,13 +39,13 @@
 //! and a finished pass is a linearization, whatever steps it took.
 //!
 //! Before the pass: a crashed addition whose value nobody removed is left out (dropping it
-//! loses no linearization: the others' results do not depend on it). Crashed removals are
-//! optional: when the value at the front is one no completed operation removes, the pass
-//! lets an admitted crashed removal take it. When every added value is removed by a
-//! completed operation, that never happens and crashed removals are left out, which is
-//! exact (a crashed removal could then only find the collection empty: no change). Otherwise which
-//! crashed removal took which value is a choice the pass does not prove: a finished pass is
-//! still a linearization, but being stuck sends the history to the general search.
+//! loses no linearization: the others' results do not depend on it). When every added
+//! value is removed by a completed operation, crashed removals are left out too, which is
+//! exact (a crashed removal could then only find the collection empty: no change).
+//! Otherwise each crashed removal is guessed to take one of the values no completed
+//! operation removed, and acts as that value's removal. A finished pass is still a
+//! linearization, but which crashed removal took which value is not proven, so being stuck
+//! then sends the history to the general search.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
@@ -199,15 +199,15 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: Items, discipline: Discipli
         }
     }
 
-    // Crashed additions of values nobody removed, and crashed removals, are left out.
+    // Crashed additions of values nobody removed are left out.
     let mut kept = vec![true; n];
-    let mut crashed_removals = 0;
-    let mut unremoved = false;
+    let mut crashed: Vec<usize> = Vec::new();
+    let mut unremoved: Vec<usize> = Vec::new();
     for (i, act) in acts.iter().enumerate() {
         match act {
             Act::RemoveUnknown => {
                 kept[i] = false;
-                crashed_removals += 1;
+                crashed.push(i);
             }
             Act::Add(_) => {
                 let id = value_of[i].unwrap_or_default();
@@ -215,12 +215,26 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: Items, discipline: Discipli
                     if ops[i].is_crashed() {
                         kept[i] = false;
                     } else {
-                        unremoved = true;
+                        unremoved.push(id);
                     }
                 }
             }
             Act::Remove(_) | Act::RemoveEmpty => {}
         }
+    }
+    let crashed_removals = crashed.len();
+    let ambiguous = crashed_removals > 0 && !unremoved.is_empty();
+    if ambiguous {
+        guess_crashed_removals(
+            prepared,
+            discipline,
+            &crashed,
+            &unremoved,
+            &add_of,
+            &mut remove_of,
+            &mut value_of,
+            &mut kept,
+        );
     }
 
     let mut pass = Pass::new(
@@ -228,11 +242,9 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: Items, discipline: Discipli
     );
     match pass.run() {
         None => Decided::Linearizable(pass.order),
-        Some(_) if crashed_removals > 0 && unremoved => {
-            Decided::Undecided(Fallback::CrashedRemovals {
-                crashed: crashed_removals,
-            })
-        }
+        Some(_) if ambiguous => Decided::Undecided(Fallback::CrashedRemovals {
+            crashed: crashed_removals,
+        }),
         Some(_) if !pass.exact => Decided::Undecided(Fallback::PushChoice),
         Some(blocked) => {
             let (pattern, highlighted, explanation) = pass.explain(blocked);
@@ -245,6 +257,42 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: Items, discipline: Discipli
                 prefix: pass.order,
                 blocked,
             })
+        }
+    }
+}
+
+/// Lets crashed removals take values no completed operation removed: each crashed removal,
+/// in invoke order, takes the value added earliest (queue) or latest (stack) before it was
+/// invoked among those left. A guess: a finished pass is a linearization whatever it
+/// guessed, and a stuck one goes to the general search.
+#[allow(clippy::too_many_arguments)]
+fn guess_crashed_removals<O>(
+    prepared: &Prepared<O>,
+    discipline: Discipline,
+    crashed: &[usize],
+    unremoved: &[usize],
+    add_of: &[usize],
+    remove_of: &mut [Option<usize>],
+    value_of: &mut [Option<usize>],
+    kept: &mut [bool],
+) {
+    let ops = &prepared.operations;
+    // Values left, by the invoke of their addition.
+    let mut left: BTreeSet<(u64, usize)> = unremoved
+        .iter()
+        .map(|&id| (ops[add_of[id]].invoke, id))
+        .collect();
+    for &c in crashed {
+        let before = ops[c].invoke;
+        let taken = match discipline {
+            Discipline::Fifo => left.first().copied().filter(|&(inv, _)| inv < before),
+            Discipline::Lifo => left.range(..(before, 0)).next_back().copied(),
+        };
+        if let Some(entry) = taken {
+            left.remove(&entry);
+            remove_of[entry.1] = Some(c);
+            value_of[c] = Some(entry.1);
+            kept[c] = true;
         }
     }
 }
@@ -286,10 +334,6 @@ struct Pass<'a, O> {
     empties: Vec<usize>,
     /// Stacks: values whose push and pop are both admitted.
     pairs: Vec<usize>,
-    /// Crashed removals by invoke; how many are admitted and how many used.
-    crashed: Vec<usize>,
-    crashed_admitted: usize,
-    crashed_used: usize,
     /// The collection's values, head (queue) or bottom (stack) first.
     content: VecDeque<usize>,
     /// The linearization so far.
@@ -338,11 +382,6 @@ impl<'a, O> Pass<'a, O> {
             waiting_additions: 0,
             empties: Vec::new(),
             pairs: Vec::new(),
-            crashed: (0..ops.len())
-                .filter(|&i| matches!(acts[i], Act::RemoveUnknown))
-                .collect(),
-            crashed_admitted: 0,
-            crashed_used: 0,
             content: VecDeque::new(),
             order: Vec::with_capacity(ops.len()),
             exact: true,
@@ -353,6 +392,16 @@ impl<'a, O> Pass<'a, O> {
     /// deadline when it cannot be.
     fn run(&mut self) -> Option<usize> {
         while let Some(&(deadline, first)) = self.deadlines.first() {
+            // Only crashed operations left: the crashed removals guessed to take a value
+            // may as well not have happened.
+            if deadline == u64::MAX
+                && self
+                    .deadlines
+                    .iter()
+                    .all(|&(_, i)| matches!(self.acts[i], Act::RemoveUnknown))
+            {
+                return None;
+            }
             self.admit(deadline);
             if self.remove_front() || self.remove_empty() || self.push_pop() || self.add() {
                 continue;
@@ -364,13 +413,6 @@ impl<'a, O> Pass<'a, O> {
 
     /// Admits every kept operation invoked before `deadline`.
     fn admit(&mut self, deadline: u64) {
-        while self
-            .crashed
-            .get(self.crashed_admitted)
-            .is_some_and(|&c| self.inv[c] < deadline)
-        {
-            self.crashed_admitted += 1;
-        }
         while let Some(&i) = self.by_inv.get(self.admitted) {
             if self.inv[i] >= deadline {
                 break;
@@ -391,14 +433,14 @@ impl<'a, O> Pass<'a, O> {
                         self.pairs.push(id);
                     }
                 }
-                Act::Remove(_) => {
+                // A crashed removal is kept only when guessed to take a value.
+                Act::Remove(_) | Act::RemoveUnknown => {
                     let id = self.value(i);
                     if self.is_admitted[self.add_of[id]] {
                         self.pairs.push(id);
                     }
                 }
                 Act::RemoveEmpty => self.empties.push(i),
-                Act::RemoveUnknown => {}
             }
         }
     }
@@ -420,16 +462,11 @@ impl<'a, O> Pass<'a, O> {
         }
     }
 
-    /// Step 1: the removal of the front value, if admitted; for a value no completed
-    /// operation removes, an admitted crashed removal, if one is left.
+    /// Step 1: the removal of the front value, if admitted.
     fn remove_front(&mut self) -> bool {
         let Some(id) = self.front() else { return false };
         match self.remove_of[id] {
             Some(r) if self.is_admitted[r] => self.take(r),
-            None if self.crashed_used < self.crashed_admitted => {
-                self.order.push(self.crashed[self.crashed_used]);
-                self.crashed_used += 1;
-            }
             _ => return false,
         }
         match self.discipline {
