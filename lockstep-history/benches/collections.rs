@@ -276,12 +276,14 @@ impl Input {
     }
 }
 
-/// Every input, up to `COLLECTIONS_BENCH_MAX_OPS` operations (default: all).
+/// Every input, up to `COLLECTIONS_BENCH_MAX_OPS` operations (default: all), whose name
+/// contains `COLLECTIONS_BENCH_ONLY` (default: any).
 fn inputs() -> Vec<Input> {
     let max_ops: usize = std::env::var("COLLECTIONS_BENCH_MAX_OPS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(usize::MAX);
+    let only = std::env::var("COLLECTIONS_BENCH_ONLY").unwrap_or_default();
     let mut inputs = vec![
         Input {
             id: "issue/fifo-150".into(),
@@ -307,6 +309,7 @@ fn inputs() -> Vec<Input> {
             }
         }
     }
+    inputs.retain(|i| i.id.contains(&only));
     inputs
 }
 

@@ -8,7 +8,8 @@
 //! 2. an empty removal, if the collection is empty and it may go next;
 //! 3. (stacks) a push whose pop may also go next: both, back to back;
 //! 4. an addition: for queues the one whose value's dequeue was invoked first (values
-//!    never dequeued last); for stacks the one whose value's pop was invoked last.
+//!    never dequeued last); for stacks the one that must complete first (pushing as late
+//!    as real time allows keeps the values popped early near the top).
 //!
 //! If none applies, the operation with the deadline cannot be placed, and the pass stops.
 //!
@@ -425,7 +426,7 @@ impl<'a, O> Pass<'a, O> {
                     let removed_at = self.remove_of[id].map_or(u64::MAX, |r| self.inv[r]);
                     let key = match self.discipline {
                         Discipline::Fifo => removed_at,
-                        Discipline::Lifo => u64::MAX - removed_at,
+                        Discipline::Lifo => self.comp[i],
                     };
                     self.additions.push(Reverse((key, i)));
                     self.waiting_additions += 1;
