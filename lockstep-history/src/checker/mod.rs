@@ -29,6 +29,7 @@ use crate::history::History;
 use crate::model::Model;
 
 pub mod budget;
+pub mod collections;
 pub mod error;
 pub mod linearizable;
 pub mod pairing;

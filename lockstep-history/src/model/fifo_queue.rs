@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::unordered_queue::QueueOp;
-use super::{BadOp, Illegal, Model, Observed, RawOp};
+use super::{BadOp, Collection, Illegal, Model, Observed, RawOp};
 use crate::value::Value;
 
 /// A FIFO queue with `enqueue` (input: the element) and `dequeue` (ok value: the element, or
@@ -51,6 +51,10 @@ impl Model for FifoQueue {
             }
         }
         Ok(next)
+    }
+
+    fn collection(&self) -> Option<Collection> {
+        Some(Collection::FifoQueue)
     }
 
     fn describe_state(&self, queue: &VecDeque<Value>) -> String {

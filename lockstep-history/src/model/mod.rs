@@ -68,6 +68,18 @@ impl BadOp {
     }
 }
 
+/// A built-in collection with a polynomial-time checker (see
+/// `checker::collections`), named by [`Model::collection`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collection {
+    /// [`FifoQueue`]: `enqueue` / `dequeue`.
+    FifoQueue,
+    /// [`Stack`]: `push` / `pop`.
+    Stack,
+    /// [`Set`]: `add` / `read`.
+    Set,
+}
+
 /// Why a step is not allowed from a state: shown in counterexamples.
 ///
 /// Built-in models use static text (no allocation on the search's hot path); the
@@ -177,6 +189,13 @@ pub trait Model: Send + Sync {
     fn is_read_only(&self, op: &Self::Op) -> bool {
         let _ = op;
         false
+    }
+
+    /// Which built-in collection this model is, if any: the checker then may use a
+    /// polynomial algorithm in place of the general search. User models keep the default
+    /// (`None`).
+    fn collection(&self) -> Option<Collection> {
+        None
     }
 
     /// A state as text for counterexamples and reports.

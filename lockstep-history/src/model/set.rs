@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::{BadOp, Illegal, Model, RawOp};
+use super::{BadOp, Collection, Illegal, Model, RawOp};
 use crate::value::Value;
 
 /// A set with `add` (input: the element) and `read` (ok value: every element, as a set or a
@@ -89,6 +89,10 @@ impl Model for Set {
 
     fn is_read_only(&self, op: &SetOp) -> bool {
         !matches!(op, SetOp::Add(_))
+    }
+
+    fn collection(&self) -> Option<Collection> {
+        Some(Collection::Set)
     }
 
     fn describe_state(&self, state: &BTreeSet<Value>) -> String {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{BadOp, Illegal, Model, Observed, RawOp};
+use super::{BadOp, Collection, Illegal, Model, Observed, RawOp};
 use crate::value::Value;
 
 /// A LIFO stack with `push` (input: the element) and `pop` (ok value: the element on top, or
@@ -90,6 +90,10 @@ impl Model for Stack {
                 "the pop returned another element than the top of the stack",
             )),
         }
+    }
+
+    fn collection(&self) -> Option<Collection> {
+        Some(Collection::Stack)
     }
 
     fn describe_state(&self, stack: &Vec<Value>) -> String {

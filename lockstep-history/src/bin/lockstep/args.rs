@@ -98,6 +98,10 @@ pub struct CheckOptions {
     /// `512M`, `4G`. Default: half of the machine's available memory.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
+    /// Use the general search even for fifo-queue, stack and set, whose histories are
+    /// otherwise checked in polynomial time (for comparison).
+    #[arg(long)]
+    pub general_search: bool,
     /// Read files in this format instead of guessing from the extension.
     #[arg(long, value_name = "json|jsonl|edn")]
     pub format: Option<Format>,

@@ -122,6 +122,7 @@ impl WithModel for Check<'_> {
 pub fn checker_options(o: &CheckOptions) -> Options {
     let mut options = Options {
         knossos_nil_reads: o.knossos,
+        general_search: o.general_search,
         ..Options::default()
     };
     options.budget.time_limit = o.time_limit;

@@ -68,6 +68,10 @@ pub fn check<M: Model>(events: &[Event], model: &M) -> Result<Verdict, HistoryEr
 
 /// Checks `events` against `model` with `options`.
 ///
+/// A built-in FIFO queue, stack or set ([`Model::collection`]) is checked by the
+/// polynomial [`super::collections`] checker, which falls back to the search by itself
+/// where it cannot decide; [`Options::general_search`] always uses the search.
+///
 /// # Errors
 /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
 pub fn check_with<M: Model>(
@@ -75,6 +79,11 @@ pub fn check_with<M: Model>(
     model: &M,
     options: &Options,
 ) -> Result<Verdict, HistoryError> {
+    if !options.general_search
+        && let Some(collection) = model.collection()
+    {
+        return super::collections::check(events, collection, options).map(|c| c.verdict);
+    }
     let prepared = prepare(events, model, options.knossos_nil_reads)?;
     Ok(check_prepared(&prepared, model, options))
 }

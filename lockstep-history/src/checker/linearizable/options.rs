@@ -14,4 +14,9 @@ pub struct Options {
     /// witness ([`PartitionOrder::states`](super::PartitionOrder::states)), for a report.
     /// Default: off (it costs a description per operation).
     pub witness_states: bool,
+    /// Always use the general search, even for a model with a polynomial checker
+    /// ([`FifoQueue`](crate::model::FifoQueue), [`Stack`](crate::model::Stack) and
+    /// [`Set`](crate::model::Set), see [`crate::checker::collections`]): for comparison.
+    /// Default: off.
+    pub general_search: bool,
 }

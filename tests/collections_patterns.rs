@@ -1,0 +1,449 @@
+//! One minimal history per bad pattern of the collections checker, each also checked by
+//! the general search; and the histories that must go to the general search, saying why.
+
+use lockstep_history::checker::collections::{self, Checked, Fallback, Method, Pattern};
+use lockstep_history::checker::{Options, linearizable};
+use lockstep_history::model::{Collection, FifoQueue, Set, Stack};
+use lockstep_history::{Event, EventKind, Process, Value};
+
+/// Events from `(kind, process, f, value)`: `i` invoke, `o` ok, `n` info, `f` fail.
+fn history(steps: &[(char, u64, &'static str, Value)]) -> Vec<Event> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, (k, p, f, v))| Event {
+            index: i as u64,
+            time: 0,
+            kind: match k {
+                'i' => EventKind::Invoke,
+                'o' => EventKind::Ok,
+                'n' => EventKind::Info,
+                _ => EventKind::Fail,
+            },
+            process: Process::Id(*p),
+            f: (*f).into(),
+            value: v.clone(),
+            error: None,
+        })
+        .collect()
+}
+
+fn int(i: i64) -> Value {
+    Value::Int(i)
+}
+
+fn ints(items: &[i64]) -> Value {
+    Value::Vector(items.iter().map(|&i| Value::Int(i)).collect())
+}
+
+const NIL: Value = Value::Nil;
+
+/// Checks with the collections checker and the general search; they must agree.
+fn check(events: &[Event], collection: Collection) -> Checked {
+    let options = Options::default();
+    let checked = collections::check(events, collection, &options).expect("well formed");
+    let options = Options {
+        general_search: true,
+        ..options
+    };
+    let searched = match collection {
+        Collection::FifoQueue => linearizable::check_with(events, &FifoQueue, &options),
+        Collection::Stack => linearizable::check_with(events, &Stack, &options),
+        Collection::Set => linearizable::check_with(events, &Set, &options),
+    }
+    .expect("well formed");
+    assert_eq!(
+        checked.verdict.is_linearizable(),
+        searched.is_linearizable(),
+        "{checked}\nsearch: {searched}"
+    );
+    checked
+}
+
+/// Asserts a violation decided in polynomial time with this pattern, highlighting these
+/// operations (by invoke index), whose explanation mentions each of `words`.
+fn assert_pattern(checked: &Checked, pattern: Pattern, ops: &[u64], words: &[&str]) {
+    assert_eq!(checked.method, Method::Polynomial, "{checked}");
+    assert!(checked.verdict.is_not_linearizable(), "{checked}");
+    let v = checked.violation.as_ref().expect("a violation");
+    assert_eq!(v.pattern, pattern, "{v}");
+    for op in ops {
+        assert!(
+            v.ops.contains(op),
+            "{op} not highlighted in {:?}: {v}",
+            v.ops
+        );
+    }
+    for word in words {
+        assert!(v.explanation.contains(word), "{word:?} not in: {v}");
+    }
+}
+
+#[test]
+fn a_dequeue_of_a_value_nobody_enqueued() {
+    let h = history(&[('i', 0, "dequeue", NIL), ('o', 0, "dequeue", int(5))]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_pattern(
+        &c,
+        Pattern::NeverAdded,
+        &[0],
+        &["returned 5", "no operation ever enqueued"],
+    );
+}
+
+#[test]
+fn a_set_read_of_an_element_nobody_added() {
+    let h = history(&[
+        ('i', 0, "add", int(1)),
+        ('o', 0, "add", int(1)),
+        ('i', 1, "read", NIL),
+        ('o', 1, "read", ints(&[1, 7])),
+    ]);
+    let c = check(&h, Collection::Set);
+    assert_pattern(
+        &c,
+        Pattern::NeverAdded,
+        &[2],
+        &["returned 7", "no operation ever added"],
+    );
+}
+
+#[test]
+fn a_pop_before_its_push() {
+    let h = history(&[
+        ('i', 0, "pop", NIL),
+        ('o', 0, "pop", int(1)),
+        ('i', 1, "push", int(1)),
+        ('o', 1, "push", int(1)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_pattern(
+        &c,
+        Pattern::RemovedBeforeAdded,
+        &[0, 2],
+        &["invoked only at event 2"],
+    );
+}
+
+#[test]
+fn a_value_dequeued_twice() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(1)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_pattern(&c, Pattern::RemovedTwice, &[0, 2, 4], &["both returned 1"]);
+}
+
+#[test]
+fn a_dequeue_out_of_fifo_order() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(2)),
+        ('o', 0, "enqueue", int(2)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(2)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_pattern(
+        &c,
+        Pattern::Order,
+        &[4, 0],
+        &["the value 1", "at the head of the queue, ahead of 2"],
+    );
+}
+
+#[test]
+fn a_pop_out_of_lifo_order() {
+    let h = history(&[
+        ('i', 0, "push", int(1)),
+        ('o', 0, "push", int(1)),
+        ('i', 0, "push", int(2)),
+        ('o', 0, "push", int(2)),
+        ('i', 1, "pop", NIL),
+        ('o', 1, "pop", int(1)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_pattern(
+        &c,
+        Pattern::Order,
+        &[4, 2],
+        &["the value 2", "on top of the stack, above 1"],
+    );
+}
+
+#[test]
+fn an_empty_dequeue_while_the_queue_held_a_value() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", NIL),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_pattern(
+        &c,
+        Pattern::EmptyButHeld,
+        &[2, 0, 4],
+        &["holds 1", "found it empty"],
+    );
+}
+
+#[test]
+fn an_empty_pop_while_the_stack_held_a_value() {
+    let h = history(&[
+        ('i', 0, "push", int(1)),
+        ('o', 0, "push", int(1)),
+        ('i', 1, "pop", NIL),
+        ('o', 1, "pop", NIL),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_pattern(
+        &c,
+        Pattern::EmptyButHeld,
+        &[2, 0],
+        &["no operation ever popped it"],
+    );
+}
+
+#[test]
+fn a_set_read_listing_an_element_twice() {
+    let h = history(&[
+        ('i', 0, "add", int(1)),
+        ('o', 0, "add", int(1)),
+        ('i', 1, "read", NIL),
+        ('o', 1, "read", ints(&[1, 1])),
+    ]);
+    let c = check(&h, Collection::Set);
+    assert_pattern(&c, Pattern::ReadRepeated, &[2], &["more than once"]);
+}
+
+#[test]
+fn set_reads_that_cannot_be_ordered() {
+    // Each read is fine for its own elements, but one read sees every element at once.
+    let h = history(&[
+        ('i', 0, "add", int(1)),
+        ('i', 1, "add", int(2)),
+        ('i', 2, "read", NIL),
+        ('i', 3, "read", NIL),
+        ('o', 2, "read", ints(&[1])),
+        ('o', 3, "read", ints(&[2])),
+        ('o', 0, "add", int(1)),
+        ('o', 1, "add", int(2)),
+    ]);
+    let c = check(&h, Collection::Set);
+    assert_pattern(
+        &c,
+        Pattern::IncomparableReads,
+        &[2, 3],
+        &["saw 1 but not 2"],
+    );
+}
+
+#[test]
+fn a_set_read_missing_an_element_added_before_it() {
+    let h = history(&[
+        ('i', 0, "add", int(1)),
+        ('o', 0, "add", int(1)),
+        ('i', 1, "read", NIL),
+        ('o', 1, "read", ints(&[])),
+    ]);
+    let c = check(&h, Collection::Set);
+    assert_pattern(
+        &c,
+        Pattern::ReadOrder,
+        &[2, 0],
+        &["missing from", "completed at event 1"],
+    );
+}
+
+#[test]
+fn a_set_read_that_must_follow_a_later_read() {
+    // Read [1] completes before read [] begins: the chain of reads runs against real time.
+    let h = history(&[
+        ('i', 0, "add", int(1)),
+        ('i', 1, "read", NIL),
+        ('o', 1, "read", ints(&[1])),
+        ('i', 2, "read", NIL),
+        ('o', 2, "read", ints(&[])),
+        ('o', 0, "add", int(1)),
+    ]);
+    let c = check(&h, Collection::Set);
+    assert_pattern(
+        &c,
+        Pattern::ReadOrder,
+        &[3],
+        &["saw 1", "completed at event 2"],
+    );
+}
+
+#[test]
+fn crashed_adds_nobody_saw_are_settled_without_search() {
+    let mut steps = Vec::new();
+    for p in 0..24 {
+        steps.push(('i', p, "add", int(p as i64)));
+    }
+    for p in 0..24 {
+        steps.push(('n', p, "add", int(p as i64)));
+    }
+    steps.push(('i', 100, "read", NIL));
+    steps.push(('o', 100, "read", ints(&[3, 99])));
+    let c = collections::check(&history(&steps), Collection::Set, &Options::default()).unwrap();
+    assert_pattern(&c, Pattern::NeverAdded, &[48], &["returned 99"]);
+}
+
+#[test]
+fn a_crashed_enqueue_never_dequeued_may_not_have_happened() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('n', 0, "enqueue", int(1)),
+        ('i', 1, "enqueue", int(2)),
+        ('o', 1, "enqueue", int(2)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(2)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", NIL),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
+fn repeated_values_go_to_the_general_search() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(
+        c.method,
+        Method::Search {
+            reason: Fallback::RepeatedValue { value: int(1) }
+        }
+    );
+    assert!(c.verdict.is_linearizable());
+    assert!(
+        c.to_string()
+            .contains("general search: the value 1 was added twice")
+    );
+}
+
+#[test]
+fn a_pushed_nil_goes_to_the_general_search() {
+    let h = history(&[('i', 0, "push", NIL), ('o', 0, "push", NIL)]);
+    let c = check(&h, Collection::Stack);
+    assert_eq!(
+        c.method,
+        Method::Search {
+            reason: Fallback::NilValue
+        }
+    );
+}
+
+#[test]
+fn a_crashed_dequeue_may_take_a_value_nobody_else_took() {
+    // The crashed dequeue must have taken 1 for the dequeue of 2 to be right.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(2)),
+        ('o', 0, "enqueue", int(2)),
+        ('i', 1, "dequeue", NIL),
+        ('n', 1, "dequeue", NIL),
+        ('i', 2, "dequeue", NIL),
+        ('o', 2, "dequeue", int(2)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable());
+}
+
+#[test]
+fn a_stuck_pass_with_crashed_dequeues_goes_to_the_general_search() {
+    // One crashed dequeue can take 1 but not 2 as well: 3 cannot be next.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(2)),
+        ('o', 0, "enqueue", int(2)),
+        ('i', 0, "enqueue", int(3)),
+        ('o', 0, "enqueue", int(3)),
+        ('i', 1, "dequeue", NIL),
+        ('n', 1, "dequeue", NIL),
+        ('i', 2, "dequeue", NIL),
+        ('o', 2, "dequeue", int(3)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(
+        c.method,
+        Method::Search {
+            reason: Fallback::CrashedRemovals { crashed: 1 }
+        }
+    );
+    assert!(c.verdict.is_not_linearizable());
+}
+
+#[test]
+fn crashed_dequeues_are_left_out_when_every_value_is_dequeued() {
+    // Both values are dequeued by ok operations, so the crashed dequeue took nothing.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(2)),
+        ('o', 0, "enqueue", int(2)),
+        ('i', 1, "dequeue", NIL),
+        ('n', 1, "dequeue", NIL),
+        ('i', 2, "dequeue", NIL),
+        ('o', 2, "dequeue", int(2)),
+        ('i', 2, "dequeue", NIL),
+        ('o', 2, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_pattern(&c, Pattern::Order, &[6, 0], &["ahead of 2"]);
+}
+
+#[test]
+fn checks_choose_the_polynomial_checker_by_themselves() {
+    // The general search runs out of memory on this one (24 crashed adds, each may take
+    // effect anywhere); the automatic choice answers at once, within a limit the search
+    // could never meet.
+    let mut steps = Vec::new();
+    for p in 0..24 {
+        steps.push(('i', p, "add", int(p as i64)));
+    }
+    for p in 0..24 {
+        steps.push(('n', p, "add", int(p as i64)));
+    }
+    steps.push(('i', 100, "read", NIL));
+    steps.push(('o', 100, "read", ints(&[3, 99])));
+    let events = history(&steps);
+    let mut options = Options::default();
+    options.budget.time_limit = Some(std::time::Duration::from_secs(20));
+    options.budget.memory_limit = Some(64 << 20);
+    let verdict = linearizable::check_with(&events, &Set, &options).unwrap();
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    let h = lockstep_history::History::new();
+    h.op("enqueue", 1, || ());
+    h.op("enqueue", 2, || ());
+    h.op("dequeue", (), || 2);
+    assert!(h.check(&FifoQueue).unwrap().is_not_linearizable());
+    // Forcing the general search on the set history hits the small memory limit.
+    let forced = Options {
+        general_search: true,
+        ..options
+    };
+    let verdict = linearizable::check_with(&events, &Set, &forced).unwrap();
+    assert!(!verdict.is_linearizable(), "{verdict}");
+}
