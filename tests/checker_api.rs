@@ -1,6 +1,8 @@
 //! The checker's API on small hand-built histories: each model's verdicts, partitions,
 //! limits, progress, errors, and the counterexample's text.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
@@ -14,6 +16,7 @@ use lockstep_history::model::{
 use lockstep_history::{Event, EventKind, Process, ValidationError, Value};
 
 use EventKind::{Fail, Info, Invoke, Ok};
+use common::event;
 
 /// Events from `(process, kind, f, value)` rows, indexed in order.
 fn history(rows: &[(u64, EventKind, &'static str, Value)]) -> Vec<Event> {
@@ -22,11 +25,8 @@ fn history(rows: &[(u64, EventKind, &'static str, Value)]) -> Vec<Event> {
         .map(|(i, (p, kind, f, value))| Event {
             index: i as u64,
             time: i as u64,
-            kind: *kind,
-            process: Process::Id(*p),
-            f: (*f).into(),
-            value: value.clone(),
             error: matches!(kind, Fail | Info).then(|| Value::keyword("timeout")),
+            ..event(*kind, *p, f, value.clone())
         })
         .collect()
 }

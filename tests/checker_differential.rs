@@ -5,32 +5,17 @@
 //! (done set, state) pairs already failed. Both must agree on every history, and every
 //! witness the checker gives must replay under the oracle's semantics.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{CasRegister, FifoQueue, Mutex, Register, Set};
-use lockstep_history::{Event, EventKind, Process, Value};
+use lockstep_history::{Event, EventKind, Value};
+
+use common::{Rng, event};
 
 const CASES: u64 = 24_000;
-
-/// SplitMix64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -204,15 +189,12 @@ fn generate(kind: Kind, rng: &mut Rng) -> Vec<Event> {
     let mut idle: Vec<u64> = (0..processes).collect();
     let mut next_process = processes;
     let mut started = 0;
-    let push = |events: &mut Vec<Event>, kind, process, f: &'static str, value, error| {
+    let push = |events: &mut Vec<Event>, kind, process: u64, f, value, error| {
+        let index = events.len() as u64;
         events.push(Event {
-            index: events.len() as u64,
-            time: 0,
-            kind,
-            process: Process::Id(process),
-            f: f.into(),
-            value,
+            index,
             error,
+            ..event(kind, process, f, value)
         });
     };
     while started < ops || !pending.is_empty() {
@@ -450,7 +432,7 @@ fn checker_agrees_with_brute_force_oracle() {
         Kind::Set,
         Kind::Mutex,
     ];
-    let mut rng = Rng(0x01ce_57e9_2026);
+    let mut rng = Rng::new(0x01ce_57e9_2026);
     let (mut yes, mut no) = (0, 0);
     for case in 0..CASES {
         let kind = kinds[(case % 5) as usize];

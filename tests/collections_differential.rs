@@ -6,33 +6,18 @@
 //! history, and every witness the collections checker gives must replay under the
 //! oracle's semantics in real-time order.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 
 use lockstep_history::checker::collections::{self, Method};
 use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{Collection, FifoQueue, Set, Stack};
-use lockstep_history::{Event, EventKind, Process, Value};
+use lockstep_history::{Event, EventKind, Value};
+
+use common::{Rng, event};
 
 const CASES: u64 = 21_000;
-
-/// SplitMix64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -151,15 +136,11 @@ fn generate(kind: Kind, rng: &mut Rng) -> Vec<Event> {
     let mut idle: Vec<u64> = (0..processes).collect();
     let mut next_process = processes;
     let (mut started, mut fresh) = (0, 0);
-    let push = |events: &mut Vec<Event>, kind, process, f: &'static str, value| {
+    let push = |events: &mut Vec<Event>, kind, process: u64, f, value| {
+        let index = events.len() as u64;
         events.push(Event {
-            index: events.len() as u64,
-            time: 0,
-            kind,
-            process: Process::Id(process),
-            f: f.into(),
-            value,
-            error: None,
+            index,
+            ..event(kind, process, f, value)
         });
     };
     while started < ops || !pending.is_empty() {
@@ -381,7 +362,7 @@ fn search_verdict(kind: Kind, events: &[Event], options: &Options) -> Verdict {
 #[test]
 fn collections_agree_with_search_and_brute_force() {
     let kinds = [Kind::Queue, Kind::Stack, Kind::Set];
-    let mut rng = Rng(0x0c01_1ec7_10e5);
+    let mut rng = Rng::new(0x0c01_1ec7_10e5);
     let mut options = Options::default();
     options.budget.threads = Some(1);
     let search = Options {

@@ -1,31 +1,27 @@
 //! One minimal history per bad pattern of the collections checker, each also checked by
 //! the general search; and the histories that must go to the general search, saying why.
 
+mod common;
+
 use lockstep_history::checker::collections::{self, Checked, Fallback, Method, Pattern};
 use lockstep_history::checker::{Options, linearizable};
 use lockstep_history::model::{Collection, FifoQueue, Set, Stack};
-use lockstep_history::{Event, EventKind, Process, Value};
+use lockstep_history::{Event, EventKind, Value};
+
+use common::{event, numbered};
 
 /// Events from `(kind, process, f, value)`: `i` invoke, `o` ok, `n` info, `f` fail.
 fn history(steps: &[(char, u64, &'static str, Value)]) -> Vec<Event> {
-    steps
-        .iter()
-        .enumerate()
-        .map(|(i, (k, p, f, v))| Event {
-            index: i as u64,
-            time: 0,
-            kind: match k {
-                'i' => EventKind::Invoke,
-                'o' => EventKind::Ok,
-                'n' => EventKind::Info,
-                _ => EventKind::Fail,
-            },
-            process: Process::Id(*p),
-            f: (*f).into(),
-            value: v.clone(),
-            error: None,
-        })
-        .collect()
+    let events = steps.iter().map(|(k, p, f, v)| {
+        let kind = match k {
+            'i' => EventKind::Invoke,
+            'o' => EventKind::Ok,
+            'n' => EventKind::Info,
+            _ => EventKind::Fail,
+        };
+        event(kind, *p, f, v.clone())
+    });
+    numbered(events)
 }
 
 fn int(i: i64) -> Value {

@@ -18,6 +18,8 @@ use lockstep_history::model::CasRegister;
 use lockstep_history::report::{Analysis, Counterexample, OpStates, Report, Status};
 use lockstep_history::{Event, EventKind, Process, Value};
 
+use common::{Rng, event};
+
 // ---------------------------------------------------------------------------------------------
 // Browser plumbing
 
@@ -193,19 +195,6 @@ fn assert_no_urls(html: &str) {
 // ---------------------------------------------------------------------------------------------
 // Histories
 
-/// A small deterministic generator, so the pictures are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 fn push(
     events: &mut Vec<Event>,
     time: u64,
@@ -215,14 +204,12 @@ fn push(
     value: Value,
     error: Option<Value>,
 ) -> usize {
+    let index = events.len() as u64;
     events.push(Event {
-        index: events.len() as u64,
+        index,
         time,
-        kind,
-        process,
-        f: f.to_owned().into(),
-        value,
         error,
+        ..event(kind, process, f, value)
     });
     events.len() - 1
 }
@@ -237,7 +224,7 @@ fn register_history(
     seed: u64,
     crash_one_in: u64,
 ) -> (Vec<Event>, Analysis) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     // Plan the ops: (process, start, end, f, arg, outcome) with outcome ok/fail/info.
     struct Planned {
         process: u64,

@@ -3,24 +3,13 @@
 //! strict-serializable by construction), with random concurrency, crashes and aborts, are
 //! always valid; injecting one known anomaly is always found and named.
 
+mod common;
+
 use lockstep_history::checker::txn::{self, Analysis, ConsistencyModel, Options};
-use lockstep_history::{Event, EventKind, Process, Value};
+use lockstep_history::{Event, EventKind, Value};
 use proptest::prelude::*;
 
-/// A tiny deterministic generator (xorshift), so a failing seed replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::{Rng, event};
 
 /// A transaction in flight: its plan (append?, key, value) and, once applied, its result.
 type Running = (Vec<(bool, i64, i64)>, Option<Value>);
@@ -31,18 +20,6 @@ struct Gen {
     state: Vec<Vec<i64>>,
     next_value: Vec<i64>,
     next_process: u64,
-}
-
-fn ev(kind: EventKind, process: u64, value: Value) -> Event {
-    Event {
-        index: 0,
-        time: 0,
-        kind,
-        process: Process::Id(process),
-        f: "txn".into(),
-        value,
-        error: None,
-    }
 }
 
 fn mop(f: &str, k: i64, v: Value) -> Value {
@@ -58,7 +35,7 @@ impl Gen {
 
     /// Runs `txns` transactions over `keys` keys on `procs` processes.
     fn run(seed: u64, txns: usize, keys: usize, procs: usize) -> Gen {
-        let mut rng = Rng(seed | 1);
+        let mut rng = Rng::new(seed);
         let mut g = Gen {
             events: Vec::new(),
             state: vec![Vec::new(); keys],
@@ -99,7 +76,7 @@ impl Gen {
                             }
                         })
                         .collect();
-                    g.push(ev(EventKind::Invoke, p, Value::Vector(invoke)));
+                    g.push(event(EventKind::Invoke, p, "txn", Value::Vector(invoke)));
                     *pending = Some((plan, None));
                 }
                 None => {}
@@ -117,7 +94,7 @@ impl Gen {
                                 }
                             })
                             .collect();
-                        g.push(ev(EventKind::Fail, p, Value::Vector(v)));
+                        g.push(event(EventKind::Fail, p, "txn", Value::Vector(v)));
                     } else {
                         // Apply atomically now.
                         let mut out = Vec::new();
@@ -147,11 +124,11 @@ impl Gen {
                                 }
                             })
                             .collect();
-                        g.push(ev(EventKind::Info, p, Value::Vector(v)));
+                        g.push(event(EventKind::Info, p, "txn", Value::Vector(v)));
                         slots[s].0 = g.next_process;
                         g.next_process += 1;
                     } else {
-                        g.push(ev(EventKind::Ok, p, result));
+                        g.push(event(EventKind::Ok, p, "txn", result));
                     }
                 }
             }
@@ -163,8 +140,8 @@ impl Gen {
     fn alone(&mut self, invoke: Vec<Value>, ok: Vec<Value>, kind: EventKind) {
         let p = self.next_process;
         self.next_process += 1;
-        self.push(ev(EventKind::Invoke, p, Value::Vector(invoke)));
-        self.push(ev(kind, p, Value::Vector(ok)));
+        self.push(event(EventKind::Invoke, p, "txn", Value::Vector(invoke)));
+        self.push(event(kind, p, "txn", Value::Vector(ok)));
     }
 
     fn list(&self, k: usize) -> Value {
@@ -222,10 +199,10 @@ proptest! {
         t1.push(mop("append", 0, Value::Int(vx)));
         let mut t2 = reads(&x, &y);
         t2.push(mop("append", 1, Value::Int(vy)));
-        g.push(ev(EventKind::Invoke, p, Value::Vector(t1.clone())));
-        g.push(ev(EventKind::Invoke, q, Value::Vector(t2.clone())));
-        g.push(ev(EventKind::Ok, p, Value::Vector(t1)));
-        g.push(ev(EventKind::Ok, q, Value::Vector(t2)));
+        g.push(event(EventKind::Invoke, p, "txn", Value::Vector(t1.clone())));
+        g.push(event(EventKind::Invoke, q, "txn", Value::Vector(t2.clone())));
+        g.push(event(EventKind::Ok, p, "txn", Value::Vector(t1)));
+        g.push(event(EventKind::Ok, q, "txn", Value::Vector(t2)));
         g.state[0].push(vx);
         g.state[1].push(vy);
         let fin = vec![mop("r", 0, g.list(0)), mop("r", 1, g.list(1))];

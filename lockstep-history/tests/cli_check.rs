@@ -5,7 +5,7 @@ mod cli_common;
 
 use std::path::Path;
 
-use cli_common::{conformance_dir, lockstep, register_json, scratch, slow_history, write};
+use cli_common::{knossos_dir, lockstep, register_json, scratch, slow_history, write};
 
 #[test]
 fn linearizable_history_exits_0() {
@@ -185,10 +185,9 @@ fn memory_limit_gives_unknown_exit_2() {
 /// conformance README), checked one file per run so each verdict is tied to its file.
 #[test]
 fn knossos_conformance() {
-    let Some(root) = conformance_dir("knossos_conformance") else {
+    let Some(knossos) = knossos_dir("knossos_conformance") else {
         return;
     };
-    let knossos = root.join("knossos");
     let folders: [(&str, &[&str], i32); 4] = [
         (
             "cas-register/good",

@@ -4,6 +4,8 @@
 mod cli_common;
 
 use cli_common::{assert_bad_input, lockstep, register_json, scratch, write};
+use lockstep_history::checker::txn::Workload;
+use lockstep_history::model::BUILTINS;
 
 #[test]
 fn missing_file() {
@@ -286,19 +288,14 @@ fn help_shows_an_example_per_subcommand() {
             run.stdout
         );
     }
+    // The models `--help` lists are the library's, each with its description.
     let check = lockstep(["check", "--help"]).stdout;
-    for model in [
-        "register",
-        "cas-register",
-        "mutex",
-        "set",
-        "fifo-queue",
-        "unordered-queue",
-        "stack",
-        "counter",
-        "kv",
-        "multi-register",
-    ] {
-        assert!(check.contains(model), "check --help lists {model}");
+    let workloads = Workload::ALL.map(|w| (w.name(), w.description()));
+    let models = BUILTINS.iter().map(|b| (b.name, b.description));
+    for (name, description) in models.chain(workloads) {
+        assert!(
+            check.contains(&format!("{name}:")) && check.contains(description),
+            "check --help lists {name} and what it is:\n{check}"
+        );
     }
 }

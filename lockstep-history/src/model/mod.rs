@@ -5,7 +5,8 @@
 //! turns each operation of a history into the model's own [`Model::Op`] once
 //! ([`Model::prepare`]), then calls [`Model::step`] as often as the search needs.
 //!
-//! Built-in models speak Jepsen's vocabulary; see each type for its operations.
+//! Built-in models speak Jepsen's vocabulary; see each type for its operations. [`BUILTINS`]
+//! lists them by name, for tools that let a user choose one.
 
 use std::borrow::Cow;
 use std::fmt::{self, Debug};
@@ -13,6 +14,7 @@ use std::hash::Hash;
 
 use crate::value::Value;
 
+mod builtin;
 mod cas_register;
 mod counter;
 mod fifo_queue;
@@ -24,6 +26,7 @@ mod set;
 mod stack;
 mod unordered_queue;
 
+pub use builtin::{BUILTINS, BadInit, Builtin, WithModel};
 pub use cas_register::{CasOp, CasRegister};
 pub use counter::{Counter, CounterOp};
 pub use fifo_queue::FifoQueue;

@@ -1,8 +1,15 @@
 //! Helpers shared by the `cli_*` tests: run the built `lockstep` binary on scratch files.
+//! The seeded generator, the event builder and the conformance lookup are the file both
+//! test packages compile (`tests/helpers/mod.rs`).
 // Each test binary uses only some of these.
 #![allow(dead_code)]
 
-use std::io::Write;
+#[path = "../helpers/mod.rs"]
+mod helpers;
+
+#[allow(unused_imports)] // a test that runs only the command uses none of them
+pub use helpers::*;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,27 +80,6 @@ pub fn assert_bad_input(run: &Run, needles: &[&str]) {
             run.stderr
         );
     }
-}
-
-/// The conformance folder (`../shared/conformance` or `LOCKSTEP_CONFORMANCE_DIR`), or
-/// `None` after printing why the test is skipped; in CI its absence fails the test.
-pub fn conformance_dir(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("LOCKSTEP_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: conformance data missing at {}", dir.display());
-    }
-    // Straight to the stream: the harness captures `println!`, and the skip must show.
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped, no conformance data at {} (set LOCKSTEP_CONFORMANCE_DIR)",
-        dir.display()
-    );
-    None
 }
 
 /// A register history in JSON: a write of 1 then a read that saw `read`.

@@ -3,8 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use lockstep_history::checker::txn::Workload;
 use lockstep_history::format::Format;
+use lockstep_history::model::{BUILTINS, Builtin};
 
 /// Check Jepsen-style histories for linearizability, draw them, convert them.
 #[derive(Debug, Parser)]
@@ -52,33 +55,48 @@ pub enum Command {
     Convert(ConvertArgs),
 }
 
-/// The built-in models, by their command-line names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// What `--model` chose: a built-in model, or a transactional workload checked Elle-style.
+/// The names and their descriptions come from the library ([`BUILTINS`], [`Workload::ALL`]).
+#[derive(Clone, Copy, Debug)]
 pub enum ModelName {
-    /// A read/write register.
-    Register,
-    /// A register with compare-and-set.
-    CasRegister,
-    /// A lock: acquire and release.
-    Mutex,
-    /// A set: add and read.
-    Set,
-    /// A first-in first-out queue: enqueue and dequeue.
-    FifoQueue,
-    /// A queue that may hand out its elements in any order.
-    UnorderedQueue,
-    /// A last-in first-out stack: push and pop.
-    Stack,
-    /// A counter: add and read.
-    Counter,
-    /// Registers by key (Jepsen's `independent` tuples), checked per key.
-    Kv,
-    /// Several registers read and written in transactions (Jepsen `:txn`).
-    MultiRegister,
-    /// Transactions appending to and reading lists, checked Elle-style for isolation anomalies.
-    ListAppend,
-    /// Transactions writing and reading registers, checked Elle-style for isolation anomalies.
-    RwRegister,
+    /// A built-in model, checked for linearizability.
+    Builtin(&'static Builtin),
+    /// `list-append` or `rw-register`, checked for isolation anomalies.
+    Txn(Workload),
+}
+
+impl ModelName {
+    /// The name it goes by on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelName::Builtin(b) => b.name,
+            ModelName::Txn(w) => w.name(),
+        }
+    }
+
+    /// Every choice, in the order `--help` lists them.
+    fn all() -> impl Iterator<Item = ModelName> {
+        let models = BUILTINS.iter().map(ModelName::Builtin);
+        models.chain(Workload::ALL.into_iter().map(ModelName::Txn))
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            ModelName::Builtin(b) => b.description,
+            ModelName::Txn(w) => w.description(),
+        }
+    }
+}
+
+/// `--model`'s parser: the names clap offers, checks and lists in `--help` (with their
+/// descriptions) are the library's.
+fn model_name() -> impl TypedValueParser<Value = ModelName> {
+    let names = ModelName::all().map(|m| PossibleValue::new(m.name()).help(m.description()));
+    PossibleValuesParser::new(names).try_map(|chosen| {
+        ModelName::all()
+            .find(|m| m.name() == chosen)
+            .ok_or_else(|| format!("no model named `{chosen}`"))
+    })
 }
 
 /// How to check: the model, its initial value and the limits.
@@ -112,7 +130,7 @@ pub struct CheckOptions {
 pub struct CheckArgs {
     /// The model the histories must be linearizable against (or, for list-append and
     /// rw-register, the transactional workload).
-    #[arg(long, short, value_enum, value_name = "NAME")]
+    #[arg(long, short, value_name = "NAME", value_parser = model_name())]
     pub model: ModelName,
     /// Options of the check.
     #[command(flatten)]
@@ -136,7 +154,7 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Check against this model and draw the result; without it, the timeline alone.
-    #[arg(long, short, value_enum, value_name = "NAME")]
+    #[arg(long, short, value_name = "NAME", value_parser = model_name())]
     pub model: Option<ModelName>,
     /// Options of the check.
     #[command(flatten)]

@@ -8,7 +8,7 @@ use lockstep_history::Event;
 use lockstep_history::checker::{self, HistoryError, Options, Progress, Verdict};
 use lockstep_history::model::Model;
 
-use crate::args::{CheckArgs, CheckOptions};
+use crate::args::{CheckArgs, CheckOptions, ModelName};
 use crate::models::{self, WithModel};
 use crate::outcome::{Outcome, error_line, say};
 use crate::progress;
@@ -17,7 +17,7 @@ use crate::progress;
 pub fn run(args: CheckArgs) -> Outcome {
     let mut tally = [0usize; 4];
     let mut worst = Outcome::Ok;
-    if let Some(workload) = crate::txn_check::workload(args.model) {
+    if let ModelName::Txn(workload) = args.model {
         return crate::txn_check::run(&args, workload);
     }
     for file in &args.files {

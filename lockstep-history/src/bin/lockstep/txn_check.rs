@@ -3,17 +3,8 @@
 
 use lockstep_history::checker::txn::{self, Options, Workload};
 
-use crate::args::{CheckArgs, ModelName};
+use crate::args::CheckArgs;
 use crate::outcome::{Outcome, error_line, say};
-
-/// The transactional workload a model name stands for, if it is one.
-pub fn workload(name: ModelName) -> Option<Workload> {
-    match name {
-        ModelName::ListAppend => Some(Workload::ListAppend),
-        ModelName::RwRegister => Some(Workload::RwRegister),
-        _ => None,
-    }
-}
 
 /// Checks every file; the worst outcome decides the exit code.
 pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {

@@ -35,11 +35,11 @@ use std::fmt;
 use serde::Serialize;
 
 use super::HistoryError;
+use super::linearizable::Options;
 use super::linearizable::check_prepared;
 use super::linearizable::counterexample;
 use super::linearizable::preprocess::{Operation, Prepared, prepare};
 use super::linearizable::verdict::{Linearization, PartitionOrder, Verdict};
-use super::linearizable::Options;
 use super::result::OpStates;
 use crate::event::Event;
 use crate::model::{Collection, FifoQueue, Model, Set, Stack};
@@ -250,9 +250,7 @@ fn finish_ordered<M: Model>(
     options: &Options,
 ) -> Checked {
     match ordered::check(prepared, items, discipline) {
-        Decided::Linearizable(order) => {
-            polynomial(witness(model, prepared, &order, options), None)
-        }
+        Decided::Linearizable(order) => polynomial(witness(model, prepared, &order, options), None),
         Decided::Violation(v) => {
             let verdict = not_linearizable(model, prepared, &v);
             polynomial(verdict, Some(v.violation))

@@ -92,11 +92,26 @@ pub enum Workload {
 }
 
 impl Workload {
+    /// Every workload, in the order a list of them should show.
+    pub const ALL: [Workload; 2] = [Workload::ListAppend, Workload::RwRegister];
+
     /// The CLI's name: `list-append` or `rw-register`.
     pub fn name(self) -> &'static str {
         match self {
             Workload::ListAppend => "list-append",
             Workload::RwRegister => "rw-register",
+        }
+    }
+
+    /// What it checks, in one line without a final period (as `--help` shows it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Workload::ListAppend => {
+                "Transactions appending to and reading lists, checked Elle-style for isolation anomalies"
+            }
+            Workload::RwRegister => {
+                "Transactions writing and reading registers, checked Elle-style for isolation anomalies"
+            }
         }
     }
 }
