@@ -311,9 +311,6 @@ fn the_set_and_queue_histories_that_blew_up_stop_at_the_memory_limit() {
                 "64M",
                 "--time-limit",
                 "60s",
-                // The collections checker decides these at once; the limit is about the
-                // general search, which is what blew up.
-                "--general-search",
             ],
             &file,
         );
