@@ -18,7 +18,7 @@
 //! // A register behind a lock is linearizable under every schedule.
 //! let summary = Explorer::new(Strategy::pct(2, 1))
 //!     .iterations(50)
-//!     .run(&Register::default(), || {
+//!     .run(&Register::new(0), || {
 //!         let cell = Arc::new(Mutex::new(0));
 //!         let writer = {
 //!             let cell = Arc::clone(&cell);

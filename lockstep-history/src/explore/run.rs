@@ -25,7 +25,7 @@ use crate::history::History;
 /// use std::sync::atomic::{AtomicI64, Ordering};
 ///
 /// // A counter whose read and add are atomic: every schedule is linearizable.
-/// let summary = Explorer::new(Strategy::random(3)).iterations(20).check(&Counter, || {
+/// let summary = Explorer::new(Strategy::random(3)).iterations(20).check(&Counter::new(0), || {
 ///     let n = Arc::new(AtomicI64::new(0));
 ///     let adder = {
 ///         let n = Arc::clone(&n);

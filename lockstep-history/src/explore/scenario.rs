@@ -373,7 +373,7 @@ impl fmt::Display for ScenarioFailure {
 ///     .ops_per_thread(2)
 ///     .scenarios(5)
 ///     .explorer(Explorer::new(Strategy::pct(2, 1)).iterations(20));
-/// assert!(scenarios.run(&Register::default()).is_ok());
+/// assert!(scenarios.run(&Register::new(0)).is_ok());
 /// ```
 pub struct Scenarios<T> {
     init: Arc<dyn Fn() -> T + Send + Sync>,
