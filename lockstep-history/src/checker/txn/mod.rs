@@ -70,6 +70,7 @@ mod graph;
 mod history;
 mod list_append;
 mod model;
+mod report;
 mod rw_register;
 
 pub use analysis::{Analysis, Unsearched};
