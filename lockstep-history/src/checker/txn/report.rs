@@ -38,9 +38,14 @@ impl result::Analysis {
     /// let analysis = Analysis::from_txn(&events, &checked);
     /// assert_eq!(analysis.status, Status::Invalid);
     /// assert_eq!(analysis.verdict_words(), "not valid for strict-serializable");
-    /// assert_eq!(analysis.highlight, [0, 1]);
-    /// let labels: Vec<&str> = analysis.edges.iter().map(|e| e.label.as_str()).collect();
-    /// assert_eq!(labels, ["wr", "rw"]);
+    /// // Both transactions (by the positions of their invokes), and the cycle's two edges.
+    /// let mut highlight = analysis.highlight.clone();
+    /// highlight.sort();
+    /// assert_eq!(highlight, [0, 1]);
+    /// let mut edges: Vec<(usize, usize, &str)> =
+    ///     analysis.edges.iter().map(|e| (e.from, e.to, e.label.as_str())).collect();
+    /// edges.sort();
+    /// assert_eq!(edges, [(0, 1, "wr"), (1, 0, "rw")]);
     /// assert!(analysis.note.contains("G-single"));
     /// ```
     pub fn from_txn(events: &[Event], analysis: &Analysis) -> result::Analysis {
