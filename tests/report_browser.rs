@@ -767,3 +767,171 @@ fn twenty_thousand_operations_stay_responsive() {
     assert!(ms < 500.0, "drawing {drawn} bars took {ms} ms");
     println!("20,000 ops: {drawn} bars drawn in {ms} ms");
 }
+
+/// Read skew (G-single) on keys :x and :y, write skew (G2-item) on keys 1 and 2, and two
+/// transactions that take part in neither, on five processes with times in microseconds.
+const TXN_CYCLES: &str = "
+{:process 0 :time 0 :type :invoke :value [[:append :x 1] [:append :y 1]]}
+{:process 1 :time 5000 :type :invoke :value [[:r :x nil] [:r :y nil]]}
+{:process 0 :time 10000 :type :ok :value [[:append :x 1] [:append :y 1]]}
+{:process 1 :time 15000 :type :ok :value [[:r :x [1]] [:r :y []]]}
+{:process 2 :time 20000 :type :invoke :value [[:r 1 nil] [:r 2 nil] [:append 1 1]]}
+{:process 3 :time 22000 :type :invoke :value [[:r 1 nil] [:r 2 nil] [:append 2 1]]}
+{:process 2 :time 30000 :type :ok :value [[:r 1 []] [:r 2 []] [:append 1 1]]}
+{:process 3 :time 32000 :type :ok :value [[:r 1 []] [:r 2 []] [:append 2 1]]}
+{:process 4 :time 40000 :type :invoke :value [[:r 1 nil] [:r 2 nil]]}
+{:process 4 :time 50000 :type :ok :value [[:r 1 [1]] [:r 2 [1]]]}
+{:process 0 :time 60000 :type :invoke :value [[:append :z 1]]}
+{:process 0 :time 70000 :type :ok :value [[:append :z 1]]}
+{:process 1 :time 75000 :type :invoke :value [[:r :z nil]]}
+{:process 1 :time 80000 :type :ok :value [[:r :z [1]]]}
+";
+
+/// The page's op id of each invoke position, from the data embedded in the page.
+fn op_ids(html: &str) -> HashMap<usize, usize> {
+    let start = html.find("id=\"lockstep-data\">").unwrap() + "id=\"lockstep-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    data["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(id, op)| (op["i0"].as_u64().unwrap() as usize, id))
+        .collect()
+}
+
+#[test]
+fn transaction_cycles_are_highlighted_with_labelled_edges() {
+    use lockstep_history::checker::txn;
+    use lockstep_history::format::{self, Format};
+
+    let Some(browser) = browser_or_skip("transaction_cycles_are_highlighted_with_labelled_edges")
+    else {
+        return;
+    };
+    let events = format::parse(TXN_CYCLES.as_bytes(), Format::Edn).unwrap();
+    let checked = txn::check(&events, &txn::Options::default()).unwrap();
+    assert_eq!(
+        checked.anomaly_names(),
+        ["G-single", "G2-item"],
+        "{checked}"
+    );
+    let analysis = Analysis::from_txn(&events, &checked);
+    let html = Report::new(&events)
+        .title("list-append: read skew and write skew")
+        .with_analysis(analysis.clone())
+        .render();
+    let page = out_dir().join("txn-cycles.html");
+    std::fs::write(&page, &html).unwrap();
+    assert_no_urls(&html);
+    let op_of = op_ids(&html);
+    let op = |pos: usize| op_of[&pos];
+
+    // The four transactions of the two cycles, not the reader of both keys nor the two last.
+    let mut cycle_txns: Vec<usize> = analysis.highlight.iter().map(|&p| op(p)).collect();
+    cycle_txns.sort();
+    assert_eq!(
+        cycle_txns,
+        [0, 1, 2, 3],
+        "invokes at positions 0, 1, 4 and 5"
+    );
+
+    let dom = dump_dom(&browser, &page, "");
+    assert_clean(&dom);
+    assert!(
+        dom.contains("class=\"verdict invalid\">not valid for strict-serializable<"),
+        "the verdict"
+    );
+    let mut shown: Vec<usize> =
+        serde_json::from_str(&root_attr(&dom, "data-highlight").unwrap()).unwrap();
+    shown.sort();
+    assert_eq!(
+        shown, cycle_txns,
+        "the page highlights the cycles' transactions"
+    );
+    for id in 0..op_of.len() {
+        let listed = format!("<li class=\"op-ref failing\" data-op=\"{id}\">");
+        assert_eq!(
+            dom.contains(&listed),
+            cycle_txns.contains(&id),
+            "op {id} is listed as involved exactly when it is on a cycle"
+        );
+    }
+
+    // Every edge of both cycles, listed with its label: wr and rw for the read skew, rw both
+    // ways for the write skew.
+    let mut labels: Vec<&str> = analysis.edges.iter().map(|e| e.label.as_str()).collect();
+    labels.sort();
+    assert_eq!(labels, ["rw", "rw", "rw", "wr"]);
+    for e in &analysis.edges {
+        let item = format!(
+            "<li class=\"op-ref edge\" data-from=\"{}\" data-to=\"{}\" ",
+            op(e.from),
+            op(e.to)
+        );
+        let at = dom
+            .find(&item)
+            .unwrap_or_else(|| panic!("edge {item} is listed"));
+        let li = &dom[at..at + dom[at..].find("</li>").unwrap()];
+        assert!(
+            li.contains("class=\"edge-label\"") && li.contains(&format!(">{}</span>", e.label)),
+            "edge labelled {}: {li}",
+            e.label
+        );
+    }
+    // And drawn on the canvas, every label in view once the history is fitted.
+    let mut drawn: Vec<String> =
+        serde_json::from_str(&root_attr(&dom, "data-edge-labels").unwrap()).unwrap();
+    drawn.sort();
+    assert_eq!(drawn, labels, "edge labels drawn on the timeline");
+    assert_eq!(root_attr(&dom, "data-edges").as_deref(), Some("4"));
+
+    // The explanations, as the command line prints them.
+    let explanation = &dom[dom
+        .find("<pre class=\"state explanation\">")
+        .expect("the explanation is shown")..];
+    for words in [
+        "G-single:",
+        "G2-item:",
+        "read key 2 = [] without",
+        ": wr",
+        ": rw",
+    ] {
+        assert!(explanation.contains(words), "{words} in the explanation");
+    }
+
+    // Selecting a transaction shows its edges in the details.
+    let reader = op(events
+        .iter()
+        .position(|e| e.process == Process::Id(1))
+        .unwrap());
+    let dom = dump_dom(&browser, &page, &format!("#op={reader}"));
+    assert_clean(&dom);
+    let details = &dom[dom.find("id=\"details-list\"").unwrap()..];
+    let details = &details[..details.find("</dl>").unwrap()];
+    assert!(details.contains("<dt>edges</dt>"), "{details}");
+    assert!(
+        details.contains("rw → p0 txn, event #0") && details.contains("wr ← p0 txn, event #0"),
+        "the read skew's edges from the reader's side: {details}"
+    );
+
+    let shot = out_dir().join("txn-cycles.png");
+    let _ = std::fs::remove_file(&shot);
+    let run = run_browser(
+        &browser,
+        &file_url(&page),
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,820".to_owned(),
+        ],
+        true,
+    );
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}); stderr:\n{}", run.stderr));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+    println!("screenshot: {}", shot.display());
+}

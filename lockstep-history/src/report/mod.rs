@@ -6,6 +6,9 @@
 //! [`Analysis`] is attached the page also draws what it found: a witness order, or for a
 //! violation the longest valid prefix in order, the operation that cannot be placed and why
 //! each candidate step failed, the operations to highlight and the relations between them.
+//! A transactional analysis ([`Analysis::from_txn`]) highlights each anomaly's transactions
+//! and draws its cycle as arrows labelled `ww`, `wr`, `rw`, `process` or `realtime`, with
+//! the explanation in words beside the timeline.
 //!
 //! The page needs no network: CSS and JavaScript are inline, the history is embedded once as
 //! JSON and drawn on a canvas (so 20,000 operations stay responsive), and a Content Security

@@ -43,6 +43,24 @@
   var reasons = {};
   var path = [];
   var failing = -1;
+  // Operations a checker points at (an anomaly's transactions) and labelled relations
+  // between them (a cycle's ww / wr / rw / process / realtime edges).
+  var highlighted = new Uint8Array(n);
+  var hlList = (A && A.highlight) || [];
+  hlList.forEach(function (id) { highlighted[id] = 1; });
+  var edges = (A && A.edges) || [];
+  var edgesOf = {};
+  var edgeRank = edges.map(function (e, k) {
+    [e[0], e[1]].forEach(function (id, end) {
+      if (end === 0 || e[1] !== e[0]) { (edgesOf[id] = edgesOf[id] || []).push(k); }
+    });
+    var rank = 0;
+    for (var j = 0; j < k; j++) { if (edges[j][0] === e[0] && edges[j][1] === e[1]) { rank++; } }
+    return rank;
+  });
+  var EDGE_COLOR = { ww: '#b42318', wr: '#1f6feb', rw: '#7c4dde', process: '#475467', realtime: '#b7791f' };
+  var EDGE_DASHED = { process: true, realtime: true };
+  function edgeColor(label) { return EDGE_COLOR[label] || '#0f766e'; }
   if (A) {
     path = cex ? cex.prefix : A.order;
     path.forEach(function (id, k) { orderNo[id] = k; role[id] = ROLE_PREFIX; });
@@ -147,7 +165,14 @@
     if (y < scrollY || y > scrollY + H - AXIS_H - LANE_H) { scrollY = y - (H - AXIS_H) / 2; clampScroll(); }
   }
   function focusFailure() {
-    if (failing < 0) { return; }
+    if (failing < 0) {
+      if (hlList.length) {
+        focusOps(hlList);
+        scrollY = ops[hlList[0]].lane * LANE_H - (H - AXIS_H) / 3;
+        clampScroll();
+      }
+      return;
+    }
     var ids = [failing];
     if (cex) {
       cex.candidates.forEach(function (c) { ids.push(c[0]); });
@@ -260,10 +285,14 @@
         if (id === failing) {
           ctx.strokeStyle = '#d0121b'; ctx.lineWidth = 3;
           ctx.strokeRect(a - 2.5, y - 3.5, b - a + 5, BAR_H + 7);
+        } else if (highlighted[id]) {
+          ctx.strokeStyle = '#d0121b'; ctx.lineWidth = 2.5;
+          ctx.strokeRect(a - 2, y - 3, b - a + 4, BAR_H + 6);
         }
       }
     }
 
+    drawEdges();
     drawPath();
 
     // Axis on top of everything; the failure's marker wins over tick labels it would hide.
@@ -356,6 +385,59 @@
     ctx.textAlign = 'start';
   }
 
+  // Where an edge meets an operation: the middle of the part of its bar on screen (up to its
+  // completion), on the lane's centre line.
+  function anchor(id) {
+    var op = ops[id];
+    var end = op.kind === 'ok' || op.kind === 'fail' ? xs1[id] : xmark[id];
+    var a = Math.max(X(xs0[id]), 0), b = Math.min(X(Math.max(end, xs0[id])), W);
+    var x = b >= a ? (a + b) / 2 : X((xs0[id] + end) / 2);
+    return [x, laneY(op.lane) + LANE_H / 2];
+  }
+
+  // Each relation as a curved arrow from one operation to the other with its label in the
+  // middle. An arrow bows to its left, so A→B and B→A (a two-transaction cycle) stay apart;
+  // further arrows between the same two operations bow further out.
+  function drawEdges() {
+    var labels = [];
+    ctx.save();
+    ctx.font = '600 10px system-ui, sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+    edges.forEach(function (e, k) {
+      if (e[0] === e[1]) { return; }
+      var p = anchor(e[0]), q = anchor(e[1]);
+      if ((p[0] < 0 && q[0] < 0) || (p[0] > W && q[0] > W)) { return; }
+      if ((p[1] < AXIS_H && q[1] < AXIS_H) || (p[1] > H && q[1] > H)) { return; }
+      var dx = q[0] - p[0], dy = q[1] - p[1], len = Math.sqrt(dx * dx + dy * dy) || 1;
+      var bow = Math.min(90, Math.max(40, len * 0.3)) + 16 * edgeRank[k];
+      var cx = (p[0] + q[0]) / 2 + dy / len * bow, cy = (p[1] + q[1]) / 2 - dx / len * bow;
+      // Leave and reach each bar at its border on the curve's side, not over its text.
+      [p, q].forEach(function (end) {
+        if (Math.abs(cy - end[1]) > BAR_H / 2) { end[1] += (cy > end[1] ? 1 : -1) * (BAR_H / 2 + 1); }
+      });
+      var color = edgeColor(e[2]);
+      ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 1.8;
+      ctx.setLineDash(EDGE_DASHED[e[2]] ? [5, 4] : []);
+      ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.quadraticCurveTo(cx, cy, q[0], q[1]); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath(); ctx.arc(p[0], p[1], 2.5, 0, 2 * Math.PI); ctx.fill();
+      var tx = q[0] - cx, ty = q[1] - cy, tl = Math.sqrt(tx * tx + ty * ty) || 1, s = 9;
+      tx /= tl; ty /= tl;
+      ctx.beginPath(); ctx.moveTo(q[0], q[1]);
+      ctx.lineTo(q[0] - tx * s - ty * s * 0.5, q[1] - ty * s + tx * s * 0.5);
+      ctx.lineTo(q[0] - tx * s + ty * s * 0.5, q[1] - ty * s - tx * s * 0.5);
+      ctx.closePath(); ctx.fill();
+      var mx = 0.25 * p[0] + 0.5 * cx + 0.25 * q[0], my = 0.25 * p[1] + 0.5 * cy + 0.25 * q[1];
+      var w = ctx.measureText(e[2]).width + 10;
+      ctx.beginPath(); roundRect(mx - w / 2, my - 8, w, 16, 5);
+      ctx.fillStyle = '#fff'; ctx.fill();
+      ctx.lineWidth = 1.2; ctx.stroke();
+      ctx.fillStyle = color; ctx.fillText(e[2], mx, my + 0.5);
+      labels.push(e[2]);
+    });
+    ctx.restore();
+    root.setAttribute('data-edge-labels', JSON.stringify(labels));
+  }
+
   function roundRect(x, y, w, h, r) {
     ctx.moveTo(x + r, y);
     ctx.arcTo(x + w, y, x + w, y + h, r); ctx.arcTo(x + w, y + h, x, y + h, r);
@@ -385,6 +467,11 @@
     var op = ops[id];
     return 'p' + lanes[op.lane] + ' ' + label(op);
   }
+  // An operation named by its process, f and invoke event, as explanations name them.
+  function shortTitle(id) {
+    var op = ops[id];
+    return 'p' + lanes[op.lane] + ' ' + op.f + ', event #' + op.i0;
+  }
   function when(op, completion) {
     var t = completion ? op.t1 : op.t0, i = completion ? op.i1 : op.i0;
     if (i == null) { return 'never (runs to the end)'; }
@@ -394,7 +481,14 @@
     if (id === failing) { return 'cannot be linearized after the prefix'; }
     if (role[id] === ROLE_CANDIDATE) { return 'candidate: ' + reasons[id]; }
     if (orderNo[id] >= 0) { return (cex ? 'prefix' : 'linearization') + ' #' + (orderNo[id] + 1) + ' of ' + path.length; }
+    if (highlighted[id]) { return 'highlighted: part of what the checker found'; }
     return null;
+  }
+  function edgeText(id) {
+    return (edgesOf[id] || []).map(function (k) {
+      var e = edges[k];
+      return e[0] === id ? e[2] + ' \u2192 ' + shortTitle(e[1]) : e[2] + ' \u2190 ' + shortTitle(e[0]);
+    }).join('\n');
   }
   function rows(id) {
     var op = ops[id];
@@ -411,6 +505,7 @@
     if (data.time_axis && op.t1 != null && !op.orphan) { r.push(['duration', fmtTime(op.t1 - op.t0)]); }
     var rt = roleText(id);
     if (rt) { r.push(['analysis', rt]); }
+    r.push(['edges', edgeText(id)]);
     var before = op.before != null ? op.before : (id === failing || role[id] === ROLE_CANDIDATE ? cex.state : null);
     r.push(['state before', before]);
     if (id !== failing) { r.push(['state after', op.after]); }
@@ -424,7 +519,7 @@
     rows(id).forEach(function (r) {
       list.appendChild(el('dt', null, r[0]));
       var dd = el('dd', null, String(r[1]));
-      if (r[0] === 'analysis') { dd.className = id === failing ? 'role-failing' : role[id] === ROLE_CANDIDATE ? 'role-candidate' : ''; }
+      if (r[0] === 'analysis') { dd.className = id === failing || highlighted[id] ? 'role-failing' : role[id] === ROLE_CANDIDATE ? 'role-candidate' : ''; }
       list.appendChild(dd);
     });
   }
@@ -480,20 +575,42 @@
     verdict.textContent = A.verdict;
     verdict.className = 'verdict ' + A.status;
     if (A.model) { body.appendChild(el('p', null, 'Model: ' + A.model)); }
-    if (A.note) { body.appendChild(el('p', 'note', A.note)); }
-    if (!cex && A.highlight && A.highlight.length) {
+    // A one-line note leads; a long explanation (several lines) follows what it explains.
+    var longNote = A.note && A.note.indexOf('\n') >= 0;
+    if (A.note && !longNote) { body.appendChild(el('p', 'note', A.note)); }
+    if (!cex && hlList.length) {
+      document.querySelectorAll('.hl-key').forEach(function (k) { k.hidden = false; });
+      var goto = $('goto-failure');
+      goto.hidden = false;
+      goto.textContent = 'Show highlighted';
+      goto.title = 'Zoom to the highlighted operations (f)';
       body.appendChild(el('h3', null, 'Operations involved'));
       var hl = el('ul', 'ops');
-      A.highlight.forEach(function (id) { hl.appendChild(opRef(id, 'failing')); });
+      hlList.forEach(function (id) { hl.appendChild(opRef(id, 'failing')); });
       body.appendChild(hl);
     }
-    if (A.edges && A.edges.length) {
+    if (edges.length) {
+      document.querySelectorAll('.edge-key').forEach(function (k) { k.hidden = false; });
       body.appendChild(el('h3', null, 'Relations'));
       var rl = el('ul', 'ops');
-      A.edges.forEach(function (e) {
-        rl.appendChild(el('li', 'edge', opTitle(e[0]) + ' \u2192 ' + opTitle(e[1]) + ': ' + e[2]));
+      edges.forEach(function (e) {
+        var li = el('li', 'op-ref edge');
+        li.setAttribute('data-from', String(e[0]));
+        li.setAttribute('data-to', String(e[1]));
+        var tag = el('span', 'edge-label', e[2]);
+        tag.style.color = edgeColor(e[2]);
+        tag.style.borderColor = edgeColor(e[2]);
+        li.appendChild(tag);
+        li.appendChild(document.createTextNode(shortTitle(e[0]) + ' \u2192 ' + shortTitle(e[1])));
+        li.title = opTitle(e[0]) + '\n\u2192 ' + opTitle(e[1]);
+        li.addEventListener('click', function () { select(e[0], false); focusOps([e[0], e[1]]); });
+        rl.appendChild(li);
       });
       body.appendChild(rl);
+    }
+    if (longNote) {
+      body.appendChild(el('h3', null, 'Explanation'));
+      body.appendChild(el('pre', 'state explanation', A.note));
     }
     if (!cex) {
       if (A.order.length) {
@@ -640,13 +757,15 @@
   resize();
   fit();
   // A large failing history opens at the failure; `#all` opens it whole, `#op=N` at op N.
-  if (failing >= 0 && n > 300 && window.location.hash !== '#all') { focusFailure(); }
+  if ((failing >= 0 || hlList.length) && n > 300 && window.location.hash !== '#all') { focusFailure(); }
   var m = /^#op=(\d+)$/.exec(window.location.hash);
   if (m && +m[1] < n) { select(+m[1], true); } else if (failing >= 0) { select(failing, false); }
   draw();
   root.setAttribute('data-lanes', String(lanes.length));
   root.setAttribute('data-ops', String(n));
   root.setAttribute('data-highlighted', failing >= 0 ? String(failing) : '');
+  root.setAttribute('data-highlight', JSON.stringify(hlList));
+  root.setAttribute('data-edges', String(edges.length));
   // Self-check for tests and the curious: every request the page made (there should be none;
   // the Content Security Policy blocks them and reports each attempt as an error above).
   function noteRequests() {

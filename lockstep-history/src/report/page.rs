@@ -12,6 +12,10 @@ use crate::event::{Event, EventKind, Process};
 /// The longest text kept for one value or model state; longer ones are cut with `…`.
 pub(super) const MAX_TEXT: usize = 4096;
 
+/// The longest note kept: a transactional analysis explains every anomaly it kept (a few
+/// examples of each kind, each transaction and each edge of its cycle in words).
+pub(super) const MAX_NOTE: usize = 64 * 1024;
+
 /// How many operations at the end of a long prefix are always kept when a page is bounded.
 const KEPT_PREFIX: usize = 1000;
 
@@ -190,7 +194,7 @@ impl PageData {
             },
             verdict: a.verdict_words(),
             model: clip(&a.model),
-            note: clip(&a.note),
+            note: clip_to(&a.note, MAX_NOTE),
             order: a.order.iter().filter_map(to_op).collect(),
             highlight: a.highlight.iter().filter_map(to_op).collect(),
             edges: a
@@ -304,10 +308,15 @@ fn bound(
 
 /// Cuts very long text so one huge value cannot bloat the page.
 pub(super) fn clip(text: &str) -> String {
-    if text.len() <= MAX_TEXT {
+    clip_to(text, MAX_TEXT)
+}
+
+/// Cuts text to at most `max` bytes (on a character boundary) and a `…`.
+fn clip_to(text: &str, max: usize) -> String {
+    if text.len() <= max {
         return text.to_owned();
     }
-    let mut end = MAX_TEXT;
+    let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }

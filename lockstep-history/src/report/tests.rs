@@ -230,6 +230,33 @@ fn any_events_and_any_positions_render() {
 }
 
 #[test]
+fn a_long_explanation_is_kept_up_to_its_own_bound() {
+    let events = vec![
+        ev(0, EventKind::Invoke, Process::Id(0), "txn", Value::Nil),
+        ev(1, EventKind::Ok, Process::Id(0), "txn", Value::Nil),
+    ];
+    let render = |note: String| {
+        let analysis = Analysis {
+            note,
+            ..Analysis::default()
+        };
+        let html = Report::new(&events).with_analysis(analysis).render();
+        data_json(&html)["analysis"]["note"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Longer than a value may be: kept whole.
+    let explanation = "T1 read key 1 = [] without T2's append of 1: rw\n".repeat(200);
+    assert!(explanation.len() > MAX_TEXT);
+    assert_eq!(render(explanation.clone()), explanation);
+    // Beyond the note's own bound: cut.
+    let endless = explanation.repeat(100);
+    let kept = render(endless);
+    assert!(kept.len() < explanation.len() * 100 && kept.ends_with('…'));
+}
+
+#[test]
 fn long_values_are_clipped_on_a_char_boundary() {
     let long = "é".repeat(MAX_TEXT);
     let clipped = clip(&long);

@@ -159,6 +159,13 @@ pub struct ReportArgs {
     /// Options of the check.
     #[command(flatten)]
     pub options: CheckOptions,
+    /// list-append / rw-register: the consistency models the history must satisfy
+    /// (default: strict-serializable).
+    #[arg(long, value_delimiter = ',', value_name = "MODEL,...")]
+    pub consistency_models: Vec<String>,
+    /// list-append / rw-register: anomalies that also make the history invalid (G2-item, ...).
+    #[arg(long, value_delimiter = ',', value_name = "ANOMALY,...")]
+    pub anomalies: Vec<String>,
     /// Where to write the HTML (default: FILE with the extension .html).
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,

@@ -1,10 +1,13 @@
-//! `lockstep report`: the HTML report of one history, checked when a model is given.
+//! `lockstep report`: the HTML report of one history, checked when a model is given (for
+//! list-append and rw-register, Elle-style, drawing each anomaly's cycle).
 
+use lockstep_history::Event;
+use lockstep_history::checker::txn::{self, Workload};
 use lockstep_history::checker::{HistoryError, Verdict};
 use lockstep_history::model::Model;
 use lockstep_history::report::{Analysis, Report};
 
-use crate::args::ReportArgs;
+use crate::args::{ModelName, ReportArgs};
 use crate::check::Check;
 use crate::models::{self, WithModel};
 use crate::outcome::{Outcome, error_line, say, warning};
@@ -40,7 +43,30 @@ pub fn run(args: ReportArgs) -> Outcome {
         .title(title)
         .max_ops((!args.full).then_some(args.max_ops));
     let mut summary = String::from("timeline only (no model given)");
-    if let Some(name) = args.model {
+    let transactional = match args.model {
+        Some(ModelName::Txn(workload)) => Some(workload),
+        _ => None,
+    };
+    if transactional.is_none()
+        && (!args.consistency_models.is_empty() || !args.anomalies.is_empty())
+    {
+        error_line(
+            "--consistency-models and --anomalies apply to --model list-append or rw-register only",
+        );
+        return Outcome::BadInput;
+    }
+    if let Some(workload) = transactional {
+        match txn_analysis(&args, events, workload) {
+            Ok((words, analysis)) => {
+                summary = words;
+                report = report.with_analysis(analysis);
+            }
+            Err(message) => {
+                error_line(&message);
+                return Outcome::BadInput;
+            }
+        }
+    } else if let Some(name) = args.model {
         let label = args.file.display().to_string();
         let check = Check {
             events,
@@ -82,6 +108,34 @@ pub fn run(args: ReportArgs) -> Outcome {
     }
     say(&format!("wrote {} ({summary})", output.display()));
     Outcome::Ok
+}
+
+/// Checks a history of transactions as `lockstep check` does and returns the one-line
+/// summary with the neutral analysis the page draws (each anomaly's transactions and cycle).
+///
+/// # Errors
+/// One line for an option that does not apply or a history that cannot be read as
+/// transactions (naming the event).
+fn txn_analysis(
+    args: &ReportArgs,
+    events: &[Event],
+    workload: Workload,
+) -> Result<(String, Analysis), String> {
+    let options = crate::txn_check::options(
+        &args.options,
+        &args.consistency_models,
+        &args.anomalies,
+        workload,
+    )?;
+    let checked =
+        txn::check(events, &options).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let analysis = Analysis::from_txn(events, &checked);
+    let summary = if checked.is_invalid() {
+        format!("{}: {}", analysis.verdict_words(), checked.summary())
+    } else {
+        checked.summary()
+    };
+    Ok((summary, analysis))
 }
 
 /// A check whose verdict becomes the report's analysis; the verdict carries the model's

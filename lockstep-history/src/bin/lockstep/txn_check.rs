@@ -3,12 +3,17 @@
 
 use lockstep_history::checker::txn::{self, Options, Workload};
 
-use crate::args::CheckArgs;
+use crate::args::{CheckArgs, CheckOptions};
 use crate::outcome::{Outcome, error_line, say};
 
 /// Checks every file; the worst outcome decides the exit code.
 pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {
-    let options = match options(args, workload) {
+    let options = match options(
+        &args.options,
+        &args.consistency_models,
+        &args.anomalies,
+        workload,
+    ) {
         Ok(o) => o,
         Err(message) => {
             error_line(&message);
@@ -31,8 +36,18 @@ pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {
     worst
 }
 
-fn options(args: &CheckArgs, workload: Workload) -> Result<Options, String> {
-    if args.options.init.is_some() || args.options.knossos || args.options.memory_limit.is_some() {
+/// The checker's options for the command-line ones (shared by `check` and `report`).
+///
+/// # Errors
+/// One line when an option does not apply to transactions or names an unknown consistency
+/// model or anomaly.
+pub fn options(
+    check: &CheckOptions,
+    consistency_models: &[String],
+    anomalies: &[String],
+    workload: Workload,
+) -> Result<Options, String> {
+    if check.init.is_some() || check.knossos || check.memory_limit.is_some() {
         return Err(format!(
             "--init, --knossos and --memory-limit do not apply to --model {}",
             workload.name()
@@ -40,18 +55,16 @@ fn options(args: &CheckArgs, workload: Workload) -> Result<Options, String> {
     }
     let mut options = Options {
         workload,
-        time_limit: args.options.time_limit,
+        time_limit: check.time_limit,
         ..Options::default()
     };
-    if !args.consistency_models.is_empty() {
-        options.consistency_models = args
-            .consistency_models
+    if !consistency_models.is_empty() {
+        options.consistency_models = consistency_models
             .iter()
             .map(|m| m.parse().map_err(|e| format!("--consistency-models: {e}")))
             .collect::<Result<_, _>>()?;
     }
-    options.anomalies = args
-        .anomalies
+    options.anomalies = anomalies
         .iter()
         .map(|a| a.parse().map_err(|e| format!("--anomalies: {e}")))
         .collect::<Result<_, _>>()?;

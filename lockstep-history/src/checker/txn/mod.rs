@@ -23,6 +23,9 @@
 //!    searches each for the cycles that name an anomaly (G0, G1c, G-single, G-nonadjacent,
 //!    G2-item), first with data edges only, then adding process edges, then real time, so
 //!    each cycle is named in the weakest scope that has it.
+//! 4. `report` turns the [`Analysis`] into the checker-neutral result the HTML report draws
+//!    ([`result::Analysis::from_txn`](crate::checker::result::Analysis::from_txn)): each
+//!    anomaly's transactions highlighted, its cycle's edges labelled.
 //!
 //! The property relied on: every edge inferred is forced by the observations under any
 //! execution in which the anomaly would not exist, so a cycle is a proof. Soundness is
@@ -70,6 +73,7 @@ mod graph;
 mod history;
 mod list_append;
 mod model;
+mod report;
 mod rw_register;
 
 pub use analysis::{Analysis, Unsearched};
