@@ -178,9 +178,9 @@ use proc_macro::TokenStream;
 ///   are separate processes. An operation completes on the process it invoked on, whichever
 ///   thread finishes it (run tasks with `in_history` so that a task that moves between
 ///   threads stays one process across its operations).
-/// - **A fn returning a future** (`impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T>
-///   + …>>`, `BoxFuture<'_, T>`), which is what `#[async_trait]` makes of each `async fn`: as
-///   an `async fn`, from the future's output. Its invoke value is taken when it is called.
+/// - **A fn returning a future** (`impl Future<Output = T>`,
+///   `Pin<Box<dyn Future<Output = T> + …>>`, `BoxFuture<'_, T>`), which is what
+///   `#[async_trait]` makes of each `async fn`: as an `async fn`, from the future's output. Its invoke value is taken when it is called.
 /// - **`_` parameters** are not recorded: `fn f(_: u8, x: u8)` records `x` alone.
 /// - **`#[track_caller]`** still reports the caller: the body runs inline, not in a closure.
 ///   A panic in it is `info` with the reason `"panic"`.

@@ -3,7 +3,7 @@
 //! A task spawned here runs with the history current at the spawn (if any) installed on
 //! every poll, as one process of that history for its whole life, whichever worker thread
 //! polls it, on multi-thread and current-thread runtimes alike. A task spawned with plain
-//! [`tokio::spawn`](::tokio::spawn) has no history: its recorded calls are counted as lost
+//! [`tokio::spawn`] has no history: its recorded calls are counted as lost
 //! (see [`History::lost_calls`](crate::History::lost_calls)) rather than recorded.
 //!
 //! ```
@@ -34,7 +34,7 @@ use ::tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
 use crate::context::InHistory;
 
-/// [`tokio::spawn`](::tokio::spawn), carrying the current history into the task, where it
+/// [`tokio::spawn`], carrying the current history into the task, where it
 /// is one process for the task's whole life.
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
@@ -45,7 +45,7 @@ where
     ::tokio::spawn(future.in_current_history())
 }
 
-/// [`tokio::task::spawn_local`](::tokio::task::spawn_local), carrying the current history
+/// [`tokio::task::spawn_local`], carrying the current history
 /// into the task, where it is one process for the task's whole life.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>

@@ -19,7 +19,7 @@
 //!   (FORTE 2015): a set is checked per element, each read split into "x present" /
 //!   "x absent" observations. Because one read observes every element at one instant,
 //!   the reads must also form a chain under inclusion (two reads that each miss an element
-//!   the other saw cannot both be right); [`set`] checks both.
+//!   the other saw cannot both be right); the `set` submodule checks both.
 //!
 //! # What the code relies on
 //! Operations are intervals of event indices: invoked at `inv`, completed at `comp`
