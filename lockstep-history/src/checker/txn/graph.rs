@@ -28,6 +28,54 @@ pub(crate) const REALTIME: u8 = 16;
 pub(crate) const DATA: u8 = WW | WR | RW;
 
 /// The kind named by one bit.
+/// rw edges from every reader of a version to every transaction that overwrote it. Up to
+/// 64 pairs they are added directly; above that through one virtual node (`node`), so a
+/// hot key costs `readers + writers` edges rather than their product. A reader that is
+/// also an overwriter (`is_writer`) gets direct edges, so the node gives it no self-loop.
+/// Returns whether `node` was used.
+pub(crate) fn rw_fan_out(
+    readers: &[u32],
+    writers: &[u32],
+    node: u32,
+    edges: &mut Vec<Edge>,
+    is_writer: impl Fn(u32) -> bool,
+) -> bool {
+    let direct = |r: u32, edges: &mut Vec<Edge>| {
+        for &w in writers.iter().filter(|&&w| w != r) {
+            edges.push(Edge {
+                from: r,
+                to: w,
+                kind: RW,
+            });
+        }
+    };
+    if readers.len() * writers.len() <= 64 {
+        for &r in readers {
+            direct(r, edges);
+        }
+        return false;
+    }
+    for &r in readers {
+        if is_writer(r) {
+            direct(r, edges);
+        } else {
+            edges.push(Edge {
+                from: r,
+                to: node,
+                kind: RW,
+            });
+        }
+    }
+    for &w in writers {
+        edges.push(Edge {
+            from: node,
+            to: w,
+            kind: RW,
+        });
+    }
+    true
+}
+
 pub(crate) fn edge_kind(bit: u8) -> EdgeKind {
     match bit {
         WW => EdgeKind::Ww,

@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::analysis_found::Found;
 use super::anomaly::{AnomalyKind, EdgeKind, TxnStatus};
 use super::explain::{Explain, Inferred, list, simple_anomaly};
-use super::graph::{Edge, RW, WR, WW};
+use super::graph::{Edge, RW, WR, WW, rw_fan_out};
 use super::history::{Error, MopKind, Txns};
 use crate::value::Value;
 
@@ -247,43 +247,10 @@ fn unobserved(inf: &Inference<'_, '_>, full_readers: &[Vec<u32>], edges: &mut Ve
             }
         }
         let rs = &full_readers[k];
-        if rs.len() * us.len() <= 64 {
-            for &r in rs {
-                for &u in us.iter().filter(|&&u| u != r) {
-                    edges.push(Edge {
-                        from: r,
-                        to: u,
-                        kind: RW,
-                    });
-                }
-            }
-        } else {
-            let node = n + virtual_nodes;
+        if rw_fan_out(rs, us, n + virtual_nodes, edges, |r| {
+            us.binary_search(&r).is_ok()
+        }) {
             virtual_nodes += 1;
-            for &r in rs {
-                if us.binary_search(&r).is_ok() {
-                    for &u in us.iter().filter(|&&u| u != r) {
-                        edges.push(Edge {
-                            from: r,
-                            to: u,
-                            kind: RW,
-                        });
-                    }
-                } else {
-                    edges.push(Edge {
-                        from: r,
-                        to: node,
-                        kind: RW,
-                    });
-                }
-            }
-            for &u in us.iter() {
-                edges.push(Edge {
-                    from: node,
-                    to: u,
-                    kind: RW,
-                });
-            }
         }
     }
     virtual_nodes

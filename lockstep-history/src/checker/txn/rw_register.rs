@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use super::analysis_found::Found;
 use super::anomaly::{AnomalyKind, EdgeKind, TxnStatus};
 use super::explain::{Explain, Inferred, simple_anomaly};
-use super::graph::{Edge, RW, WR, WW};
+use super::graph::{Edge, RW, WR, WW, rw_fan_out};
 use super::history::{Error, MopKind, Txns};
 use crate::value::Value;
 
@@ -195,45 +195,8 @@ pub(crate) fn infer<'t, 'a: 't>(
         if rs.is_empty() || ws.is_empty() {
             continue;
         }
-        if rs.len() * ws.len() <= 64 {
-            for &r in rs {
-                for &w in ws.iter().filter(|&&w| w != r) {
-                    edges.push(Edge {
-                        from: r,
-                        to: w,
-                        kind: RW,
-                    });
-                }
-            }
-        } else {
-            // A reader that also writes the key would get a self-loop through the node;
-            // such readers get direct edges instead.
-            let node = n + virtual_nodes;
+        if rw_fan_out(rs, ws, n + virtual_nodes, &mut edges, |r| ws.contains(&r)) {
             virtual_nodes += 1;
-            for &r in rs {
-                if ws.contains(&r) {
-                    for &w in ws.iter().filter(|&&w| w != r) {
-                        edges.push(Edge {
-                            from: r,
-                            to: w,
-                            kind: RW,
-                        });
-                    }
-                } else {
-                    edges.push(Edge {
-                        from: r,
-                        to: node,
-                        kind: RW,
-                    });
-                }
-            }
-            for &w in ws {
-                edges.push(Edge {
-                    from: node,
-                    to: w,
-                    kind: RW,
-                });
-            }
         }
     }
     if writes_follow_reads {
