@@ -50,7 +50,12 @@ fn a_thread_the_history_was_not_carried_into_is_counted() {
     assert_eq!(history.len(), 2);
     assert_eq!(history.lost_calls(), 2);
     let error = history.validate().unwrap_err();
-    assert_eq!(error, ValidationError::LostCalls { count: 2 });
+    let ValidationError::LostCalls { count, first } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(*count, 2);
+    assert_eq!(first.function, "write");
+    assert!(first.thread.starts_with("ThreadId("), "{first}");
     assert!(
         error
             .to_string()
@@ -144,4 +149,66 @@ fn a_task_spawned_without_the_helper_is_counted() {
     }));
     assert_eq!(history.len(), 4);
     assert_eq!(history.lost_calls(), 1);
+}
+
+#[test]
+fn the_error_names_the_first_lost_call_and_its_thread() {
+    let _turn = turn();
+    let ((), history) = with_history(|| {
+        std::thread::Builder::new()
+            .name("uncarried".into())
+            .spawn(|| outer(7))
+            .unwrap()
+            .join()
+            .unwrap();
+        std::thread::spawn(|| write(8)).join().unwrap();
+    });
+    // `outer` is lost, and so is the `write` it makes: neither ran in a history.
+    assert_eq!(history.lost_calls(), 3);
+    let first = history.first_lost_call().unwrap();
+    assert_eq!((first.function.as_str(), first.thread.as_str()), ("outer", "uncarried"));
+    let message = history.validate().unwrap_err().to_string();
+    assert!(
+        message.contains("(the first: `outer` on thread `uncarried`)")
+            && message.contains("lockstep_history::unrecorded"),
+        "{message}"
+    );
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lockstep_history::assert_txn_valid!(history)
+    }))
+    .unwrap_err();
+    let message = panicked.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("3 recorded calls ran outside any history"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unrecorded_calls_are_neither_recorded_nor_lost() {
+    let _turn = turn();
+    let ((), history) = with_history(|| {
+        write(1);
+        // Setup inside the scope: runs, but is not part of the history.
+        assert_eq!(lockstep_history::unrecorded(|| outer(2)), 3);
+        // Recording resumes after it.
+        write(3);
+        // Another thread (another test of the same binary, say) that opts out.
+        std::thread::spawn(|| lockstep_history::unrecorded(|| write(4)))
+            .join()
+            .unwrap();
+        // The opt-out ends with its body, also when the body panics.
+        let caught = std::panic::catch_unwind(|| lockstep_history::unrecorded(|| explode(5)));
+        assert_eq!(caught.unwrap_err().downcast_ref::<u64>(), Some(&5));
+        std::thread::spawn(|| {
+            let _ = std::panic::catch_unwind(|| lockstep_history::unrecorded(|| explode(6)));
+            write(7);
+        })
+        .join()
+        .unwrap();
+    });
+    let values: Vec<_> = history.events().iter().map(|e| e.value.clone()).collect();
+    assert_eq!(values, [1, 1, 3, 3].map(lockstep_history::Value::from));
+    assert_eq!(history.lost_calls(), 1, "only the last write(7) is lost");
+    assert!(lockstep_history::current().is_none());
 }

@@ -19,7 +19,7 @@
 //! ([`History::lost_calls`]), whose `validate` and `check` then fail: an operation run in a
 //! thread or task the history was not carried into is never silently missing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use crate::history::{History, TaskProcess};
+use crate::history::{History, LostCall, TaskProcess};
 
 thread_local! {
     static CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
@@ -121,6 +121,19 @@ pub async fn with_history_async<F: Future>(body: F) -> (F::Output, History) {
 /// recorded call that finds no history installed, so it is a lone atomic.
 static OPEN_COUNT: AtomicUsize = AtomicUsize::new(0);
 
+/// How many histories are installed (on any thread or task) or open in this process. While
+/// it is zero a recorded call has nothing to record and nothing to count, and it learns so
+/// from this one relaxed load, before touching any thread-local: the price of `#[recorded]`
+/// in a program that is not recording.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any history is installed or open anywhere in this process. `false` means a
+/// recorded call made now records nothing and loses nothing.
+#[inline]
+pub(crate) fn any_active() -> bool {
+    ACTIVE.load(Ordering::Relaxed) != 0
+}
+
 /// The open histories, once per opening; only touched when a history opens or closes, and
 /// when a call is lost.
 static OPEN: Mutex<Vec<History>> = Mutex::new(Vec::new());
@@ -134,6 +147,7 @@ impl Open {
             .unwrap_or_else(PoisonError::into_inner)
             .push(history.clone());
         OPEN_COUNT.fetch_add(1, Ordering::Relaxed);
+        ACTIVE.fetch_add(1, Ordering::Relaxed);
         Open(history.clone())
     }
 }
@@ -144,6 +158,7 @@ impl Drop for Open {
         if let Some(at) = open.iter().position(|h| *h == self.0) {
             open.swap_remove(at);
             OPEN_COUNT.fetch_sub(1, Ordering::Relaxed);
+            ACTIVE.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -154,31 +169,90 @@ pub(crate) fn any_open() -> bool {
     OPEN_COUNT.load(Ordering::Relaxed) != 0
 }
 
-/// Counts a recorded call that ran with no history installed in every open history.
+/// Counts a recorded call to `function` that ran with no history installed in every open
+/// history, unless it runs inside [`unrecorded`].
 #[cold]
-pub(crate) fn count_lost() {
+pub(crate) fn count_lost(function: &str) {
+    if UNRECORDED.try_with(Cell::get).unwrap_or(false) {
+        return;
+    }
+    let call = LostCall::here(function);
     let open = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
     for (i, history) in open.iter().enumerate() {
         // A history opened twice (a task inside its own scope) loses the call once.
         if !open[..i].contains(history) {
-            history.count_lost();
+            history.count_lost(&call);
         }
     }
 }
 
+thread_local! {
+    /// Whether this thread runs an [`unrecorded`] body.
+    static UNRECORDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `body` with no history installed, on purpose: recorded calls in it run unchanged,
+/// are not recorded, and are not counted as lost by the histories open meanwhile. Use it for
+/// setup and teardown calls inside a history's scope, and for tests that call recorded code
+/// without a history while other tests of the same binary record (whether a history is open
+/// is process-wide, so such calls would otherwise count against theirs).
+///
+/// It covers the calling thread only: threads and tasks the body starts are not covered.
+///
+/// ```
+/// use lockstep_history::{recorded, unrecorded, with_history};
+///
+/// #[recorded]
+/// fn write(v: u64) {}
+///
+/// let ((), history) = with_history(|| {
+///     unrecorded(|| write(0)); // setup: not part of the test
+///     write(1);
+///     std::thread::spawn(|| unrecorded(|| write(2))).join().unwrap();
+/// });
+/// assert_eq!(history.len(), 2);
+/// assert_eq!(history.lost_calls(), 0);
+/// assert!(history.validate().is_ok());
+/// ```
+pub fn unrecorded<R>(body: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = UNRECORDED.try_with(|u| u.set(self.0));
+        }
+    }
+    let _restore = Restore(UNRECORDED.with(|u| u.replace(true)));
+    let _installed = Installed::new(None);
+    body()
+}
+
 /// Restores the previously installed history when dropped.
-struct Installed(Option<History>);
+struct Installed {
+    previous: Option<History>,
+    /// Whether this guard installed a history (and so counts in [`ACTIVE`]).
+    active: bool,
+}
 
 impl Installed {
     fn new(history: Option<History>) -> Installed {
-        Installed(with_current(|c| c.replace(history)).flatten())
+        let active = history.is_some();
+        if active {
+            ACTIVE.fetch_add(1, Ordering::Relaxed);
+        }
+        Installed {
+            previous: with_current(|c| c.replace(history)).flatten(),
+            active,
+        }
     }
 }
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        let prev = self.0.take();
-        let _ = with_current(|c| c.replace(prev));
+        let previous = self.previous.take();
+        let _ = with_current(|c| c.replace(previous));
+        if self.active {
+            ACTIVE.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

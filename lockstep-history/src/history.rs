@@ -54,6 +54,40 @@ struct Inner {
     sink: Option<Box<dyn EventSink>>,
     /// Recorded calls that ran with no history installed while this one was open.
     lost: AtomicU64,
+    /// The first of them.
+    first_lost: OnceLock<LostCall>,
+}
+
+/// A recorded call that ran with no history installed while a history was open: which
+/// function, on which thread. See [`History::lost_calls`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostCall {
+    /// The recorded function's `f` (its op name).
+    pub function: String,
+    /// The thread it ran on: its name, or its id when it has none (a test's thread is named
+    /// after the test).
+    pub thread: String,
+}
+
+impl LostCall {
+    /// The call to `function` being made now, on this thread.
+    pub(crate) fn here(function: &str) -> LostCall {
+        let thread = std::thread::current();
+        let thread = match thread.name() {
+            Some(name) => name.to_owned(),
+            None => format!("{:?}", thread.id()),
+        };
+        LostCall {
+            function: function.to_owned(),
+            thread,
+        }
+    }
+}
+
+impl fmt::Display for LostCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` on thread `{}`", self.function, self.thread)
+    }
 }
 
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
@@ -111,6 +145,7 @@ impl History {
                 slots: boxcar::Vec::new(),
                 sink,
                 lost: AtomicU64::new(0),
+                first_lost: OnceLock::new(),
             }),
         }
     }
@@ -202,8 +237,15 @@ impl History {
         self.inner.lost.load(Ordering::Relaxed)
     }
 
+    /// The first call counted in [`History::lost_calls`], if any: which function, on which
+    /// thread, to tell where the history was not carried.
+    pub fn first_lost_call(&self) -> Option<&LostCall> {
+        self.inner.first_lost.get()
+    }
+
     /// Counts one recorded call that ran outside any history while this one was open.
-    pub(crate) fn count_lost(&self) {
+    pub(crate) fn count_lost(&self, call: &LostCall) {
+        self.inner.first_lost.get_or_init(|| call.clone());
         self.inner.lost.fetch_add(1, Ordering::Relaxed);
     }
 

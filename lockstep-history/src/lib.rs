@@ -55,11 +55,11 @@ pub mod __private {
 }
 
 pub use context::{
-    InHistory, Recording, bind, bind_each, bind_scoped, current, is_recording, spawn, with_history,
-    with_history_async,
+    InHistory, Recording, bind, bind_each, bind_scoped, current, is_recording, spawn, unrecorded,
+    with_history, with_history_async,
 };
 pub use event::{Event, EventKind, EventSink, Process};
-pub use history::History;
+pub use history::{History, LostCall};
 pub use lockstep_history_macros::recorded;
 pub use macro_support::{Completion, RecordedOutput};
 pub use validate::{ValidationError, validate};

@@ -25,9 +25,9 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use crate::context::{any_open, count_lost, current, is_recording};
+use crate::context::{any_active, any_open, count_lost, current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, echo};
+use crate::history::{self, History, LostCall, echo};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -114,11 +114,14 @@ pub struct Op {
 /// recorded call is already running on this thread.
 #[inline]
 pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
+    if !any_active() {
+        return None;
+    }
     if is_recording() {
         begin_recording(f, args)
     } else {
         if any_open() {
-            count_lost();
+            count_lost(f);
         }
         None
     }
@@ -139,7 +142,7 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
 /// converts nothing.
 #[inline]
 pub fn capture(args: impl FnOnce() -> Value) -> Option<Value> {
-    (is_recording() || any_open()).then(args)
+    (any_active() && (is_recording() || any_open())).then(args)
 }
 
 /// Records a call to a function returning a future as [`run_async`] records an `async fn`:
@@ -190,8 +193,8 @@ where
                 // call counts as lost instead.
                 None => {
                     match current() {
-                        Some(history) => history.count_lost(),
-                        None if any_open() => count_lost(),
+                        Some(history) => history.count_lost(&LostCall::here(f)),
+                        None if any_open() => count_lost(f),
                         None => {}
                     }
                     None

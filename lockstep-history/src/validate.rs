@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::checker::pairing::{Paired, Pairer};
 use crate::event::{Event, EventKind, Process};
-use crate::history::History;
+use crate::history::{History, LostCall};
 
 /// A way in which a history is not well formed, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,23 +75,31 @@ pub enum ValidationError {
     /// Recorded calls ran with no history installed while this history was open: operations
     /// that happened but are missing from it (see [`History::lost_calls`](crate::History::lost_calls)).
     #[error(
-        "{count} recorded calls ran outside any history while it was open: carry it into every \
-         thread and task that calls recorded code (`lockstep_history::spawn`, `bind`, `in_history`)"
+        "{count} recorded calls ran outside any history while it was open (the first: {first}): \
+         carry it into every thread and task that calls recorded code \
+         (`lockstep_history::spawn`, `bind`, `in_history`), or run calls that are not part of \
+         the test in `lockstep_history::unrecorded`"
     )]
     LostCalls {
         /// How many calls were not recorded.
         count: u64,
+        /// The first of them: which function, on which thread.
+        first: LostCall,
     },
 }
 
-/// `Ok` when no recorded call was lost, else [`ValidationError::LostCalls`].
+/// `Ok` when no recorded call was lost while `history` was open, else
+/// [`ValidationError::LostCalls`].
 ///
 /// # Errors
-/// [`ValidationError::LostCalls`] when `count` is not zero.
-pub fn lost_calls(count: u64) -> Result<(), ValidationError> {
-    match count {
-        0 => Ok(()),
-        count => Err(ValidationError::LostCalls { count }),
+/// [`ValidationError::LostCalls`] when [`History::lost_calls`] is not zero.
+pub fn lost_calls(history: &History) -> Result<(), ValidationError> {
+    match (history.lost_calls(), history.first_lost_call()) {
+        (0, _) | (_, None) => Ok(()),
+        (count, Some(first)) => Err(ValidationError::LostCalls {
+            count,
+            first: first.clone(),
+        }),
     }
 }
 
@@ -177,7 +185,7 @@ impl History {
     /// # Errors
     /// The first problem found, with the event index and process.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        lost_calls(self.lost_calls())?;
+        lost_calls(self)?;
         validate(&self.events())
     }
 }

@@ -53,10 +53,13 @@ pub trait Events {
     /// The events, in index order.
     fn to_events(&self) -> Cow<'_, [Event]>;
 
-    /// How many recorded calls ran outside any history while this one was open (see
-    /// [`History::lost_calls`](crate::History::lost_calls)); 0 for plain events.
-    fn lost_calls(&self) -> u64 {
-        0
+    /// `Err` when recorded calls ran outside any history while this one was open (see
+    /// [`History::lost_calls`](crate::History::lost_calls)); always `Ok` for plain events.
+    ///
+    /// # Errors
+    /// [`ValidationError::LostCalls`](crate::validate::ValidationError::LostCalls).
+    fn lost_calls(&self) -> Result<(), crate::validate::ValidationError> {
+        Ok(())
     }
 }
 
@@ -77,8 +80,8 @@ impl Events for History {
         Cow::Owned(self.events())
     }
 
-    fn lost_calls(&self) -> u64 {
-        History::lost_calls(self)
+    fn lost_calls(&self) -> Result<(), crate::validate::ValidationError> {
+        crate::validate::lost_calls(self)
     }
 }
 
@@ -87,7 +90,7 @@ impl<T: Events + ?Sized> Events for &T {
         (**self).to_events()
     }
 
-    fn lost_calls(&self) -> u64 {
+    fn lost_calls(&self) -> Result<(), crate::validate::ValidationError> {
         (**self).lost_calls()
     }
 }
@@ -100,7 +103,7 @@ pub fn __assert_linearizable<H: Events + ?Sized, M: Model>(
     options: &linearizable::Options,
 ) {
     use linearizable::Verdict;
-    if let Err(lost) = crate::validate::lost_calls(history.lost_calls()) {
+    if let Err(lost) = history.lost_calls() {
         panic!("history cannot be checked: {lost}");
     }
     match linearizable::check_with(&history.to_events(), model, options) {

@@ -41,7 +41,7 @@ impl History {
     /// # Errors
     /// [`HistoryError`] when the history is ill formed or an operation does not fit the model.
     pub fn check<M: Model>(&self, model: &M) -> Result<Verdict, HistoryError> {
-        crate::validate::lost_calls(self.lost_calls())?;
+        crate::validate::lost_calls(self)?;
         check(&self.events(), model)
     }
 }

@@ -265,6 +265,9 @@ pub(crate) mod analysis_found {
 #[doc(hidden)]
 #[track_caller]
 pub fn __assert_txn_valid<H: crate::checker::Events + ?Sized>(history: &H, options: &Options) {
+    if let Err(lost) = history.lost_calls() {
+        panic!("history of transactions cannot be checked: {lost}");
+    }
     match check(&history.to_events(), options) {
         Ok(analysis) if analysis.is_valid() => {}
         Ok(analysis) => panic!("history of transactions is not valid:\n{analysis}"),
