@@ -10,28 +10,19 @@ use lockstep_history::model::Model;
 
 use crate::args::{CheckArgs, CheckOptions, ModelName};
 use crate::models::{self, WithModel};
-use crate::outcome::{Outcome, error_line, say};
+use crate::outcome::{Outcome, check_each, error_line, say};
 use crate::progress;
 
 /// Runs `lockstep check`.
 pub fn run(args: CheckArgs) -> Outcome {
-    let mut tally = [0usize; 4];
-    let mut worst = Outcome::Ok;
     if let ModelName::Txn(workload) = args.model {
         return crate::txn_check::run(&args, workload);
     }
-    for file in &args.files {
-        let outcome = check_file(file, &args);
-        tally[outcome.code() as usize] += 1;
-        worst = worst.max(outcome);
-    }
-    let [ok, not, unknown, bad] = tally;
-    let files = args.files.len();
-    say(&format!(
-        "{files} file{}: {ok} linearizable, {not} not linearizable, {unknown} unknown, {bad} bad input",
-        if files == 1 { "" } else { "s" }
-    ));
-    worst
+    check_each(
+        &args.files,
+        ["linearizable", "not linearizable", "unknown"],
+        |file| check_file(file, &args),
+    )
 }
 
 fn check_file(file: &Path, args: &CheckArgs) -> Outcome {

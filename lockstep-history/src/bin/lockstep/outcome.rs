@@ -1,6 +1,7 @@
 //! Exit codes, and the one-line messages that go with them.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// What happened to one file, ordered so that the worst one decides the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,4 +47,28 @@ pub fn say(text: &str) {
     let _ = out.write_all(text.as_bytes());
     let _ = out.write_all(b"\n");
     let _ = out.flush();
+}
+
+/// Runs `check` on each file, then prints the summary line (how many files had each
+/// outcome, the first three named by `names`: valid, invalid, unknown) and returns the worst
+/// outcome, which decides the exit code.
+pub fn check_each(
+    files: &[PathBuf],
+    [ok_name, invalid_name, unknown_name]: [&str; 3],
+    mut check: impl FnMut(&Path) -> Outcome,
+) -> Outcome {
+    let mut tally = [0usize; 4];
+    let mut worst = Outcome::Ok;
+    for file in files {
+        let outcome = check(file);
+        tally[outcome.code() as usize] += 1;
+        worst = worst.max(outcome);
+    }
+    let [ok, invalid, unknown, bad] = tally;
+    let plural = if files.len() == 1 { "" } else { "s" };
+    say(&format!(
+        "{} file{plural}: {ok} {ok_name}, {invalid} {invalid_name}, {unknown} {unknown_name}, {bad} bad input",
+        files.len()
+    ));
+    worst
 }

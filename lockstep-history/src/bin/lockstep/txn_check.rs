@@ -4,7 +4,7 @@
 use lockstep_history::checker::txn::{self, Options, Workload};
 
 use crate::args::{CheckArgs, CheckOptions};
-use crate::outcome::{Outcome, error_line, say};
+use crate::outcome::{Outcome, check_each, error_line, say};
 
 /// Checks every file; the worst outcome decides the exit code.
 pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {
@@ -20,20 +20,11 @@ pub fn run(args: &CheckArgs, workload: Workload) -> Outcome {
             return Outcome::BadInput;
         }
     };
-    let mut tally = [0usize; 4];
-    let mut worst = Outcome::Ok;
-    for file in &args.files {
-        let outcome = check_file(file, args, &options);
-        tally[outcome.code() as usize] += 1;
-        worst = worst.max(outcome);
-    }
-    let [ok, not, unknown, bad] = tally;
-    let files = args.files.len();
-    say(&format!(
-        "{files} file{}: {ok} valid, {not} with anomalies, {unknown} unknown, {bad} bad input",
-        if files == 1 { "" } else { "s" }
-    ));
-    worst
+    check_each(
+        &args.files,
+        ["valid", "with anomalies", "unknown"],
+        |file| check_file(file, args, &options),
+    )
 }
 
 /// The checker's options for the command-line ones (shared by `check` and `report`).
