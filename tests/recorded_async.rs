@@ -1,36 +1,20 @@
 //! `#[recorded]` on `async fn`: invoke at the first poll, completion when ready, `info` when
 //! dropped before ready, sibling futures as separate processes.
 
+mod common;
+
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use futures::executor::block_on;
 use futures::future::join;
 use lockstep_history::{Completion, EventKind, History, InHistory, Value, recorded, with_history};
+use common::{YieldOnce, v};
 use serde::Serialize;
 
-fn v<T: Serialize>(t: T) -> Value {
-    lockstep_history::to_value(&t).unwrap()
-}
 
-/// Pending once (waking its task), then ready: an await point.
-#[derive(Default)]
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
 
 #[derive(Debug, Serialize)]
 enum Error {

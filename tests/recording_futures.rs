@@ -5,36 +5,19 @@
 //! it is dropped before it is ready. Before, each was recorded when the future was created,
 //! as `ok nil`, and the work it did was never seen.
 
+mod common;
+
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use futures::executor::block_on;
 use futures::future::BoxFuture;
 use lockstep_history::model::Register;
 use lockstep_history::{EventKind, History, Value, assert_linearizable, recorded, with_history};
-use serde::Serialize;
+use common::{YieldOnce, v};
 
-fn v<T: Serialize>(t: T) -> Value {
-    lockstep_history::to_value(&t).unwrap()
-}
 
-/// Pending once (waking its task), then ready: an await point.
-#[derive(Default)]
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
 
 #[derive(Default)]
 struct Store {

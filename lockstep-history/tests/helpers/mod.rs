@@ -7,10 +7,35 @@
 
 #![allow(dead_code)] // each test file uses some of these
 
+use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use lockstep_history::{Event, EventKind, Process, Value};
+
+/// `t` as a recorded value.
+pub fn v<T: serde::Serialize>(t: T) -> Value {
+    lockstep_history::to_value(&t).unwrap()
+}
+
+/// Pending once (waking its task), then ready: an await point.
+#[derive(Default)]
+pub struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
 
 /// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
 /// OOPSLA 2014): small, seeded, every seed (0 too) good, so a failing seed replays exactly.
