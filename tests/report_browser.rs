@@ -501,24 +501,7 @@ fn failing_report_renders_lanes_and_highlights_the_failure() {
     let drawn: usize = root_attr(&dom, "data-drawn").unwrap().parse().unwrap();
     assert!(drawn > 10, "bars were drawn on the canvas: {drawn}");
 
-    let shot = out_dir().join("failing.png");
-    let _ = std::fs::remove_file(&shot);
-    let run = run_browser(
-        &browser,
-        &file_url(&page),
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1400,820".to_owned(),
-        ],
-        true,
-    );
-    let png = std::fs::read(&shot)
-        .unwrap_or_else(|e| panic!("no screenshot ({e}); stderr:\n{}", run.stderr));
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "a real screenshot"
-    );
-    println!("screenshot: {}", shot.display());
+    screenshot(&browser, &page, "failing.png");
 }
 
 /// Drives the page the way a person would (wheel, drag, the Fit button, hovering and
@@ -917,11 +900,17 @@ fn transaction_cycles_are_highlighted_with_labelled_edges() {
         "the read skew's edges from the reader's side: {details}"
     );
 
-    let shot = out_dir().join("txn-cycles.png");
+    screenshot(&browser, &page, "txn-cycles.png");
+}
+
+/// Takes a screenshot of `page` into `name` under the output folder and checks it is a real
+/// image (a PNG of some size), as a person would see the page.
+fn screenshot(browser: &Path, page: &Path, name: &str) {
+    let shot = out_dir().join(name);
     let _ = std::fs::remove_file(&shot);
     let run = run_browser(
-        &browser,
-        &file_url(&page),
+        browser,
+        &file_url(page),
         &[
             format!("--screenshot={}", shot.display()),
             "--window-size=1400,820".to_owned(),
