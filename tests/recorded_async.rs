@@ -8,13 +8,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use common::{YieldOnce, v};
 use futures::executor::block_on;
 use futures::future::join;
 use lockstep_history::{Completion, EventKind, History, InHistory, Value, recorded, with_history};
-use common::{YieldOnce, v};
 use serde::Serialize;
-
-
 
 #[derive(Debug, Serialize)]
 enum Error {

@@ -11,13 +11,11 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::{Context, Waker};
 
+use common::{YieldOnce, v};
 use futures::executor::block_on;
 use futures::future::BoxFuture;
 use lockstep_history::model::Register;
 use lockstep_history::{EventKind, History, Value, assert_linearizable, recorded, with_history};
-use common::{YieldOnce, v};
-
-
 
 #[derive(Default)]
 struct Store {

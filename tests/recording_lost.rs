@@ -166,7 +166,10 @@ fn the_error_names_the_first_lost_call_and_its_thread() {
     // `outer` is lost, and so is the `write` it makes: neither ran in a history.
     assert_eq!(history.lost_calls(), 3);
     let first = history.first_lost_call().unwrap();
-    assert_eq!((first.function.as_str(), first.thread.as_str()), ("outer", "uncarried"));
+    assert_eq!(
+        (first.function.as_str(), first.thread.as_str()),
+        ("outer", "uncarried")
+    );
     let message = history.validate().unwrap_err().to_string();
     assert!(
         message.contains("(the first: `outer` on thread `uncarried`)")

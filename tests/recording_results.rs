@@ -230,3 +230,101 @@ fn track_caller_panics_point_at_the_caller() {
     assert!(result.is_err());
     assert_eq!(*location.lock().unwrap(), Some(line));
 }
+
+/// The kinds, values and errors of the completions, in order.
+fn completions(history: &lockstep_history::History) -> Vec<(EventKind, Value, Option<Value>)> {
+    history
+        .events()
+        .into_iter()
+        .filter(|e| e.kind != EventKind::Invoke)
+        .map(|e| (e.kind, e.value, e.error))
+        .collect()
+}
+
+/// Returns whatever `make` makes: the attribute sees only `R`.
+#[recorded(f = "run", skip(make))]
+fn run_generic<R: Serialize>(make: impl FnOnce() -> R) -> R {
+    make()
+}
+
+trait Source {
+    type Out: Serialize;
+    fn produce(&self, n: u64) -> Self::Out;
+
+    /// A default method whose result is an associated type.
+    #[recorded(f = "read")]
+    fn read(&self, n: u64) -> Self::Out {
+        self.produce(n)
+    }
+}
+
+struct Flaky;
+
+impl Source for Flaky {
+    type Out = Result<u64, String>;
+    fn produce(&self, n: u64) -> Result<u64, String> {
+        if n == 0 {
+            Err("timeout".into())
+        } else {
+            Ok(n * 10)
+        }
+    }
+}
+
+/// A user's own enum with variants named like a result's: not a result.
+#[derive(Serialize)]
+enum Reply {
+    Ok(u64),
+    Err(String),
+}
+
+#[test]
+fn a_result_hidden_behind_a_type_parameter_or_an_associated_type_ends_as_a_result() {
+    let (_, history) = with_history(|| {
+        run_generic(|| Err::<u8, String>("boom".into())).unwrap_err();
+        run_generic(|| Ok::<u8, String>(7)).unwrap();
+        run_generic(|| Ok::<(), String>(())).unwrap();
+        Flaky.read(0).unwrap_err();
+        Flaky.read(2).unwrap();
+        run_generic(|| Reply::Err("no".into()));
+        run_generic(|| Reply::Ok(1));
+        // A result the signature names, holding another: the outer one decides.
+        run_generic::<Result<Result<u8, String>, String>>(|| Ok(Err("inner".into())))
+    });
+    let nil = Value::Nil;
+    assert_eq!(
+        completions(&history),
+        [
+            (EventKind::Fail, nil.clone(), Some(v("boom"))),
+            (EventKind::Ok, v(7), None),
+            (EventKind::Ok, nil.clone(), None), // unit echoes the (skipped, nil) input
+            (EventKind::Fail, v(0), Some(v("timeout"))),
+            (EventKind::Ok, v(20), None),
+            (EventKind::Ok, v(Reply::Err("no".into())), None),
+            (EventKind::Ok, v(Reply::Ok(1)), None),
+            (EventKind::Ok, v(Err::<u8, &str>("inner")), None),
+        ]
+    );
+}
+
+/// An error with no `Serialize`, `Display` or `Debug`.
+struct Opaque;
+
+#[recorded]
+fn opaque(fail: bool) -> Result<u8, Opaque> {
+    if fail { Err(Opaque) } else { Ok(1) }
+}
+
+#[test]
+fn an_error_that_cannot_be_shown_is_named_by_its_type() {
+    let (_, history) = with_history(|| {
+        let _ = opaque(true);
+    });
+    let (kind, _, error) = completions(&history).remove(0);
+    assert_eq!(kind, EventKind::Fail);
+    let error = error.expect("the fail says why");
+    assert!(
+        error.as_str().is_some_and(|e| e.contains("Opaque")),
+        "{error:?}"
+    );
+}

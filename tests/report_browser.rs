@@ -748,7 +748,10 @@ fn twenty_thousand_operations_stay_responsive() {
     };
     let (drawn, ms) = (number("data-drawn"), number("data-draw-ms"));
     assert!(drawn > 10_000.0, "the whole view draws most bars: {drawn}");
-    assert!(ms.is_finite() && ms >= 0.0, "the page reports its drawing time: {ms}");
+    assert!(
+        ms.is_finite() && ms >= 0.0,
+        "the page reports its drawing time: {ms}"
+    );
     println!("20,000 ops: {drawn} bars drawn in {ms} ms");
 }
 

@@ -166,7 +166,12 @@ use proc_macro::TokenStream;
 ///   echoes the invoke's value, `None` is nil); `Err(e)` is `fail` (or `info`, see `err` and
 ///   `classify`) with `e` as the error, in its `Serialize` form, else its `Display` form
 ///   (`anyhow::Error`, `io::Error`), else its `Debug` form; any other return type is `ok`
-///   with the value. The ok value must be `Serialize` (for a type parameter or an associated
+///   with the value. A return type the attribute cannot see through (a type parameter, an
+///   associated type) that serializes as a `Result` variant is read when the call completes:
+///   `Ok(v)` is `ok` with `v`, `Err(e)` is `fail` with `e` as it serializes (`err` and
+///   `classify`, which need the error's type, apply to a `Result` in the signature only). An
+///   error that is neither `Serialize`, `Display` nor `Debug` is recorded as its type's name.
+///   The ok value must be `Serialize` (for a type parameter or an associated
 ///   type: a `Serialize` bound), or `output` must say what to record: otherwise the compiler
 ///   says so at the return type. For an `impl Trait` return type, that is the concrete type
 ///   the body returns.

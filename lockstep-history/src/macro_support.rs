@@ -215,6 +215,11 @@ impl Op {
             Ending::OkUnit => self
                 .history
                 .record_on(self.slot, EventKind::Ok, f, echo, None),
+            Ending::ResultShaped { ok, inner } => {
+                let v = result_value(ok, inner);
+                self.history
+                    .record_on(self.slot, EventKind::Ok, f, |_| v, None);
+            }
             Ending::Error(completion, error) => {
                 let kind = match completion {
                     Completion::Fail => EventKind::Fail,
@@ -487,21 +492,86 @@ enum Ending {
     /// Ok with unit: echoes the invoke's value.
     OkUnit,
     Error(Completion, Value),
+    /// A value that serialized as a `Result` variant (`ok` tells which) whose content is
+    /// `inner` (`None` for unit), from a type the attribute could not see was a `Result`.
+    /// Read as the call's outcome where the return type is that value's type
+    /// ([`OutcomeOfValue`]), and as a plain value where it is the content of a `Result` the
+    /// signature names ([`OutcomeOfResult`]).
+    ResultShaped {
+        ok: bool,
+        inner: Option<Value>,
+    },
 }
 
 impl Outcome {
     /// Completed with `value` (unit echoes the invoke's value).
     pub fn ok<T: Serialize + ?Sized>(value: &T) -> Outcome {
-        Outcome(match value::convert(value) {
-            Ok(Converted::Unit) => Ending::OkUnit,
-            Ok(Converted::Value(v)) => Ending::Ok(v),
-            Err(e) => Ending::Ok(history::unrecordable(&e)),
+        Outcome(Ending::from_converted(value::convert(value)))
+    }
+
+    /// Completed with `value`, which may be a `Result` in disguise (a type parameter or an
+    /// associated type): see [`Ending::ResultShaped`].
+    fn ok_or_result_shaped<T: Serialize + ?Sized>(value: &T) -> Outcome {
+        match value::result_variant(value) {
+            Some((ok, inner)) => Outcome(Ending::ResultShaped {
+                ok,
+                inner: match Ending::from_converted(inner) {
+                    Ending::Ok(v) => Some(v),
+                    _ => None,
+                },
+            }),
+            None => Outcome::ok(value),
+        }
+    }
+
+    /// This outcome where the call's return type is the value's own type: a value shaped as
+    /// a `Result` ends the call as that result would: ok with its content, or fail with its
+    /// error.
+    fn reading_results(self) -> Outcome {
+        Outcome(match self.0 {
+            Ending::ResultShaped {
+                ok: true,
+                inner: Some(v),
+            } => Ending::Ok(v),
+            Ending::ResultShaped {
+                ok: true,
+                inner: None,
+            } => Ending::OkUnit,
+            Ending::ResultShaped { ok: false, inner } => {
+                Ending::Error(Completion::Fail, inner.unwrap_or(Value::Nil))
+            }
+            other => other,
+        })
+    }
+
+    /// This outcome where the value is the content of a `Result` the signature names: a value
+    /// shaped as a `Result` is recorded as it serializes (`{:Ok v}`, `{:Err e}`).
+    fn as_plain_value(self) -> Outcome {
+        Outcome(match self.0 {
+            Ending::ResultShaped { ok, inner } => Ending::Ok(result_value(ok, inner)),
+            other => other,
         })
     }
 
     /// Ended in an error, recorded as `fail` or `info` with `error` as the reason.
     pub fn error(completion: Completion, error: Value) -> Outcome {
         Outcome(Ending::Error(completion, error))
+    }
+}
+
+/// A `Result` variant as it serializes: `{:Ok v}` or `{:Err e}`.
+fn result_value(ok: bool, inner: Option<Value>) -> Value {
+    let name = if ok { "Ok" } else { "Err" };
+    Value::Map([(Value::keyword(name), inner.unwrap_or(Value::Nil))].into())
+}
+
+impl Ending {
+    fn from_converted(converted: Result<Converted, value::ValueError>) -> Ending {
+        match converted {
+            Ok(Converted::Unit) => Ending::OkUnit,
+            Ok(Converted::Value(v)) => Ending::Ok(v),
+            Err(e) => Ending::Ok(history::unrecordable(&e)),
+        }
     }
 }
 
@@ -537,7 +607,7 @@ pub trait RecordedOutput {
 #[diagnostic::do_not_recommend]
 impl<T: Serialize + ?Sized> RecordedOutput for T {
     fn __lockstep_output(&self) -> Outcome {
-        Outcome::ok(self)
+        Outcome::ok_or_result_shaped(self)
     }
 }
 
@@ -575,7 +645,7 @@ impl<T, E> OutcomeOfResult for &&Wrap<'_, Result<T, E>> {
         err: impl FnOnce(&E) -> Outcome,
     ) -> Outcome {
         match self.0 {
-            Ok(v) => ok(v),
+            Ok(v) => ok(v).as_plain_value(),
             Err(e) => err(e),
         }
     }
@@ -600,7 +670,7 @@ impl<T: ?Sized> OutcomeOfValue for &Wrap<'_, T> {
         ok: impl FnOnce(&T) -> Outcome,
         _: impl FnOnce(&Never) -> Outcome,
     ) -> Outcome {
-        ok(self.0)
+        ok(self.0).reading_results()
     }
 }
 
@@ -640,7 +710,7 @@ impl<T: Debug + ?Sized> ErrDebug for &Wrap<'_, T> {
     }
 }
 
-/// Any other error: recorded as nil.
+/// Any other error: recorded as its type's name, so a fail always says something.
 pub trait ErrOther {
     /// The recorded reason.
     fn __lockstep_error(&self) -> Value;
@@ -648,7 +718,10 @@ pub trait ErrOther {
 
 impl<T: ?Sized> ErrOther for Wrap<'_, T> {
     fn __lockstep_error(&self) -> Value {
-        Value::Nil
+        Value::from(format!(
+            "an error of type {} (not Serialize, Display or Debug)",
+            std::any::type_name::<T>()
+        ))
     }
 }
 

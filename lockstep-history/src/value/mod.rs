@@ -19,7 +19,7 @@ mod ser;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use ser::{Converted, convert};
+pub(crate) use ser::{Converted, convert, result_variant};
 pub use ser::{ValueError, to_value};
 
 /// A recorded value, with the shapes Jepsen EDN has.

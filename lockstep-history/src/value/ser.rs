@@ -41,6 +41,119 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
     value.serialize(ValueSerializer { unit: None })
 }
 
+/// Whether `value` serializes as a `Result` does (serde's newtype variant `Ok` or `Err` of an
+/// enum named `Result`), and if so which variant and its content, converted. A result whose
+/// type the `#[recorded]` attribute cannot see (a type parameter, an associated type) is
+/// read this way when the call completes. `None` for anything else, after looking at the
+/// top level only.
+pub(crate) fn result_variant<T: Serialize + ?Sized>(
+    value: &T,
+) -> Option<(bool, Result<Converted, ValueError>)> {
+    value.serialize(ResultProbe).ok()
+}
+
+/// The serializer behind [`result_variant`]: every shape but a `Result` variant stops it at
+/// once, with [`NotAResult`].
+struct ResultProbe;
+
+/// The value was not a `Result` variant (or failed to serialize): read it as a plain value.
+#[derive(Debug)]
+struct NotAResult;
+
+impl fmt::Display for NotAResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a Result")
+    }
+}
+
+impl std::error::Error for NotAResult {}
+
+impl ser::Error for NotAResult {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        NotAResult
+    }
+}
+
+type Probed = (bool, Result<Converted, ValueError>);
+type NoCompound = ser::Impossible<Probed, NotAResult>;
+
+/// The probe's methods for every shape that is not a `Result` variant.
+macro_rules! not_a_result {
+    ($($method:ident($($arg:ty),*) -> $ok:ty;)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, NotAResult> {
+            Err(NotAResult)
+        })*
+    };
+}
+
+impl Serializer for ResultProbe {
+    type Ok = Probed;
+    type Error = NotAResult;
+    type SerializeSeq = NoCompound;
+    type SerializeTuple = NoCompound;
+    type SerializeTupleStruct = NoCompound;
+    type SerializeTupleVariant = NoCompound;
+    type SerializeMap = NoCompound;
+    type SerializeStruct = NoCompound;
+    type SerializeStructVariant = NoCompound;
+
+    not_a_result! {
+        serialize_bool(bool) -> Probed;
+        serialize_i8(i8) -> Probed;
+        serialize_i16(i16) -> Probed;
+        serialize_i32(i32) -> Probed;
+        serialize_i64(i64) -> Probed;
+        serialize_i128(i128) -> Probed;
+        serialize_u8(u8) -> Probed;
+        serialize_u16(u16) -> Probed;
+        serialize_u32(u32) -> Probed;
+        serialize_u64(u64) -> Probed;
+        serialize_u128(u128) -> Probed;
+        serialize_f32(f32) -> Probed;
+        serialize_f64(f64) -> Probed;
+        serialize_char(char) -> Probed;
+        serialize_str(&str) -> Probed;
+        serialize_bytes(&[u8]) -> Probed;
+        serialize_none() -> Probed;
+        serialize_unit() -> Probed;
+        serialize_unit_struct(&'static str) -> Probed;
+        serialize_unit_variant(&'static str, u32, &'static str) -> Probed;
+        serialize_seq(Option<usize>) -> NoCompound;
+        serialize_tuple(usize) -> NoCompound;
+        serialize_tuple_struct(&'static str, usize) -> NoCompound;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> NoCompound;
+        serialize_map(Option<usize>) -> NoCompound;
+        serialize_struct(&'static str, usize) -> NoCompound;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> NoCompound;
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Probed, NotAResult> {
+        Err(NotAResult)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Probed, NotAResult> {
+        Err(NotAResult)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        _: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<Probed, NotAResult> {
+        match (name, variant) {
+            ("Result", "Ok") => Ok((true, convert(v))),
+            ("Result", "Err") => Ok((false, convert(v))),
+            _ => Err(NotAResult),
+        }
+    }
+}
+
 /// A recorded result: unit is kept apart from nil because unit echoes the invoke's value.
 pub(crate) enum Converted {
     /// The value serialized as `()`.
