@@ -215,3 +215,15 @@ fn unrecorded_calls_are_neither_recorded_nor_lost() {
     assert_eq!(history.lost_calls(), 1, "only the last write(7) is lost");
     assert!(lockstep_history::current().is_none());
 }
+
+#[test]
+fn recorded_calls_inside_history_op_are_part_of_it() {
+    let _turn = turn();
+    let ((), history) = with_history(|| {
+        let h = lockstep_history::current().unwrap();
+        h.op("transfer", 5, || write(5));
+    });
+    let fs: Vec<_> = history.events().iter().map(|e| e.f.to_string()).collect();
+    assert_eq!(fs, ["transfer", "transfer"]);
+    history.validate().unwrap();
+}

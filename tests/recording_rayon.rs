@@ -79,3 +79,45 @@ fn each_pool_thread_is_one_process() {
     assert!(processes.len() <= 3, "{processes:?}");
     assert_eq!(events.len(), 600);
 }
+
+/// Lets the pool run queued jobs on this thread while the call waits, as rayon does inside
+/// `join`, `scope` and `yield_local`.
+#[recorded]
+fn add_then_yield(n: u64) -> u64 {
+    rayon::yield_local();
+    n + 1
+}
+
+#[recorded]
+fn add_both(a: u64, b: u64) -> u64 {
+    let (x, y) = rayon::join(bind(move || add(a)), bind(move || add(b)));
+    x + y
+}
+
+#[test]
+fn jobs_run_inside_a_waiting_call_are_operations_of_their_own() {
+    // One thread: every stolen job runs inside a call that is still waiting.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let ((), history) = with_history(|| {
+        pool.install(bind(|| {
+            (0..4u64).into_par_iter().for_each(bind_each(|n| {
+                add_then_yield(n);
+            }));
+        }))
+    });
+    let (oks, _) = oks_and_processes(&history);
+    assert_eq!(oks, 4, "every call recorded: {:?}", history.events());
+    assert_eq!(history.lost_calls(), 0);
+    history.validate().unwrap();
+
+    // The halves of a `join` inside a recorded call are part of that call (run inline),
+    // unless the pool hands them to another job: then they are not lost either.
+    let (sum, history) = with_history(|| pool.install(bind(|| add_both(1, 2))));
+    assert_eq!(sum, 5);
+    let (oks, _) = oks_and_processes(&history);
+    assert!((1..=3).contains(&oks), "{:?}", history.events());
+    history.validate().unwrap();
+}

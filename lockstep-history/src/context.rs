@@ -283,10 +283,7 @@ where
     F: FnOnce() -> R + Send,
 {
     let history = current();
-    move || {
-        let _installed = Installed::new(history);
-        f()
-    }
+    move || run_bound(history, f)
 }
 
 /// [`bind`] for a closure called many times with an argument, such as the body of a
@@ -311,10 +308,7 @@ where
     F: Fn(A) -> R + Send + Sync,
 {
     let history = current();
-    move |a| {
-        let _installed = Installed::new(history.clone());
-        f(a)
-    }
+    move |a| run_bound(history.clone(), || f(a))
 }
 
 /// [`bind`] for a closure that takes a reference to a scope, such as a job given to
@@ -341,9 +335,19 @@ where
     F: FnOnce(&S) -> R + Send,
 {
     let history = current();
-    move |scope| {
-        let _installed = Installed::new(history);
-        f(scope)
+    move |scope| run_bound(history, || f(scope))
+}
+
+/// Runs `f`, a closure [`bind`] (or its variants) carried here, with `history` installed.
+/// A thread pool may run it on a thread where a recorded call into the same history is
+/// waiting for it (rayon runs queued jobs inside `join`, `scope` and `yield_now`): it is not
+/// part of that call, so it records as a process of its own rather than being taken for a
+/// nested call.
+fn run_bound<R>(history: Option<History>, f: impl FnOnce() -> R) -> R {
+    let _installed = Installed::new(history.clone());
+    match history {
+        Some(history) if history.op_running_here() => history.apart_from_running_op(f),
+        _ => f(),
     }
 }
 

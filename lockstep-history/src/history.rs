@@ -6,7 +6,7 @@
 //! when one call returns before another starts, the first one's index is smaller.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -175,7 +175,9 @@ impl History {
 
     /// Runs `body` as one operation: records the invoke with `args`, then `ok` with the
     /// body's result. If the body panics, records `info` with the panic message and
-    /// continues the panic with its original payload.
+    /// continues the panic with its original payload. Recorded calls the body makes into
+    /// this history on this thread are part of this operation, not operations of their own,
+    /// as for a recorded call inside another.
     pub fn op<A: Serialize, R: Serialize>(
         &self,
         f: impl Into<Cow<'static, str>>,
@@ -186,7 +188,12 @@ impl History {
         // As a recorded call does: on a fresh process if this one already has an operation
         // pending (a recorded future beside this call on the same task or thread).
         let slot = self.begin_op(f.clone(), convert(&args));
-        match panic::catch_unwind(AssertUnwindSafe(body)) {
+        let result = {
+            // Recorded calls the body makes into this history are part of this operation.
+            let _in_op = InOp::enter(self);
+            panic::catch_unwind(AssertUnwindSafe(body))
+        };
+        match result {
             Ok(result) => {
                 self.record_on(slot, EventKind::Ok, f, ok_value(&result), None);
                 result
@@ -365,6 +372,67 @@ impl History {
         // During thread teardown the thread-locals are gone: record on a fresh process
         // rather than lose the event.
         found.unwrap_or_else(|| self.new_slot())
+    }
+}
+
+thread_local! {
+    /// The history (by [`History::addr`]) whose operation's body is running on this thread
+    /// (for an async call: whose future is being polled), or 0. Recorded calls made then into
+    /// that history belong to that operation and are not operations of their own; a body
+    /// that installs a history of its own still records into it.
+    static IN_OP: Cell<usize> = const { Cell::new(0) };
+}
+
+#[cfg(feature = "shuttle")]
+shuttle::thread_local! {
+    static TASK_IN_OP: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs `f` on this thread's [`IN_OP`] or, inside a shuttle execution (where every task runs
+/// on one OS thread, and one task's call may be switched out mid-body), this shuttle task's.
+fn with_in_op<R>(f: impl FnOnce(&Cell<usize>) -> R) -> Option<R> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        return TASK_IN_OP.try_with(f).ok();
+    }
+    IN_OP.try_with(f).ok()
+}
+
+/// Marks this thread as inside an operation's body until dropped (also on panic).
+#[derive(Debug)]
+pub(crate) struct InOp(usize);
+
+impl InOp {
+    /// Marks this thread as running an operation of `history`.
+    pub(crate) fn enter(history: &History) -> InOp {
+        InOp(with_in_op(|c| c.replace(history.addr())).unwrap_or(0))
+    }
+
+    /// Marks this thread as running no operation, as work that is not part of the running
+    /// one does (a job a thread pool runs while the operation waits).
+    pub(crate) fn leave() -> InOp {
+        InOp(with_in_op(|c| c.replace(0)).unwrap_or(0))
+    }
+}
+
+impl Drop for InOp {
+    fn drop(&mut self) {
+        let _ = with_in_op(|c| c.set(self.0));
+    }
+}
+
+impl History {
+    /// Whether an operation of this history is running its body on this thread (or task).
+    pub(crate) fn op_running_here(&self) -> bool {
+        with_in_op(Cell::get) == Some(self.addr())
+    }
+
+    /// Runs `body`, which carries this history into work that is not part of the operation
+    /// running on this thread (see [`History::op_running_here`]), as a process of its own:
+    /// the thread's process has that operation pending.
+    pub(crate) fn apart_from_running_op<R>(&self, body: impl FnOnce() -> R) -> R {
+        let _left = InOp::leave();
+        TaskProcess::new(self).enter(body)
     }
 }
 

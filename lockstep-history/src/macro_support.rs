@@ -14,7 +14,6 @@
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::convert::Infallible;
 use std::fmt::{Debug, Display};
 use std::future::Future;
@@ -27,7 +26,7 @@ use serde::Serialize;
 
 use crate::context::{any_active, any_open, count_lost, current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, LostCall, echo};
+use crate::history::{self, History, InOp, LostCall, echo};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -56,46 +55,6 @@ pub enum Completion {
     Fail,
     /// Its outcome is unknown: recorded as `info`, after which the process is a new one.
     Info,
-}
-
-thread_local! {
-    /// The history (by [`History::addr`]) whose recorded call's body is running on this
-    /// thread (for an async call: whose future is being polled), or 0. Recorded calls made
-    /// then into that history belong to that operation and are not operations of their own;
-    /// a body that installs a history of its own still records into it.
-    static IN_OP: Cell<usize> = const { Cell::new(0) };
-}
-
-#[cfg(feature = "shuttle")]
-shuttle::thread_local! {
-    static TASK_IN_OP: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Runs `f` on this thread's [`IN_OP`] or, inside a shuttle execution (where every task runs
-/// on one OS thread, and one task's call may be switched out mid-body), this shuttle task's.
-fn with_in_op<R>(f: impl FnOnce(&Cell<usize>) -> R) -> Option<R> {
-    #[cfg(feature = "shuttle")]
-    if crate::explore::in_execution() {
-        return TASK_IN_OP.try_with(f).ok();
-    }
-    IN_OP.try_with(f).ok()
-}
-
-/// Marks this thread as inside an operation's body until dropped (also on panic).
-#[derive(Debug)]
-struct InOp(usize);
-
-impl InOp {
-    fn enter(op: &Op) -> InOp {
-        let addr = op.history.addr();
-        InOp(with_in_op(|c| c.replace(addr)).unwrap_or(0))
-    }
-}
-
-impl Drop for InOp {
-    fn drop(&mut self) {
-        let _ = with_in_op(|c| c.set(self.0));
-    }
 }
 
 /// An operation whose invoke is recorded and whose completion is not yet.
@@ -129,7 +88,7 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 
 fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     let history = current()?;
-    if with_in_op(Cell::get) == Some(history.addr()) {
+    if history.op_running_here() {
         return None;
     }
     let slot = history.begin_op(Cow::Borrowed(f), args());
@@ -269,7 +228,7 @@ where
 
 fn run_recorded<R>(op: Op, body: impl FnOnce() -> R, outcome: impl FnOnce(&R) -> Outcome) -> R {
     let result = {
-        let _in_op = InOp::enter(&op);
+        let _in_op = InOp::enter(&op.history);
         panic::catch_unwind(AssertUnwindSafe(body))
     };
     match result {
@@ -295,7 +254,7 @@ impl Inline {
     /// Starts running `op`'s body inline.
     #[inline]
     pub fn new(op: Option<Op>) -> Inline {
-        let in_op = op.as_ref().map(InOp::enter);
+        let in_op = op.as_ref().map(|op| InOp::enter(&op.history));
         Inline { op, in_op }
     }
 
@@ -414,7 +373,7 @@ where
             return body.poll(cx);
         };
         let polled = {
-            let _in_op = InOp::enter(op);
+            let _in_op = InOp::enter(&op.history);
             panic::catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
         };
         match polled {
