@@ -213,3 +213,26 @@ fn async_trait_futures_are_send_and_dropped_ones_are_info() {
     let kinds: Vec<_> = history.events().iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Invoke, EventKind::Info]);
 }
+
+#[test]
+fn a_future_made_before_the_history_opens_is_recorded_where_it_runs() {
+    let store = Store::default();
+    // Made with no history anywhere, as an `async fn`'s future may be: both record at their
+    // first poll, inside the history.
+    let write = store.write_pinned(3);
+    let read = store.read_boxed();
+    let ((), history) = block_on(lockstep_history::with_history_async(async {
+        write.await.unwrap();
+        assert_eq!(read.await, 3);
+    }));
+    assert_eq!(
+        summary(&history),
+        [
+            (EventKind::Invoke, "write".into(), Value::from(3), None),
+            (EventKind::Ok, "write".into(), Value::from(3), None),
+            (EventKind::Invoke, "read".into(), Value::Nil, None),
+            (EventKind::Ok, "read".into(), Value::from(3), None),
+        ]
+    );
+    assert_eq!(history.lost_calls(), 0);
+}

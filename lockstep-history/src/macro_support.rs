@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::context::{any_active, any_open, count_lost, current, is_recording};
 use crate::event::EventKind;
-use crate::history::{self, History, InOp, LostCall, echo};
+use crate::history::{self, History, InOp, echo};
 use crate::value::{self, Converted, Value};
 
 /// How an operation that returned an error ended: what a `#[recorded(classify = path)]`
@@ -96,24 +96,19 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
 }
 
 /// The invoke value of a call to a function that returns a future, taken when it is called
-/// (its arguments then move into the future) and recorded at the future's first poll. Taken
-/// only when a history is installed or open, so a call in a program that records nothing
-/// converts nothing.
+/// (its arguments then move into the future) and recorded at the future's first poll, as an
+/// `async fn`'s is. Taken at every call, history or not: a future made before a history
+/// opens and polled inside it is recorded there, as an `async fn`'s future is.
 #[inline]
-pub fn capture(args: impl FnOnce() -> Value) -> Option<Value> {
-    (any_active() && (is_recording() || any_open())).then(args)
+pub fn capture(args: impl FnOnce() -> Value) -> Value {
+    args()
 }
 
 /// Records a call to a function returning a future as [`run_async`] records an `async fn`:
 /// the invoke, with the value [`capture`]d at the call, at the first poll of `body`, the
 /// completion when it is ready, `info` if it is dropped before.
 #[inline]
-pub fn run_future<R, F, O>(
-    f: &'static str,
-    args: Option<Value>,
-    body: F,
-    outcome: O,
-) -> FutureCall<F, O>
+pub fn run_future<R, F, O>(f: &'static str, args: Value, body: F, outcome: O) -> FutureCall<F, O>
 where
     F: Future<Output = R>,
     O: FnOnce(&R) -> Outcome,
@@ -129,7 +124,7 @@ where
 #[must_use = "futures do nothing unless polled"]
 pub struct FutureCall<F, O> {
     /// The name and captured invoke value, until the first poll begins the operation.
-    start: Option<(&'static str, Option<Value>)>,
+    start: Option<(&'static str, Value)>,
     call: OpFuture<F, O>,
 }
 
@@ -145,20 +140,7 @@ where
         // with it. `start` is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if let Some((f, args)) = this.start.take() {
-            this.call.op = match args {
-                Some(args) => begin(f, || args),
-                // Nothing was captured: no history was installed or open at the call. A
-                // history installed now would get an operation without its input, so the
-                // call counts as lost instead.
-                None => {
-                    match current() {
-                        Some(history) => history.count_lost(&LostCall::here(f)),
-                        None if any_open() => count_lost(f),
-                        None => {}
-                    }
-                    None
-                }
-            };
+            this.call.op = begin(f, || args);
         }
         unsafe { Pin::new_unchecked(&mut this.call) }.poll(cx)
     }
