@@ -328,3 +328,38 @@ fn an_error_that_cannot_be_shown_is_named_by_its_type() {
         "{error:?}"
     );
 }
+
+/// Returns early from inside a macro call, where the attribute cannot see the `return`.
+macro_rules! bail {
+    ($e:expr) => {
+        return Err($e.into())
+    };
+}
+
+#[recorded]
+#[track_caller]
+fn bails(n: u64) -> Result<u64, String> {
+    if n == 0 {
+        bail!("zero");
+    }
+    Ok(n)
+}
+
+#[test]
+fn track_caller_returning_from_inside_a_macro_is_info_and_says_why() {
+    let (_, history) = with_history(|| {
+        assert_eq!(bails(0), Err("zero".into()));
+        assert_eq!(bails(1), Ok(1));
+    });
+    let e = completions(&history);
+    assert_eq!(e[0].0, EventKind::Info);
+    let reason = e[0].2.clone().unwrap();
+    assert!(
+        reason
+            .as_str()
+            .is_some_and(|r| r.contains("inside a macro call")),
+        "{reason:?}"
+    );
+    assert_eq!(e[1], (EventKind::Ok, v(1), None));
+    history.validate().unwrap();
+}

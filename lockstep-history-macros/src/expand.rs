@@ -452,9 +452,9 @@ impl Output {
 
 /// A body to run inline, with its early exits (`return`, `?`) turned into breaks out of a
 /// labelled block, so the result they give is recorded. Closures, async blocks and nested
-/// items keep theirs: they exit something else. A `return` hidden in a macro call is not
-/// seen, and ends the call unrecorded (its invoke then stays pending, which is read as
-/// `info`).
+/// items keep theirs: they exit something else. A `return` or `?` hidden in a macro call
+/// (`bail!`, `vec![f()?]`) is not seen: the call then ends in `info`, with a reason saying
+/// so, since its result was not seen.
 fn inline_body(mut block: syn::Block, krate: &TokenStream) -> TokenStream {
     let label = syn::Lifetime::new("'__lockstep_body", Span::mixed_site());
     let mut exits = Exits {

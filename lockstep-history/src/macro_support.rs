@@ -254,8 +254,17 @@ impl Drop for Inline {
     fn drop(&mut self) {
         self.in_op = None;
         if let Some(op) = self.op.take() {
-            // Only an unwind drops it unfinished: the generated code always finishes it.
-            op.end_info(String::from("panic"));
+            // Dropped unfinished: by an unwind, or by an early exit the generated code could
+            // not see (a `return` or `?` inside a macro call, such as `bail!`). Either way
+            // the result is unknown here.
+            op.end_info(if std::thread::panicking() {
+                String::from("panic")
+            } else {
+                String::from(
+                    "returned early from inside a macro call; the result was not seen \
+                     (write the `return` or `?` outside the macro)",
+                )
+            });
         }
     }
 }
