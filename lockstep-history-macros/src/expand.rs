@@ -80,6 +80,9 @@ struct Recorded {
     shape: Shape,
     /// The names the parameters bind, to borrow those that `value` or `output` use.
     bindings: Vec<Ident>,
+    /// Where the return type is written (the name, when there is none): errors about the
+    /// result show there.
+    ret_span: Span,
 }
 
 /// How a function delivers the result the completion records.
@@ -158,13 +161,14 @@ impl Recorded {
             ),
         };
         let shape = Shape::of(function);
+        let ret_span = match &function.sig.output {
+            ReturnType::Type(_, ty) => syn::spanned::Spanned::span(ty),
+            ReturnType::Default => function.sig.ident.span(),
+        };
         let output = match args.output {
             Some(Keyed { value, .. }) => Output::of(value),
             None if shape.is_never() => Output::Never,
-            None => Output::Value(match &function.sig.output {
-                ReturnType::Type(_, ty) => syn::spanned::Spanned::span(ty),
-                ReturnType::Default => function.sig.ident.span(),
-            }),
+            None => Output::Value(ret_span),
         };
         let on_err = match (args.classify, args.err) {
             (Some(classify), _) => OnError::Classify(classify.value),
@@ -188,6 +192,7 @@ impl Recorded {
             on_err,
             shape,
             bindings,
+            ret_span,
         };
         recorded.check_output()?;
         Ok(recorded)
@@ -287,8 +292,11 @@ impl Recorded {
             return Ok(());
         };
         if let Expr::Closure(closure) = &**expr {
+            // On the parameters between the bars (the bars too, so none still has a place).
+            let (open, inputs, close) =
+                (&closure.inputs_begin, &closure.inputs, &closure.inputs_end);
             return Err(syn::Error::new_spanned(
-                &closure.inputs,
+                quote!(#open #inputs #close),
                 "`output = |value| ...` takes one parameter: a reference to the ok value",
             ));
         }
@@ -387,9 +395,23 @@ impl Recorded {
                 quote!({ #borrows #bind #value })
             }
         };
+        // A plain fn's result must not be a future the shape did not recognise (one behind
+        // a type alias): recorded as a value, its work would go unrecorded.
+        let not_a_future = match &self.shape {
+            Shape::Returned(_) if !self.shape.is_never() => {
+                let span = Span::mixed_site().located_at(self.ret_span);
+                quote_spanned! {span=>
+                    #krate::__private::not_a_future(
+                        (&&#krate::__private::FutureProbe(#result)).__lockstep_probe(),
+                    );
+                }
+            }
+            _ => TokenStream::new(),
+        };
         quote! {
             |#result| {
                 use #krate::__private::dispatch::*;
+                #not_a_future
                 (&&&#krate::__private::Wrap(#result)).__lockstep_outcome(
                     |#ok| #on_ok,
                     |#err| #krate::__private::Outcome::error(

@@ -675,12 +675,70 @@ impl<T: ?Sized> ErrOther for Wrap<'_, T> {
     }
 }
 
+/// Borrows a plain fn's result to tell whether it is a future: see [`not_a_future`].
+#[derive(Debug)]
+pub struct FutureProbe<'a, T: ?Sized>(pub &'a T);
+
+/// What [`FutureProbe`] found: a future, whose type the attribute did not recognise as one.
+#[derive(Debug)]
+pub struct UnrecognisedFuture<T: ?Sized>(std::marker::PhantomData<T>);
+
+/// What [`FutureProbe`] found: anything but a future.
+#[derive(Debug)]
+pub struct NotAFuture;
+
+/// A result that is a future.
+pub trait ProbeFuture {
+    /// [`UnrecognisedFuture`].
+    type Found;
+    /// What the probe found.
+    fn __lockstep_probe(&self) -> Self::Found;
+}
+
+impl<T: Future + ?Sized> ProbeFuture for &FutureProbe<'_, T> {
+    type Found = UnrecognisedFuture<T>;
+    fn __lockstep_probe(&self) -> UnrecognisedFuture<T> {
+        UnrecognisedFuture(std::marker::PhantomData)
+    }
+}
+
+/// Any other result.
+pub trait ProbeOther {
+    /// [`NotAFuture`].
+    type Found;
+    /// What the probe found.
+    fn __lockstep_probe(&self) -> Self::Found;
+}
+
+impl<T: ?Sized> ProbeOther for FutureProbe<'_, T> {
+    type Found = NotAFuture;
+    fn __lockstep_probe(&self) -> NotAFuture {
+        NotAFuture
+    }
+}
+
+/// What a plain fn's result may be: anything but a future. A future reaches here when its
+/// type hides what it is (a type alias of `Pin<Box<dyn Future<…>>>`): recorded as a value, the
+/// call would end when the future is made, before any of its work.
+#[diagnostic::on_unimplemented(
+    message = "`#[recorded]` cannot see that this function returns a future",
+    label = "a future behind a type alias",
+    note = "write the future type out in the signature (`impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T> + Send + '_>>` or `BoxFuture<'_, T>`), or make the function an `async fn`, so the call is recorded when the future runs"
+)]
+pub trait NotAFutureResult {}
+
+impl NotAFutureResult for NotAFuture {}
+
+/// Accepts anything [`FutureProbe`] found but a future.
+#[inline]
+pub fn not_a_future<T: NotAFutureResult>(_: T) {}
+
 /// Brings the `__lockstep_*` methods into scope without bringing any name:
 /// `use ::lockstep_history::__private::dispatch::*;`.
 pub mod dispatch {
     pub use super::{
         ErrDebug as _, ErrDisplay as _, ErrOther as _, ErrSerialize as _, OutcomeOfResult as _,
-        OutcomeOfValue as _,
+        OutcomeOfValue as _, ProbeFuture as _, ProbeOther as _,
     };
 }
 
