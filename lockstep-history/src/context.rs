@@ -73,6 +73,10 @@ pub fn is_recording() -> bool {
 /// the body's result with the history. The previous history (if any) is restored
 /// afterwards, also when `body` panics, so calls nest.
 ///
+/// The history is open only while `body` runs: a future it returns
+/// (`with_history(|| async { … })`) runs later, outside it, and records nothing. For async
+/// code use [`with_history_async`].
+///
 /// ```
 /// use lockstep_history::with_history;
 ///
