@@ -263,6 +263,11 @@ impl Drop for Installed {
 impl History {
     /// Runs `body` with this history installed as the current one on this thread, then
     /// restores whatever was installed before (also on panic).
+    ///
+    /// This installs the history; it does not open it (see the [module docs](crate::context)):
+    /// recorded calls on threads it was not carried to are counted as lost only while a
+    /// [`with_history`] scope (or [`with_history_async`], or a future run
+    /// [`in_history`](InHistory::in_history)) keeps it open.
     pub fn in_scope<R>(&self, body: impl FnOnce() -> R) -> R {
         let _installed = Installed::new(Some(self.clone()));
         body()
