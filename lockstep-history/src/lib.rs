@@ -61,7 +61,7 @@ pub use context::{
 pub use event::{Event, EventKind, EventSink, Process};
 pub use history::{History, LostCall};
 pub use lockstep_history_macros::recorded;
-pub use macro_support::{Completion, RecordedOutput};
+pub use macro_support::{Completion, RecordedArg, RecordedOutput};
 pub use validate::{ValidationError, validate};
 pub use value::{Value, ValueError, to_value};
 

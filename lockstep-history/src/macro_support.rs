@@ -415,7 +415,8 @@ pub fn nil() -> Value {
     Value::Nil
 }
 
-/// A type an argument of a recorded function can have: any `Serialize` type.
+/// A type an argument of a recorded function can have: any `Serialize` type. In generic
+/// code, `T: serde::Serialize` is the bound to write.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be recorded: it does not implement `serde::Serialize`",
     label = "this argument is recorded in the invoke event, so its type must implement `Serialize`",
@@ -426,6 +427,9 @@ pub trait RecordedArg {
     fn __lockstep_arg(&self) -> Value;
 }
 
+// Not recommended, for the reason given at `RecordedOutput`'s impl: the error names the
+// argument's type and this trait, not serde's trait at a path the user cannot write.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + ?Sized> RecordedArg for T {
     fn __lockstep_arg(&self) -> Value {
         history::convert(self)
