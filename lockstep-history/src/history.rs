@@ -215,22 +215,13 @@ impl History {
         panic::resume_unwind(payload)
     }
 
-    /// A snapshot of every event recorded so far, in index order, with times that never
-    /// decrease along it.
+    /// A snapshot of every event recorded so far, in index order.
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::with_capacity(self.len());
         for (_, slot) in &self.inner.slots {
             events.extend(slot.events.iter().cloned());
         }
         events.sort_unstable_by_key(|e| e.index);
-        // Each event takes its index, then reads the clock: two threads recording at once
-        // may read it in the other order. The index order is the order events happened in
-        // (what checkers read), so times are made to agree with it: never decreasing.
-        let mut latest = 0;
-        for event in &mut events {
-            latest = latest.max(event.time);
-            event.time = latest;
-        }
         events
     }
 
