@@ -160,10 +160,13 @@ impl<'a> Txns<'a> {
 
 /// Dense numbers for keys and for each key's values, given once when first seen.
 ///
-/// Integers (by far the usual keys and values) are hashed as plain integers, a key's
-/// element that fits in 32 bits packed with its key in one `u64`; other values through
-/// their own hash. An integer of either variant goes to an integer table, so values that
-/// compare equal always get one number.
+/// Integers (by far the usual keys and values) are hashed as plain integers; other values
+/// through their own hash. An integer of either variant goes to an integer table, so
+/// values that compare equal always get one number. A key's first [`INLINE`] values that
+/// fit in 32 bits are kept beside the key, in one small array that a lookup scans: most
+/// keys have few values and those in flight stay in cache, so most lookups never touch a
+/// large table; a key's later values go to a table keyed by key and value packed in one
+/// `u64`.
 ///
 /// A list-append read is mostly a prefix of the longest read of its key seen so far, so
 /// each key remembers that read (its values, and where its elements are in
@@ -174,12 +177,27 @@ impl<'a> Txns<'a> {
 struct Interner<'a> {
     int_keys: FxHashMap<i64, u32>,
     other_keys: FxHashMap<&'a Value, u32>,
+    /// Per key: its first small integer values and their elements.
+    inline: Vec<Inline>,
     packed_elems: FxHashMap<u64, u32>,
     int_elems: FxHashMap<(u32, i64), u32>,
     other_elems: FxHashMap<(u32, &'a Value), u32>,
     /// Per key: its longest list-append read so far, and where its elements start in
     /// [`Txns::lists`].
     longest: Vec<(&'a [Value], u32)>,
+}
+
+/// How many small integer values of a key are kept beside it.
+const INLINE: usize = 8;
+
+/// A key's first small integer values (`values[..len]`) and their elements. Once full,
+/// the key's later values go to the packed table; values never leave, so each value of a
+/// key is in exactly one of the two.
+#[derive(Clone, Copy, Default)]
+struct Inline {
+    len: u32,
+    values: [i32; INLINE],
+    elems: [u32; INLINE],
 }
 
 /// An integer value as an `i64`, when it is one.
@@ -201,6 +219,7 @@ impl<'a> Interner<'a> {
         if id == next {
             keys.push(v);
             self.longest.push((&[], 0));
+            self.inline.push(Inline::default());
         }
         id
     }
@@ -209,10 +228,23 @@ impl<'a> Interner<'a> {
         let next = elems.len() as u32;
         let id = match small_int(v) {
             Some(i) => match i32::try_from(i) {
-                Ok(small) => *self
-                    .packed_elems
-                    .entry(u64::from(key) << 32 | u64::from(small as u32))
-                    .or_insert(next),
+                Ok(small) => {
+                    let near = &mut self.inline[key as usize];
+                    let len = near.len as usize;
+                    if let Some(j) = near.values[..len].iter().position(|&x| x == small) {
+                        near.elems[j]
+                    } else if len < INLINE {
+                        near.values[len] = small;
+                        near.elems[len] = next;
+                        near.len += 1;
+                        next
+                    } else {
+                        *self
+                            .packed_elems
+                            .entry(u64::from(key) << 32 | u64::from(small as u32))
+                            .or_insert(next)
+                    }
+                }
                 Err(_) => *self.int_elems.entry((key, i)).or_insert(next),
             },
             None => *self.other_elems.entry((key, v)).or_insert(next),
