@@ -10,6 +10,10 @@
 //! Experimental Observations", VLDB 2020), on Adya's definitions ("Weak Consistency: A
 //! Generalized Theory and Optimistic Implementations for Distributed Transactions", 1999):
 //!
+//! 0. `history` pairs invokes with completions and reads every micro-op once, interning
+//!    keys and values as dense integers, so the analyses compare and index integers and
+//!    keep transactions and micro-ops in flat arrays; the original values are looked up
+//!    again only to explain an anomaly.
 //! 1. `list_append` / `rw_register` infer each key's version order from the reads
 //!    (list-append: every read must be a prefix of the longest one, because appends only
 //!    extend a list), and from it write-write, write-read and read-write dependencies, plus
