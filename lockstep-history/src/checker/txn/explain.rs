@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use super::anomaly::{Anomaly, AnomalyKind, CycleStep, EdgeKind, Transaction};
 use super::graph::Edge;
 use super::history::Txns;
-use crate::value::Value;
 
 /// What a workload's inference hands on: its data edges, and how to explain them.
 pub(crate) struct Inferred<'a> {
@@ -150,10 +149,4 @@ pub(crate) fn simple_anomaly(
         cycle: Vec::new(),
         explanation,
     }
-}
-
-/// A list as EDN, for messages.
-pub(crate) fn list(values: &[Value]) -> String {
-    let parts: Vec<String> = values.iter().map(ToString::to_string).collect();
-    format!("[{}]", parts.join(" "))
 }

@@ -12,18 +12,17 @@
 //! Only a transaction's external reads (its first read of a key, before it appends to that
 //! key) give wr and rw edges; later reads are checked against its own appends instead.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::analysis_found::Found;
 use super::anomaly::{AnomalyKind, EdgeKind, TxnStatus};
-use super::explain::{Explain, Inferred, list, simple_anomaly};
+use super::explain::{Explain, Inferred, simple_anomaly};
 use super::graph::{Edge, RW, WR, WW, rw_fan_out};
-use super::history::{Error, MopKind, Txns};
-use crate::value::Value;
+use super::history::{Error, Mop, MopKind, Txns};
 
-const EMPTY: &[Value] = &[];
+const NONE: u32 = u32::MAX;
 
-/// Who appended a value to a key.
+/// Who appended an element (`txn` is [`NONE`] for an element nobody appended).
 #[derive(Clone, Copy)]
 struct Writer {
     txn: u32,
@@ -33,20 +32,44 @@ struct Writer {
     observed: bool,
 }
 
-struct Inference<'t, 'a> {
-    txns: &'t Txns<'a>,
-    writers: FxHashMap<(u32, &'a Value), Writer>,
-    /// Each key's version order: its longest ok read.
-    orders: Vec<&'a [Value]>,
+const NO_WRITER: Writer = Writer {
+    txn: NONE,
+    at: 0,
+    observed: false,
+};
+
+/// A key's version order: the longest ok read of it (its transaction and micro-op), or
+/// nothing read yet.
+#[derive(Clone, Copy)]
+struct Longest {
+    txn: u32,
+    mop: u32,
 }
 
-impl<'a> Inference<'_, 'a> {
-    fn writer(&self, key: u32, v: &Value) -> Option<Writer> {
-        self.writers.get(&(key, v)).copied()
+struct Inference<'t, 'a> {
+    txns: &'t Txns<'a>,
+    /// By element.
+    writers: Vec<Writer>,
+    /// By key.
+    orders: Vec<Longest>,
+}
+
+impl Inference<'_, '_> {
+    fn writer(&self, e: u32) -> Option<Writer> {
+        Some(self.writers[e as usize]).filter(|w| w.txn != NONE)
     }
 
     fn status(&self, t: u32) -> TxnStatus {
         self.txns.txns[t as usize].status
+    }
+
+    /// The key's version order, as elements.
+    fn order(&self, key: u32) -> &[u32] {
+        let o = self.orders[key as usize];
+        if o.mop == NONE {
+            return &[];
+        }
+        self.txns.list(&self.txns.mops[o.mop as usize])
     }
 
     /// Whether the append at `w` is the last append its transaction made to `key`.
@@ -57,23 +80,27 @@ impl<'a> Inference<'_, 'a> {
             .any(|m| m.kind == MopKind::Append && m.key == key)
     }
 
-    /// The transaction's external reads: (key, list read), the first read of each key made
-    /// before the transaction appended to it.
-    fn external_reads(&self, t: usize) -> Vec<(u32, &'a [Value])> {
+    /// The transaction's external reads: the first read of each key made before the
+    /// transaction appended to it.
+    fn external_reads(&self, t: usize) -> Vec<&Mop> {
         let ops = self.txns.ops(t);
         let mut out = Vec::new();
         for (i, m) in ops.iter().enumerate() {
             if m.kind == MopKind::Read && !ops[..i].iter().any(|p| p.key == m.key) {
-                out.push((m.key, read_list(m.value)));
+                out.push(m);
             }
         }
         out
     }
-}
 
-/// A read's list (nil reads as empty).
-fn read_list(v: &Value) -> &[Value] {
-    v.as_slice().unwrap_or(EMPTY)
+    /// Elements as an EDN list, for messages.
+    fn text(&self, elems: &[u32]) -> String {
+        let parts: Vec<String> = elems
+            .iter()
+            .map(|&e| self.txns.elem(e).to_string())
+            .collect();
+        format!("[{}]", parts.join(" "))
+    }
 }
 
 /// Infers the list-append dependency edges and records the non-cycle anomalies.
@@ -81,57 +108,73 @@ pub(crate) fn infer<'t, 'a: 't>(
     txns: &'t Txns<'a>,
     found: &mut Found,
 ) -> Result<Inferred<'t>, Error> {
-    let mut writers: FxHashMap<(u32, &'a Value), Writer> = FxHashMap::default();
-    writers.reserve(txns.mops.len() / 2);
-    let mut orders: Vec<&'a [Value]> = vec![EMPTY; txns.keys.len()];
+    let mut writers = vec![NO_WRITER; txns.elems.len()];
+    let mut orders = vec![
+        Longest {
+            txn: NONE,
+            mop: NONE,
+        };
+        txns.keys.len()
+    ];
     for (t, txn) in txns.txns.iter().enumerate() {
+        let start = txn.start;
         for (i, m) in txns.ops(t).iter().enumerate() {
             match m.kind {
                 MopKind::Append => {
-                    if let Some(first) = writers.insert(
-                        (m.key, m.value),
-                        Writer {
-                            txn: t as u32,
-                            at: i as u32,
-                            observed: false,
-                        },
-                    ) {
+                    let w = &mut writers[m.elem as usize];
+                    if w.txn != NONE {
                         let e = &txns.events[txn.source];
                         return Err(Error::DuplicateWrite {
                             index: e.index,
                             process: e.process.clone(),
                             key: txns.key(m.key).to_string(),
-                            value: m.value.to_string(),
-                            first: txns.source_index(first.txn as usize),
+                            value: txns.elem(m.elem).to_string(),
+                            first: txns.source_index(w.txn as usize),
                         });
                     }
+                    *w = Writer {
+                        txn: t as u32,
+                        at: i as u32,
+                        observed: false,
+                    };
                 }
                 MopKind::Read if txn.status == TxnStatus::Ok => {
-                    let l = read_list(m.value);
-                    if l.len() > orders[m.key as usize].len() {
-                        orders[m.key as usize] = l;
+                    let o = &mut orders[m.key as usize];
+                    let longest = if o.mop == NONE {
+                        0
+                    } else {
+                        txns.mops[o.mop as usize].len
+                    };
+                    if m.len > longest {
+                        *o = Longest {
+                            txn: t as u32,
+                            mop: start + i as u32,
+                        };
                     }
                 }
                 _ => {}
             }
         }
     }
-    for (k, order) in orders.iter().enumerate() {
-        for v in order.iter() {
-            if let Some(w) = writers.get_mut(&(k as u32, v)) {
-                w.observed = true;
-            }
-        }
-    }
-    let inf = Inference {
+    let mut inf = Inference {
         txns,
         writers,
         orders,
     };
-    let mut edges = Vec::with_capacity(txns.mops.len() * 2);
+    for k in 0..inf.orders.len() {
+        let o = inf.orders[k];
+        if o.mop == NONE {
+            continue;
+        }
+        for &e in txns.list(&txns.mops[o.mop as usize]) {
+            inf.writers[e as usize].observed = true;
+        }
+    }
+    let mut edges = Vec::new();
     version_orders(&inf, &mut edges, found);
     let full_readers = reads(&inf, &mut edges, found);
     let virtual_nodes = unobserved(&inf, &full_readers, &mut edges);
+    edges.shrink_to_fit();
     Ok(Inferred {
         edges,
         virtual_nodes,
@@ -142,26 +185,30 @@ pub(crate) fn infer<'t, 'a: 't>(
 /// ww edges along each version order; duplicate elements and dirty updates in it.
 fn version_orders(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) {
     let txns = inf.txns;
-    let mut seen: FxHashSet<&Value> = FxHashSet::default();
-    for (key, order) in inf.orders.iter().enumerate() {
-        let key = key as u32;
-        seen.clear();
+    // The position of each element in its key's order when last seen, to spot repeats
+    // without hashing: `seen[e] == key + 1` means seen in this key's order.
+    let mut seen: Vec<u32> = vec![0; txns.elems.len()];
+    for key in 0..inf.orders.len() as u32 {
+        let order = inf.order(key);
         let mut dup_reported = false;
-        let mut aborted: Option<(Writer, &Value)> = None;
+        let mut aborted: Option<(Writer, u32)> = None;
         let mut dirty_reported = false;
-        let mut prev: Option<(Writer, &Value)> = None;
-        for v in order.iter() {
-            if !seen.insert(v) && !dup_reported {
+        let mut prev: Option<Writer> = None;
+        for &v in order {
+            let mark = &mut seen[v as usize];
+            if *mark == key + 1 && !dup_reported {
                 dup_reported = true;
                 found.add(AnomalyKind::DuplicateElements, || {
                     simple_anomaly(txns, AnomalyKind::DuplicateElements, &[longest_reader(inf, key)], format!(
-                        "T1 read key {} = {}, which holds {v} more than once, though each value is appended once",
+                        "T1 read key {} = {}, which holds {} more than once, though each value is appended once",
                         txns.key(key),
-                        list(order)
+                        inf.text(order),
+                        txns.elem(v)
                     ))
                 });
             }
-            let w = inf.writer(key, v);
+            *mark = key + 1;
+            let w = inf.writer(v);
             if let Some(w) = w {
                 match inf.status(w.txn) {
                     TxnStatus::Fail => {
@@ -174,14 +221,14 @@ fn version_orders(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Fo
                             dirty_reported = true;
                             found.add(AnomalyKind::DirtyUpdate, || {
                                 simple_anomaly(txns, AnomalyKind::DirtyUpdate, &[a.txn as usize, w.txn as usize], format!(
-                                    "key {}'s version order {} has T1's append of {av}, and T1 failed; T2's append of {v} comes after it, so T2 updated a state holding an aborted write",
-                                    txns.key(key), list(order)
+                                    "key {}'s version order {} has T1's append of {}, and T1 failed; T2's append of {} comes after it, so T2 updated a state holding an aborted write",
+                                    txns.key(key), inf.text(order), txns.elem(av), txns.elem(v)
                                 ))
                             });
                         }
                     }
                 }
-                if let Some((p, _)) = prev
+                if let Some(p) = prev
                     && p.txn != w.txn
                     && inf.status(p.txn) != TxnStatus::Fail
                     && inf.status(w.txn) != TxnStatus::Fail
@@ -193,24 +240,15 @@ fn version_orders(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Fo
                     });
                 }
             }
-            prev = w.map(|w| (w, v));
+            prev = w;
         }
     }
 }
 
 /// The ok transaction whose read is the key's version order.
 fn longest_reader(inf: &Inference<'_, '_>, key: u32) -> usize {
-    let order = inf.orders[key as usize];
-    (0..inf.txns.txns.len())
-        .find(|&t| {
-            inf.txns.txns[t].status == TxnStatus::Ok
-                && inf.txns.ops(t).iter().any(|m| {
-                    m.kind == MopKind::Read
-                        && m.key == key
-                        && std::ptr::eq(read_list(m.value), order)
-                })
-        })
-        .unwrap_or(0)
+    let t = inf.orders[key as usize].txn;
+    if t == NONE { 0 } else { t as usize }
 }
 
 /// Appends of committed transactions that no read shows come after every version read:
@@ -218,24 +256,31 @@ fn longest_reader(inf: &Inference<'_, '_>, key: u32) -> usize {
 /// transaction whose external read was the whole observed list (rw). When readers and such
 /// appenders are many, the rw edges go through one virtual node per key. Returns how many
 /// virtual nodes were used.
-fn unobserved(inf: &Inference<'_, '_>, full_readers: &[Vec<u32>], edges: &mut Vec<Edge>) -> u32 {
+fn unobserved(inf: &Inference<'_, '_>, full_readers: &FullReaders, edges: &mut Vec<Edge>) -> u32 {
     let txns = inf.txns;
-    let mut appenders: Vec<Vec<u32>> = vec![Vec::new(); inf.orders.len()];
-    for (&(k, _), w) in &inf.writers {
-        if !w.observed && inf.status(w.txn) == TxnStatus::Ok {
-            appenders[k as usize].push(w.txn);
-        }
-    }
-    let n = txns.txns.len() as u32;
-    let mut virtual_nodes = 0;
-    for (k, us) in appenders.iter_mut().enumerate() {
-        if us.is_empty() {
+    // Unobserved committed appends, grouped by key (key, txn), sorted.
+    let mut appenders: Vec<(u32, u32)> = Vec::new();
+    for t in 0..txns.txns.len() {
+        if txns.txns[t].status != TxnStatus::Ok {
             continue;
         }
-        us.sort_unstable();
-        us.dedup();
-        if let Some(last) = inf.orders[k].last()
-            && let Some(w) = inf.writer(k as u32, last)
+        for m in txns.ops(t) {
+            if m.kind == MopKind::Append && !inf.writers[m.elem as usize].observed {
+                appenders.push((m.key, t as u32));
+            }
+        }
+    }
+    appenders.sort_unstable();
+    appenders.dedup();
+    let n = txns.txns.len() as u32;
+    let mut virtual_nodes = 0;
+    let mut us: Vec<u32> = Vec::new();
+    for group in appenders.chunk_by(|a, b| a.0 == b.0) {
+        let k = group[0].0;
+        us.clear();
+        us.extend(group.iter().map(|&(_, t)| t));
+        if let Some(&last) = inf.order(k).last()
+            && let Some(w) = inf.writer(last)
             && inf.status(w.txn) != TxnStatus::Fail
         {
             for &u in us.iter().filter(|&&u| u != w.txn) {
@@ -246,8 +291,8 @@ fn unobserved(inf: &Inference<'_, '_>, full_readers: &[Vec<u32>], edges: &mut Ve
                 });
             }
         }
-        let rs = &full_readers[k];
-        if rw_fan_out(rs, us, n + virtual_nodes, edges, |r| {
+        let rs = full_readers.of(k);
+        if rw_fan_out(rs, &us, n + virtual_nodes, edges, |r| {
             us.binary_search(&r).is_ok()
         }) {
             virtual_nodes += 1;
@@ -256,23 +301,47 @@ fn unobserved(inf: &Inference<'_, '_>, full_readers: &[Vec<u32>], edges: &mut Ve
     virtual_nodes
 }
 
+/// Per key, the transactions whose external read was the key's whole version order,
+/// grouped by key.
+struct FullReaders {
+    /// Per key, where its readers start in `readers` (transactions in order within a key).
+    starts: Vec<u32>,
+    readers: Vec<u32>,
+}
+
+impl FullReaders {
+    fn new(mut pairs: Vec<(u32, u32)>, keys: usize) -> FullReaders {
+        pairs.sort_unstable();
+        let mut starts = vec![0u32; keys + 1];
+        for &(k, _) in &pairs {
+            starts[k as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let readers = pairs.iter().map(|&(_, t)| t).collect();
+        FullReaders { starts, readers }
+    }
+
+    fn of(&self, key: u32) -> &[u32] {
+        &self.readers[self.starts[key as usize] as usize..self.starts[key as usize + 1] as usize]
+    }
+}
+
 /// wr and rw edges from external reads; G1a, G1b, incompatible order, lost update,
 /// internal and future reads. Returns, per key, the transactions whose external read was
 /// the whole version order.
-fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> Vec<Vec<u32>> {
+fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> FullReaders {
     let txns = inf.txns;
-    let mut full_readers: Vec<Vec<u32>> = vec![Vec::new(); inf.orders.len()];
+    let mut full_readers: Vec<(u32, u32)> = Vec::new();
     // (key, length read) → the first ok transaction that read that prefix and then appended.
     let mut read_then_appended: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    let first_failed: Vec<usize> = inf
-        .orders
-        .iter()
-        .enumerate()
-        .map(|(k, order)| {
-            order
+    let first_failed: Vec<usize> = (0..inf.orders.len() as u32)
+        .map(|k| {
+            inf.order(k)
                 .iter()
-                .position(|v| {
-                    inf.writer(k as u32, v)
+                .position(|&v| {
+                    inf.writer(v)
                         .is_some_and(|w| inf.status(w.txn) == TxnStatus::Fail)
                 })
                 .unwrap_or(usize::MAX)
@@ -288,16 +357,16 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
             if m.kind != MopKind::Read {
                 continue;
             }
-            let r = read_list(m.value);
-            let order = inf.orders[m.key as usize];
+            let r = txns.list(m);
+            let order = inf.order(m.key);
             let external = !ops[..i].iter().any(|p| p.key == m.key);
             // Future read: it holds something this transaction appends only later.
             for later in &ops[i + 1..] {
-                if later.kind == MopKind::Append && later.key == m.key && r.contains(later.value) {
+                if later.kind == MopKind::Append && later.key == m.key && r.contains(&later.elem) {
                     found.add(AnomalyKind::FutureRead, || {
                         simple_anomaly(txns, AnomalyKind::FutureRead, &[t], format!(
                             "T1 read key {} = {}, which holds {}, a value T1 appends only later",
-                            txns.key(m.key), list(r), later.value
+                            txns.key(m.key), inf.text(r), txns.elem(later.elem)
                         ))
                     });
                 }
@@ -307,7 +376,7 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
                 found.add(AnomalyKind::IncompatibleOrder, || {
                     simple_anomaly(txns, AnomalyKind::IncompatibleOrder, &[t, longest_reader(inf, m.key)], format!(
                         "T1 read key {} = {} and T2 read it = {}: neither is a prefix of the other, so no single order of appends gives both",
-                        txns.key(m.key), list(r), list(order)
+                        txns.key(m.key), inf.text(r), inf.text(order)
                     ))
                 });
             }
@@ -315,8 +384,8 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
             // holds one exactly when it reaches past the key's first failed element.
             let suspect = !compatible || first_failed[m.key as usize] < r.len();
             if suspect
-                && let Some((v, w)) = r.iter().find_map(|v| {
-                    inf.writer(m.key, v)
+                && let Some((v, w)) = r.iter().find_map(|&v| {
+                    inf.writer(v)
                         .filter(|w| inf.status(w.txn) == TxnStatus::Fail)
                         .map(|w| (v, w))
                 })
@@ -327,9 +396,10 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
                         AnomalyKind::G1a,
                         &[t, w.txn as usize],
                         format!(
-                            "T1 read key {} = {}, which holds {v}, appended by T2, which failed",
+                            "T1 read key {} = {}, which holds {}, appended by T2, which failed",
                             txns.key(m.key),
-                            list(r)
+                            inf.text(r),
+                            txns.elem(v)
                         ),
                     )
                 });
@@ -337,8 +407,8 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
             if !external || !compatible {
                 continue;
             }
-            if let Some(last) = r.last()
-                && let Some(w) = inf.writer(m.key, last)
+            if let Some(&last) = r.last()
+                && let Some(w) = inf.writer(last)
                 && w.txn as usize != t
                 && inf.status(w.txn) != TxnStatus::Fail
             {
@@ -350,17 +420,17 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
                 if !inf.is_final(w, m.key) {
                     found.add(AnomalyKind::G1b, || {
                         simple_anomaly(txns, AnomalyKind::G1b, &[t, w.txn as usize], format!(
-                            "T1 read key {} = {}, ending with {last}, an intermediate state of T2, which appended more to key {} afterwards",
-                            txns.key(m.key), list(r), txns.key(m.key)
+                            "T1 read key {} = {}, ending with {}, an intermediate state of T2, which appended more to key {} afterwards",
+                            txns.key(m.key), inf.text(r), txns.elem(last), txns.key(m.key)
                         ))
                     });
                 }
             }
             if r.len() == order.len() {
-                full_readers[m.key as usize].push(t as u32);
+                full_readers.push((m.key, t as u32));
             }
-            if let Some(next) = order.get(r.len())
-                && let Some(w) = inf.writer(m.key, next)
+            if let Some(&next) = order.get(r.len())
+                && let Some(w) = inf.writer(next)
                 && w.txn as usize != t
                 && inf.status(w.txn) != TxnStatus::Fail
             {
@@ -382,14 +452,14 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> V
                     found.add(AnomalyKind::LostUpdate, || {
                         simple_anomaly(txns, AnomalyKind::LostUpdate, &[other, t], format!(
                             "T1 and T2 both read key {} = {} and both appended to it, so one append was made to a state that had lost the other",
-                            txns.key(m.key), list(r)
+                            txns.key(m.key), inf.text(r)
                         ))
                     });
                 }
             }
         }
     }
-    full_readers
+    FullReaders::new(full_readers, inf.orders.len())
 }
 
 /// Internal consistency: each read of a key the transaction already read or appended to
@@ -405,7 +475,7 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
         return;
     }
     // Per key: what the last read showed (if any), and what was appended since.
-    type KeyState<'v> = (u32, Option<&'v [Value]>, Vec<&'v Value>);
+    type KeyState<'v> = (u32, Option<&'v [u32]>, Vec<u32>);
     let mut state: Vec<KeyState<'_>> = Vec::new();
     for m in ops {
         let slot = match state.iter().position(|s| s.0 == m.key) {
@@ -417,42 +487,32 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
         };
         let (_, known, appended) = &mut state[slot];
         match m.kind {
-            MopKind::Append => appended.push(m.value),
+            MopKind::Append => appended.push(m.elem),
             _ => {
-                let r = read_list(m.value);
+                let r = txns.list(m);
                 let ok = match known {
                     Some(prev) => {
                         r.len() == prev.len() + appended.len()
                             && r[..prev.len()] == **prev
-                            && r[prev.len()..]
-                                .iter()
-                                .zip(appended.iter())
-                                .all(|(a, b)| a == *b)
+                            && r[prev.len()..] == appended[..]
                     }
                     None => {
-                        r.len() >= appended.len()
-                            && r[r.len() - appended.len()..]
-                                .iter()
-                                .zip(appended.iter())
-                                .all(|(a, b)| a == *b)
+                        r.len() >= appended.len() && r[r.len() - appended.len()..] == appended[..]
                     }
                 };
                 if !ok {
                     let expected = match known {
                         Some(prev) => {
-                            let mut e: Vec<Value> = prev.to_vec();
-                            e.extend(appended.iter().map(|v| (*v).clone()));
-                            list(&e)
+                            let mut e: Vec<u32> = prev.to_vec();
+                            e.extend_from_slice(appended);
+                            inf.text(&e)
                         }
-                        None => {
-                            let a: Vec<Value> = appended.iter().map(|v| (*v).clone()).collect();
-                            format!("a list ending in {}", list(&a))
-                        }
+                        None => format!("a list ending in {}", inf.text(appended)),
                     };
                     found.add(AnomalyKind::Internal, || {
                         simple_anomaly(txns, AnomalyKind::Internal, &[t], format!(
                             "T1 read key {} = {}, but its own earlier reads and appends say it must be {expected}",
-                            txns.key(m.key), list(r)
+                            txns.key(m.key), inf.text(r)
                         ))
                     });
                 }
@@ -469,36 +529,39 @@ impl Explain for Inference<'_, '_> {
         match kind {
             EdgeKind::Ww => txns.ops(to).iter().filter(|m| m.kind == MopKind::Append).find_map(|m| {
                 let key = txns.key(m.key);
-                let order = self.orders[m.key as usize];
-                let Some(i) = order.iter().position(|v| v == m.value) else {
-                    let last = order.last()?;
-                    return (self.writer(m.key, last)?.txn as usize == from).then(|| {
-                        format!("{b} appended {} to key {key}, which no read shows, so after {a}'s {last}, the last element read: ww", m.value)
+                let order = self.order(m.key);
+                let value = txns.elem(m.elem);
+                let Some(i) = order.iter().position(|&v| v == m.elem) else {
+                    let &last = order.last()?;
+                    return (self.writer(last)?.txn as usize == from).then(|| {
+                        format!("{b} appended {value} to key {key}, which no read shows, so after {a}'s {}, the last element read: ww", txns.elem(last))
                     });
                 };
-                let prev = order.get(i.checked_sub(1)?)?;
-                (self.writer(m.key, prev)?.txn as usize == from)
-                    .then(|| format!("{b} appended {} to key {key} right after {a}'s {prev}: ww", m.value))
+                let &prev = order.get(i.checked_sub(1)?)?;
+                (self.writer(prev)?.txn as usize == from)
+                    .then(|| format!("{b} appended {value} to key {key} right after {a}'s {}: ww", txns.elem(prev)))
             }),
-            EdgeKind::Wr => self.external_reads(to).into_iter().find_map(|(key, r)| {
-                let last = r.last()?;
-                (self.writer(key, last)?.txn as usize == from).then(|| {
-                    format!("{b} read key {} = {}, which ends with {a}'s append of {last}: wr", txns.key(key), list(r))
+            EdgeKind::Wr => self.external_reads(to).into_iter().find_map(|m| {
+                let r = txns.list(m);
+                let &last = r.last()?;
+                (self.writer(last)?.txn as usize == from).then(|| {
+                    format!("{b} read key {} = {}, which ends with {a}'s append of {}: wr", txns.key(m.key), self.text(r), txns.elem(last))
                 })
             }),
-            EdgeKind::Rw => self.external_reads(from).into_iter().find_map(|(key, r)| {
-                let order = self.orders[key as usize];
-                if let Some(next) = order.get(r.len()) {
-                    return (self.writer(key, next)?.txn as usize == to).then(|| {
-                        format!("{a} read key {} = {} without {b}'s append of {next}, which comes next: rw", txns.key(key), list(r))
+            EdgeKind::Rw => self.external_reads(from).into_iter().find_map(|m| {
+                let (key, r) = (m.key, txns.list(m));
+                let order = self.order(key);
+                if let Some(&next) = order.get(r.len()) {
+                    return (self.writer(next)?.txn as usize == to).then(|| {
+                        format!("{a} read key {} = {} without {b}'s append of {}, which comes next: rw", txns.key(key), self.text(r), txns.elem(next))
                     });
                 }
                 let m = txns.ops(to).iter().find(|m| {
-                    m.kind == MopKind::Append && m.key == key && self.writer(key, m.value).is_some_and(|w| !w.observed)
+                    m.kind == MopKind::Append && m.key == key && self.writer(m.elem).is_some_and(|w| !w.observed)
                 })?;
                 Some(format!(
                     "{a} read key {} = {} without {b}'s append of {}, which no read shows and so comes after every element read: rw",
-                    txns.key(key), list(r), m.value
+                    txns.key(key), self.text(r), txns.elem(m.elem)
                 ))
             }),
             _ => None,

@@ -10,6 +10,10 @@
 //! Experimental Observations", VLDB 2020), on Adya's definitions ("Weak Consistency: A
 //! Generalized Theory and Optimistic Implementations for Distributed Transactions", 1999):
 //!
+//! 0. `history` pairs invokes with completions and reads every micro-op once, interning
+//!    keys and values as dense integers, so the analyses compare and index integers and
+//!    keep transactions and micro-ops in flat arrays; the original values are looked up
+//!    again only to explain an anomaly.
 //! 1. `list_append` / `rw_register` infer each key's version order from the reads
 //!    (list-append: every read must be a prefix of the longest one, because appends only
 //!    extend a list), and from it write-write, write-read and read-write dependencies, plus
@@ -188,11 +192,13 @@ impl Default for Options {
 pub fn check(events: &[Event], options: &Options) -> Result<Analysis, Error> {
     let txns = history::read(events, options.workload)?;
     let mut found = analysis_found::Found::new(options.max_examples);
-    let inferred = match options.workload {
+    let mut inferred = match options.workload {
         Workload::ListAppend => list_append::infer(&txns, &mut found)?,
         Workload::RwRegister => rw_register::infer(&txns, options.writes_follow_reads, &mut found)?,
     };
     let graph = graph::Graph::build(&txns, &inferred.edges, inferred.virtual_nodes);
+    // The graph holds the edges now; the search needs only the explanations.
+    inferred.edges = Vec::new();
     let budget = budget::Budget::new(options.time_limit, options.component_time_limit);
     let unsearched = cycles::search(&graph, &txns, &inferred, &budget, &mut found);
     Ok(found.into_analysis(options, txns.txns.len(), unsearched))

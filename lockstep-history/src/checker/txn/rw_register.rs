@@ -22,10 +22,12 @@ use super::anomaly::{AnomalyKind, EdgeKind, TxnStatus};
 use super::explain::{Explain, Inferred, simple_anomaly};
 use super::graph::{Edge, RW, WR, WW, rw_fan_out};
 use super::history::{Error, MopKind, Txns};
-use crate::value::Value;
+
+const NONE: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
 struct Writer {
+    /// [`NONE`] for a value nobody wrote.
     txn: u32,
     /// Whether it is the transaction's last write to the key.
     last: bool,
@@ -33,25 +35,32 @@ struct Writer {
 
 struct Inference<'t, 'a> {
     txns: &'t Txns<'a>,
-    writers: FxHashMap<(u32, &'a Value), Writer>,
+    /// By element.
+    writers: Vec<Writer>,
+}
+
+impl Inference<'_, '_> {
+    fn writer(&self, e: u32) -> Option<Writer> {
+        Some(self.writers[e as usize]).filter(|w| w.txn != NONE)
+    }
 }
 
 /// The transaction's external reads (first read of a key, before writing it) and its last
-/// write per key.
-type KeyValues<'a> = Vec<(u32, &'a Value)>;
+/// write per key, as (key, element).
+type KeyValues = Vec<(u32, u32)>;
 
-fn external<'a>(txns: &Txns<'a>, t: usize) -> (KeyValues<'a>, KeyValues<'a>) {
+fn external(txns: &Txns<'_>, t: usize) -> (KeyValues, KeyValues) {
     let ops = txns.ops(t);
     let mut reads = Vec::new();
-    let mut writes: Vec<(u32, &Value)> = Vec::new();
+    let mut writes: Vec<(u32, u32)> = Vec::new();
     for (i, m) in ops.iter().enumerate() {
         match m.kind {
             MopKind::Read if !ops[..i].iter().any(|p| p.key == m.key) => {
-                reads.push((m.key, m.value))
+                reads.push((m.key, m.elem))
             }
             MopKind::Write => match writes.iter_mut().find(|w| w.0 == m.key) {
-                Some(w) => w.1 = m.value,
-                None => writes.push((m.key, m.value)),
+                Some(w) => w.1 = m.elem,
+                None => writes.push((m.key, m.elem)),
             },
             _ => {}
         }
@@ -65,7 +74,13 @@ pub(crate) fn infer<'t, 'a: 't>(
     writes_follow_reads: bool,
     found: &mut Found,
 ) -> Result<Inferred<'t>, Error> {
-    let mut writers: FxHashMap<(u32, &'a Value), Writer> = FxHashMap::default();
+    let mut writers = vec![
+        Writer {
+            txn: NONE,
+            last: false
+        };
+        txns.elems.len()
+    ];
     for (t, txn) in txns.txns.iter().enumerate() {
         let ops = txns.ops(t);
         for (i, m) in ops.iter().enumerate() {
@@ -75,20 +90,20 @@ pub(crate) fn infer<'t, 'a: 't>(
             let last = !ops[i + 1..]
                 .iter()
                 .any(|p| p.kind == MopKind::Write && p.key == m.key);
-            if let Some(first) = writers.insert(
-                (m.key, m.value),
+            let first = std::mem::replace(
+                &mut writers[m.elem as usize],
                 Writer {
                     txn: t as u32,
                     last,
                 },
-            ) && first.txn as usize != t
-            {
+            );
+            if first.txn != NONE && first.txn as usize != t {
                 let e = &txns.events[txn.source];
                 return Err(Error::DuplicateWrite {
                     index: e.index,
                     process: e.process.clone(),
                     key: txns.key(m.key).to_string(),
-                    value: m.value.to_string(),
+                    value: txns.elem(m.elem).to_string(),
                     first: txns.source_index(first.txn as usize),
                 });
             }
@@ -100,8 +115,8 @@ pub(crate) fn infer<'t, 'a: 't>(
     let mut nil_readers: Vec<Vec<u32>> = vec![Vec::new(); txns.keys.len()];
     let mut key_writers: Vec<Vec<u32>> = vec![Vec::new(); txns.keys.len()];
     // (key, version read) → readers, and those of them that then wrote the key.
-    let mut readers: FxHashMap<(u32, &Value), Vec<u32>> = FxHashMap::default();
-    let mut overwriters: FxHashMap<(u32, &Value), Vec<u32>> = FxHashMap::default();
+    let mut readers: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
+    let mut overwriters: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.status == TxnStatus::Fail {
             continue;
@@ -119,14 +134,15 @@ pub(crate) fn infer<'t, 'a: 't>(
             if wrote {
                 overwriters.entry((k, v)).or_default().push(t as u32);
             }
-            if v.is_nil() {
+            if txns.elem(v).is_nil() {
                 nil_readers[k as usize].push(t as u32);
                 continue;
             }
             readers.entry((k, v)).or_default().push(t as u32);
-            let Some(w) = inf.writers.get(&(k, v)).copied() else {
+            let Some(w) = inf.writer(v) else {
                 continue;
             };
+            let value = txns.elem(v);
             if w.txn as usize == t {
                 found.add(AnomalyKind::FutureRead, || {
                     simple_anomaly(
@@ -134,7 +150,7 @@ pub(crate) fn infer<'t, 'a: 't>(
                         AnomalyKind::FutureRead,
                         &[t],
                         format!(
-                            "T1 read key {} = {v}, a value T1 writes only later",
+                            "T1 read key {} = {value}, a value T1 writes only later",
                             txns.key(k)
                         ),
                     )
@@ -148,7 +164,7 @@ pub(crate) fn infer<'t, 'a: 't>(
                         AnomalyKind::G1a,
                         &[t, w.txn as usize],
                         format!(
-                            "T1 read key {} = {v}, written by T2, which failed",
+                            "T1 read key {} = {value}, written by T2, which failed",
                             txns.key(k)
                         ),
                     )
@@ -162,7 +178,7 @@ pub(crate) fn infer<'t, 'a: 't>(
                     if !w.last {
                         found.add(AnomalyKind::G1b, || {
                             simple_anomaly(txns, AnomalyKind::G1b, &[t, w.txn as usize], format!(
-                                "T1 read key {} = {v}, an intermediate value of T2, which wrote key {} again afterwards",
+                                "T1 read key {} = {value}, an intermediate value of T2, which wrote key {} again afterwards",
                                 txns.key(k), txns.key(k)
                             ))
                         });
@@ -171,8 +187,11 @@ pub(crate) fn infer<'t, 'a: 't>(
             }
         }
     }
+    // Versions read and then overwritten, in a fixed order (key, then first reader).
+    let mut overwritten: Vec<(&(u32, u32), &Vec<u32>)> = overwriters.iter().collect();
+    overwritten.sort_unstable_by_key(|(kv, ts)| (kv.0, ts[0]));
     // Lost update: two committed transactions read one version and both wrote over it.
-    for (&(k, v), ts) in &overwriters {
+    for &(&(k, v), ts) in &overwritten {
         let ok: Vec<u32> = ts
             .iter()
             .copied()
@@ -181,8 +200,8 @@ pub(crate) fn infer<'t, 'a: 't>(
         if ok.len() >= 2 {
             found.add(AnomalyKind::LostUpdate, || {
                 simple_anomaly(txns, AnomalyKind::LostUpdate, &[ok[0] as usize, ok[1] as usize], format!(
-                    "T1 and T2 both read key {} = {v} and both wrote it, so one write was made to a state that had lost the other",
-                    txns.key(k)
+                    "T1 and T2 both read key {} = {} and both wrote it, so one write was made to a state that had lost the other",
+                    txns.key(k), txns.elem(v)
                 ))
             });
         }
@@ -200,13 +219,12 @@ pub(crate) fn infer<'t, 'a: 't>(
         }
     }
     if writes_follow_reads {
-        for (&(k, v), ts) in &overwriters {
-            if v.is_nil() {
+        for &(&(k, v), ts) in &overwritten {
+            if txns.elem(v).is_nil() {
                 continue;
             }
             let writer = inf
-                .writers
-                .get(&(k, v))
+                .writer(v)
                 .filter(|w| txns.txns[w.txn as usize].status != TxnStatus::Fail);
             for &t in ts {
                 if let Some(w) = writer
@@ -230,6 +248,7 @@ pub(crate) fn infer<'t, 'a: 't>(
             }
         }
     }
+    drop(overwritten);
     Ok(Inferred {
         edges,
         virtual_nodes,
@@ -245,15 +264,15 @@ pub(crate) fn infer<'t, 'a: 't>(
 fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
     let txns = inf.txns;
     let ops = txns.ops(t);
-    let mut known: Vec<(u32, &Value, bool)> = Vec::new();
+    let mut known: Vec<(u32, u32, bool)> = Vec::new();
     for m in ops {
         let slot = known.iter().position(|s| s.0 == m.key);
         match (m.kind, slot) {
-            (MopKind::Write, Some(s)) => known[s] = (m.key, m.value, true),
-            (MopKind::Write, None) => known.push((m.key, m.value, true)),
+            (MopKind::Write, Some(s)) => known[s] = (m.key, m.elem, true),
+            (MopKind::Write, None) => known.push((m.key, m.elem, true)),
             (_, Some(s)) => {
                 let (_, expected, by_write) = known[s];
-                if m.value != expected {
+                if m.elem != expected {
                     let source = if by_write {
                         "its own last write"
                     } else {
@@ -265,16 +284,17 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
                             AnomalyKind::Internal,
                             &[t],
                             format!(
-                                "T1 read key {} = {}, but {source} says it must be {expected}",
+                                "T1 read key {} = {}, but {source} says it must be {}",
                                 txns.key(m.key),
-                                m.value
+                                txns.elem(m.elem),
+                                txns.elem(expected)
                             ),
                         )
                     });
                 }
-                known[s] = (m.key, m.value, false);
+                known[s] = (m.key, m.elem, false);
             }
-            (_, None) => known.push((m.key, m.value, false)),
+            (_, None) => known.push((m.key, m.elem, false)),
         }
     }
 }
@@ -289,25 +309,26 @@ impl Explain for Explainer<'_, '_> {
         let txns = self.inf.txns;
         let (from_reads, from_writes) = external(txns, from);
         let (to_reads, to_writes) = external(txns, to);
-        let writer_of = |k: u32, v: &Value| self.inf.writers.get(&(k, v)).map(|w| w.txn as usize);
+        let writer_of = |v: u32| self.inf.writer(v).map(|w| w.txn as usize);
+        let val = |v: u32| txns.elem(v);
         match kind {
-            EdgeKind::Wr => to_reads.iter().find(|&&(k, v)| writer_of(k, v) == Some(from)).map(|&(k, v)| {
-                format!("{b} read key {} = {v}, written by {a}: wr", txns.key(k))
+            EdgeKind::Wr => to_reads.iter().find(|&&(_, v)| writer_of(v) == Some(from)).map(|&(k, v)| {
+                format!("{b} read key {} = {}, written by {a}: wr", txns.key(k), val(v))
             }),
             EdgeKind::Ww => to_reads.iter().find_map(|&(k, v)| {
                 let w = to_writes.iter().find(|w| w.0 == k)?;
-                (self.writes_follow_reads && writer_of(k, v) == Some(from)).then(|| {
-                    format!("{b} read key {} = {v}, written by {a}, then wrote {}: ww", txns.key(k), w.1)
+                (self.writes_follow_reads && writer_of(v) == Some(from)).then(|| {
+                    format!("{b} read key {} = {}, written by {a}, then wrote {}: ww", txns.key(k), val(v), val(w.1))
                 })
             }),
             EdgeKind::Rw => from_reads.iter().find_map(|&(k, v)| {
                 let w = to_writes.iter().find(|w| w.0 == k)?;
-                if v.is_nil() {
-                    Some(format!("{a} read key {} = nil, the initial version, which {b}'s write of {} replaced: rw", txns.key(k), w.1))
+                if val(v).is_nil() {
+                    Some(format!("{a} read key {} = nil, the initial version, which {b}'s write of {} replaced: rw", txns.key(k), val(w.1)))
                 } else {
                     let read_same = to_reads.iter().any(|r| r.0 == k && r.1 == v);
                     (self.writes_follow_reads && read_same && !from_writes.iter().any(|fw| fw.0 == k && fw.1 == w.1)).then(|| {
-                        format!("{a} read key {} = {v}, which {b} read too and then overwrote with {}: rw", txns.key(k), w.1)
+                        format!("{a} read key {} = {}, which {b} read too and then overwrote with {}: rw", txns.key(k), val(v), val(w.1))
                     })
                 }
             }),
