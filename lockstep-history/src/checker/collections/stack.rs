@@ -11,9 +11,9 @@
 //! and an operation invoked at `inv` and completed at `comp` may take effect in any gap
 //! `inv ≤ g < comp` (a crashed one: any gap from `inv` on). Operations in one gap may be
 //! ordered freely: none of them completed before another was invoked. A value that no
-//! completed pop returned is given a *virtual pop* in the gaps after the last event: a
-//! linearization may pop what is left at the end, in stack order, and that changes
-//! nothing before.
+//! completed pop returned is given a *virtual pop* in a last gap, after every gap a real
+//! operation (crashed ones included) may use: a linearization may pop what is left at the
+//! end, in stack order, and dropping those pops from the end leaves a linearization.
 //!
 //! Within a window of gaps `[lo, hi]`, each operation's gaps are clipped to the window.
 //! A value `w` is *critical* at gap `g` when one of its operations must come before `g`
@@ -68,10 +68,12 @@
 //! value was popped is a push that never completes. A crashed pop may only find the stack
 //! empty when every value is popped by a completed pop, so it is left out then (exact).
 //! Otherwise which crashed pop took which value is not known: each crashed pop, in invoke
-//! order, is guessed to take the value pushed last before its invoke among those left (its
-//! pop may then take effect at any gap from the crashed pop's invoke on). A finished peel
-//! is a linearization whatever was guessed; a stuck one goes to the general search, which
-//! [`super::Checked::method`] reports.
+//! order, is guessed to be the one that may take the value pushed last before its invoke
+//! among those left. That value's pop may then take effect at any gap from the crashed
+//! pop's invoke on, or in the last gap (the crashed pop took nothing, the value stays): a
+//! relaxation of its virtual pop, so the guess never rules out what leaving crashed pops
+//! out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
+//! to the general search, which [`super::Checked::method`] reports.
 
 use super::ordered::{Act, Discipline, Values, what};
 use super::{Decided, Fallback, Found, Pattern, Violation, describe};
@@ -236,6 +238,8 @@ struct Peel<'a, O> {
     gaps: Vec<Gaps>,
     /// Each value's pop, real or virtual, as an index into `gaps`.
     pop_of: Vec<usize>,
+    /// The crashed pop guessed to take each value, if any.
+    taken_by: Vec<Option<usize>>,
     order: Vec<usize>,
 }
 
@@ -249,41 +253,47 @@ impl<'a, O> Peel<'a, O> {
     ) -> Self {
         let ops = &prepared.operations;
         let n = ops.len();
-        let last = ops
-            .iter()
-            .map(|o| o.complete.unwrap_or(o.invoke).max(o.invoke))
-            .max()
-            .unwrap_or(0);
         let mut gaps: Vec<Gaps> = ops
             .iter()
             .map(|o| Gaps {
                 from: o.invoke,
                 to: match (o.is_crashed(), o.complete) {
                     (false, Some(c)) => c - 1,
-                    _ => INFINITY,
+                    // Any gap but the last, which is the virtual pops'.
+                    _ => INFINITY - 1,
                 },
             })
             .collect();
         let mut pop_of = Vec::with_capacity(values.add_of.len());
-        for id in 0..values.add_of.len() {
-            match values.remove_of[id].or(taken_by[id]) {
-                Some(r) => pop_of.push(r),
-                None => {
+        for (removed, taken) in values.remove_of.iter().zip(taken_by) {
+            match (removed, taken) {
+                (Some(r), _) => pop_of.push(*r),
+                // A crashed pop guessed to take the value: at any gap from its invoke on,
+                // or in the last gap, where it means the crashed pop took nothing and the
+                // value stays.
+                (None, Some(c)) => {
                     pop_of.push(gaps.len());
                     gaps.push(Gaps {
-                        from: last + 1,
+                        from: ops[*c].invoke,
+                        to: INFINITY,
+                    });
+                }
+                (None, None) => {
+                    pop_of.push(gaps.len());
+                    gaps.push(Gaps {
+                        from: INFINITY,
                         to: INFINITY,
                     });
                 }
             }
         }
-        debug_assert!(gaps.len() >= n);
         Peel {
             prepared,
             acts,
             values,
             gaps,
             pop_of,
+            taken_by: taken_by.to_vec(),
             order: Vec::with_capacity(n),
         }
     }
@@ -406,6 +416,10 @@ impl<'a, O> Peel<'a, O> {
         let pop = self.pop_of[v];
         if self.is_real(pop) {
             tasks.push(Task::Emit(pop));
+        } else if let Some(c) = self.taken_by[v]
+            && bottom.pop_at < INFINITY
+        {
+            tasks.push(Task::Emit(c));
         }
         tasks.push(Task::Solve {
             items: above,
