@@ -67,12 +67,13 @@
 //! for queues: dropping it and whatever took its value changes no other result); one whose
 //! value was popped is a push that never completes. A crashed pop may only find the stack
 //! empty when every value is popped by a completed pop, so it is left out then (exact).
-//! Otherwise which crashed pop took which value is not known: each crashed pop, in invoke
-//! order, is guessed to be the one that may take the value pushed last before its invoke
-//! among those left. That value's pop may then take effect at any gap from the crashed
-//! pop's invoke on, or in the last gap (the crashed pop took nothing, the value stays): a
-//! relaxation of its virtual pop, so the guess never rules out what leaving crashed pops
-//! out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
+//! Otherwise which crashed pop took which value is not known, and is guessed: values
+//! that must be gone by some point (a value surely below them is popped, or a pop finds
+//! the stack empty) get, earliest such point first, the earliest crashed pop left invoked
+//! before it; the crashed pops left over go to the other values. A value given a crashed
+//! pop may be popped at any gap from that pop's invoke on, or in the last gap (the crashed
+//! pop took nothing, the value stays): a relaxation of its virtual pop, so the guess never
+//! rules out what leaving crashed pops out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
 //! to the general search, which [`super::Checked::method`] reports.
 
 use super::ordered::{Act, Discipline, Values, what};
@@ -96,7 +97,7 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) ->
     // Crashed pops matter only when some value is left for them to take.
     let guessed = !wildcards.is_empty() && !unclaimed.is_empty();
     let taken_by = if guessed {
-        guess(prepared, values, &wildcards, &unclaimed)
+        guess(prepared, acts, values, &wildcards, &unclaimed)
     } else {
         vec![None; values.add_of.len()]
     };
@@ -147,26 +148,97 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) ->
     }
 }
 
-/// Which crashed pop took which unclaimed value: each crashed pop, in invoke order, takes
-/// the value pushed last before it was invoked among those left. A guess: a peel that
-/// finishes is a linearization whatever was guessed, and a stuck one goes to the general
-/// search.
+/// Which crashed pop may have taken which unclaimed value: a guess, never a restriction
+/// (see the module docs). Each unclaimed value `u` gets a *deadline*: the earliest
+/// completion of a pop of a value surely below it (pushed before `u`'s push began, popped
+/// only after it ended) or of an empty pop invoked after `u`'s push ended; by then `u`
+/// must be gone. Values by deadline take the earliest-invoked crashed pop left invoked
+/// before it; crashed pops left over go, in invoke order, to the values left, by push.
 fn guess<O>(
     prepared: &Prepared<O>,
+    acts: &[Act],
     values: &Values,
     wildcards: &[usize],
     unclaimed: &[usize],
 ) -> Vec<Option<usize>> {
     let ops = &prepared.operations;
-    let mut left: std::collections::BTreeSet<(u64, usize)> = unclaimed
-        .iter()
-        .map(|&id| (ops[values.add_of[id]].invoke, id))
+    let comp = |i: usize| match (ops[i].is_crashed(), ops[i].complete) {
+        (false, Some(c)) => c,
+        _ => u64::MAX,
+    };
+    // Claimed values as (push completion, pop invoke, pop completion), by push completion.
+    let mut claimed: Vec<(u64, u64, u64)> = (0..values.add_of.len())
+        .filter_map(|id| {
+            let r = values.remove_of[id]?;
+            Some((comp(values.add_of[id]), ops[r].invoke, comp(r)))
+        })
         .collect();
+    claimed.sort_unstable();
+    let mut pop_invokes: Vec<u64> = claimed.iter().map(|c| c.1).collect();
+    pop_invokes.sort_unstable();
+    pop_invokes.dedup();
+    // Empty pops by invoke, and the smallest completion from each on.
+    let mut empties: Vec<(u64, u64)> = (0..acts.len())
+        .filter(|&i| matches!(acts[i], Act::RemoveEmpty))
+        .map(|i| (ops[i].invoke, comp(i)))
+        .collect();
+    empties.sort_unstable();
+    let mut empty_min = vec![u64::MAX; empties.len() + 1];
+    for k in (0..empties.len()).rev() {
+        empty_min[k] = empty_min[k + 1].min(empties[k].1);
+    }
+    let mut by_push: Vec<usize> = unclaimed.to_vec();
+    by_push.sort_unstable_by_key(|&id| ops[values.add_of[id]].invoke);
+    // Smallest pop completion among inserted values whose pop invoke is at or after a
+    // position: a Fenwick tree over reversed positions.
+    let m = pop_invokes.len();
+    let mut tree = vec![u64::MAX; m + 1];
+    let mut inserted = 0;
+    let mut deadlines: Vec<(u64, usize)> = Vec::with_capacity(by_push.len());
+    for &id in &by_push {
+        let add = values.add_of[id];
+        let (start, end) = (ops[add].invoke, comp(add));
+        while inserted < claimed.len() && claimed[inserted].0 < start {
+            let (_, pop_inv, pop_comp) = claimed[inserted];
+            let pos = pop_invokes.partition_point(|&x| x < pop_inv);
+            let mut k = m - pos;
+            while k <= m {
+                tree[k] = tree[k].min(pop_comp);
+                k += k & k.wrapping_neg();
+            }
+            inserted += 1;
+        }
+        let mut deadline = u64::MAX;
+        let pos = pop_invokes.partition_point(|&x| x <= end);
+        let mut k = m - pos;
+        while k > 0 {
+            deadline = deadline.min(tree[k]);
+            k -= k & k.wrapping_neg();
+        }
+        let e = empties.partition_point(|&(inv, _)| inv <= end);
+        deadline = deadline.min(empty_min[e]);
+        deadlines.push((deadline, id));
+    }
+    deadlines.sort_unstable();
+    let mut left: std::collections::BTreeSet<(u64, usize)> =
+        wildcards.iter().map(|&c| (ops[c].invoke, c)).collect();
     let mut taken_by = vec![None; values.add_of.len()];
-    for &c in wildcards {
-        if let Some(&entry) = left.range(..(ops[c].invoke, 0)).next_back() {
-            left.remove(&entry);
-            taken_by[entry.1] = Some(c);
+    for &(deadline, id) in &deadlines {
+        if deadline == u64::MAX {
+            break;
+        }
+        if let Some(&first) = left.first()
+            && first.0 < deadline
+        {
+            left.remove(&first);
+            taken_by[id] = Some(first.1);
+        }
+    }
+    for &id in &by_push {
+        if taken_by[id].is_none()
+            && let Some(first) = left.pop_first()
+        {
+            taken_by[id] = Some(first.1);
         }
     }
     taken_by
