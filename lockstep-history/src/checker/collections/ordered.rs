@@ -1,7 +1,7 @@
 //! What FIFO queues and stacks share: operations as additions and removals of distinct
 //! values, and the table of which operation added and which removed each value.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Decided, Fallback, Found, Pattern, Violation, describe};
 use crate::checker::preprocess::Prepared;
@@ -135,7 +135,7 @@ pub(super) fn values<O>(
 ) -> Result<Values, Decided> {
     let ops = &prepared.operations;
     let n = ops.len();
-    let mut id_of: HashMap<&Value, usize> = HashMap::new();
+    let mut id_of: HashMap<&Value, usize> = HashMap::default();
     let mut add_of: Vec<usize> = Vec::new();
     for (i, act) in acts.iter().enumerate() {
         if let Act::Add(v) = act {

@@ -27,7 +27,7 @@
 //! Crashed adds of elements no read saw are left out (they may simply not have happened);
 //! crashed reads were dropped before (they observe nothing).
 
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Decided, Found, Pattern, Violation, describe};
 use crate::checker::preprocess::Prepared;
@@ -87,7 +87,7 @@ fn key(n: Node) -> NodeKey {
 impl<'a> Layers<'a> {
     fn new(prepared: &'a Prepared<SetOp>) -> Result<Layers<'a>, Decided> {
         let ops = &prepared.operations;
-        let mut id_of: HashMap<&Value, usize> = HashMap::new();
+        let mut id_of: HashMap<&Value, usize> = HashMap::default();
         let mut elements: Vec<Element<'a>> = Vec::new();
         let mut reads: Vec<usize> = Vec::new();
         let mut free = Vec::new();
@@ -167,7 +167,7 @@ impl<'a> Layers<'a> {
             elements,
             groups,
             free,
-            cause: HashMap::new(),
+            cause: HashMap::default(),
             placed: Vec::new(),
         };
         layers.check_chain()?;
@@ -179,12 +179,11 @@ impl<'a> Layers<'a> {
         let ops = &self.prepared.operations;
         for pair in self.groups.windows(2) {
             let (small, big) = (&pair[0].0, &pair[1].0);
-            let big_set: BTreeSet<usize> = big.iter().copied().collect();
-            let Some(&missing) = small.iter().find(|x| !big_set.contains(x)) else {
+            // Both are sorted: one merge finds what each lacks.
+            let Some(missing) = first_missing(small, big) else {
                 continue;
             };
-            let small_set: BTreeSet<usize> = small.iter().copied().collect();
-            let other = big.iter().copied().find(|x| !small_set.contains(x));
+            let other = first_missing(big, small);
             let (a, b) = (pair[0].1[0], pair[1].1[0]);
             let text = format!(
                 "{} saw {} but not {}, while {} saw {} but not {}; elements are never removed, \
@@ -431,6 +430,20 @@ impl<'a> Layers<'a> {
             (_, Some(p)) => format!(" comes after {}", self.name(p)),
         }
     }
+}
+
+/// The first element of sorted `a` that sorted `b` lacks.
+fn first_missing(a: &[usize], b: &[usize]) -> Option<usize> {
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if b.get(j) != Some(&x) {
+            return Some(x);
+        }
+    }
+    None
 }
 
 fn violation(pattern: Pattern, ops: Vec<u64>, explanation: String, blocked: usize) -> Decided {
