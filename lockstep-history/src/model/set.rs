@@ -62,10 +62,11 @@ impl Model for Set {
                 Some(Value::Nil) => SetOp::Read(BTreeSet::new()),
                 Some(Value::Set(s)) => SetOp::Read(s.clone()),
                 Some(Value::Vector(v)) => {
+                    // One pass: the set itself finds an element listed twice.
                     let mut seen = BTreeSet::new();
-                    match v.iter().find(|e| !seen.insert(*e)) {
+                    match v.iter().find(|e| !seen.insert((*e).clone())) {
                         Some(twice) => SetOp::ReadRepeated(twice.clone()),
-                        None => SetOp::Read(v.iter().cloned().collect()),
+                        None => SetOp::Read(seen),
                     }
                 }
                 Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
