@@ -57,10 +57,13 @@
 //!
 //! # Cost
 //! A window with `k` values costs `O(k log k)` to find the critical segments and up to
-//! `O(k · s)` to try its values (`s` the segments each one meets); the values above the
-//! bottom go one level deeper. In all `O(n · d · s)` for nesting depth `d`: polynomial,
-//! `O(n² log n)` on the generated histories of the benchmark, where the first value tried
-//! almost always qualifies.
+//! `O(k · s)` to try its values (`s` the segments each one meets); the values before, above
+//! and after the bottom go on to their own windows. A value passes through one window per
+//! bottom peeled from a window holding it: the nesting depth plus the top-level values
+//! peeled before it. Worst case `O(n² (log n + s))` (a long run of operations with the stack
+//! emptying after each: the first value is peeled, everything else goes on after it); on
+//! the benchmark's random walks, where the stack empties about `√n` times and the first
+//! value tried almost always qualifies, about `n^1.5 log n`.
 //!
 //! # Crashed operations
 //! A crashed push of a value no completed pop returned is left out (the same argument as
