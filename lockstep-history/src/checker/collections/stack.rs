@@ -48,6 +48,12 @@
 //! - Such a `v` exists in every linearizable window: the value pushed first in a
 //!   linearization, at the gaps the linearization gives its push and pop.
 //!
+//! A window with a gap `g` where no value is critical splits more simply: every value fits
+//! wholly before `g` or wholly after it (and each empty pop by where its gaps start), and
+//! the window is linearizable exactly when both halves are, by the same two arguments. The
+//! pass cuts at such a gap near the middle of the window's values when both halves hold a
+//! value, so runs of operations where the stack keeps emptying split in halves.
+//!
 //! So trying each value in turn and taking any that qualifies loses nothing, and a window
 //! where none qualifies proves the history is not linearizable. For a value, the gaps
 //! that qualify are the union of gap segments where no other value is critical; the pass
@@ -56,14 +62,12 @@
 //! fewest empty pops forced between them.
 //!
 //! # Cost
-//! A window with `k` values costs `O(k log k)` to find the critical segments and up to
-//! `O(k · s)` to try its values (`s` the segments each one meets); the values before, above
-//! and after the bottom go on to their own windows. A value passes through one window per
-//! bottom peeled from a window holding it: the nesting depth plus the top-level values
-//! peeled before it. Worst case `O(n² (log n + s))` (a long run of operations with the stack
-//! emptying after each: the first value is peeled, everything else goes on after it); on
-//! the benchmark's random walks, where the stack empties about `√n` times and the first
-//! value tried almost always qualifies, about `n^1.5 log n`.
+//! A window with `k` values costs `O(k log k)` to find the critical segments and a cut, and
+//! up to `O(k · s)` to try its values (`s` the segments each one meets); its values go on
+//! to the windows it splits into. Cuts halve the windows where the stack empties; a bottom
+//! sends everything above it one level deeper, so a value is examined about once per
+//! level of nesting above it and per halving: `O(n (d + log n) (log n + s))` for nesting
+//! depth `d`, `O(n² (log n + s))` in the worst case.
 //!
 //! # Crashed operations
 //! A crashed push of a value no completed pop returned is left out (the same argument as
@@ -456,6 +460,23 @@ impl<'a, O> Peel<'a, O> {
             return Ok(());
         }
         let segments = self.segments(&values, window);
+        if let Some((before, after, at)) = self.cut(&items, &segments, window) {
+            tasks.push(Task::Solve {
+                items: after,
+                window: Gaps {
+                    from: at,
+                    to: window.to,
+                },
+            });
+            tasks.push(Task::Solve {
+                items: before,
+                window: Gaps {
+                    from: window.from,
+                    to: at,
+                },
+            });
+            return Ok(());
+        }
         let forced = Forced::new(&empties, &self.gaps, window);
         let mut candidates = values.clone();
         candidates.sort_unstable_by_key(|&id| (self.gaps[self.values.add_of[id]].from, id));
@@ -552,6 +573,60 @@ impl<'a, O> Peel<'a, O> {
             at = next;
         }
         segments
+    }
+
+    /// A gap where no value is critical, near the middle of the window's values, that
+    /// leaves values on both sides: the window splits there into two independent ones
+    /// (every value fits wholly before or wholly after it, and each empty pop too).
+    fn cut(
+        &self,
+        items: &[Item],
+        segments: &[Segment],
+        window: Gaps,
+    ) -> Option<(Vec<Item>, Vec<Item>, u64)> {
+        let last_start = |id: usize| {
+            let (push, pop) = self.value_gaps(id, window);
+            push.from.max(pop.from)
+        };
+        let mut starts: Vec<u64> = items
+            .iter()
+            .filter_map(|i| match *i {
+                Item::Value(id) => Some(last_start(id)),
+                Item::Empty(_) => None,
+            })
+            .collect();
+        let middle = starts.len() / 2;
+        let (_, &mut median, _) = starts.select_nth_unstable(middle);
+        // The free gaps nearest the median on either side.
+        let k = segments.partition_point(|s| s.gaps.to < median);
+        let after = segments[k..].iter().find(|s| s.owner.is_none());
+        let before = segments[..k].iter().rev().find(|s| s.owner.is_none());
+        let mut tries = Vec::new();
+        if let Some(s) = after {
+            tries.push(s.gaps.from.max(median));
+        }
+        if let Some(s) = before {
+            tries.push(s.gaps.to);
+        }
+        for at in tries {
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            for &item in items {
+                let goes_left = match item {
+                    Item::Value(id) => last_start(id) <= at,
+                    Item::Empty(e) => self.gaps[e].clip(window).from <= at,
+                };
+                if goes_left {
+                    left.push(item);
+                } else {
+                    right.push(item);
+                }
+            }
+            let has_value = |side: &[Item]| side.iter().any(|i| matches!(i, Item::Value(_)));
+            if has_value(&left) && has_value(&right) {
+                return Some((left, right, at));
+            }
+        }
+        None
     }
 
     /// Where value `id` may be at the bottom: its push and pop gaps, if any qualify.
