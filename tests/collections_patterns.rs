@@ -168,8 +168,12 @@ fn a_pop_out_of_lifo_order() {
     assert_pattern(
         &c,
         Pattern::Order,
-        &[4, 2],
-        &["the value 2", "on top of the stack, above 1"],
+        &[4, 0, 2],
+        &[
+            "1 cannot be at the bottom",
+            "2 must still be in the stack",
+            "no pop ever returned it",
+        ],
     );
 }
 
@@ -205,7 +209,7 @@ fn an_empty_pop_while_the_stack_held_a_value() {
         &c,
         Pattern::EmptyButHeld,
         &[2, 0],
-        &["no operation ever popped it"],
+        &["found the stack empty", "while 1 was in"],
     );
 }
 
@@ -367,8 +371,9 @@ fn a_crashed_dequeue_may_take_a_value_nobody_else_took() {
 }
 
 #[test]
-fn a_stuck_pass_with_crashed_dequeues_goes_to_the_general_search() {
-    // One crashed dequeue can take 1 but not 2 as well: 3 cannot be next.
+fn a_crashed_dequeue_takes_one_value_at_most() {
+    // One crashed dequeue can take 1 but not 2 as well: 3 cannot be next. Decided without
+    // the search: crashed dequeues are wildcards the pass places exactly.
     let h = history(&[
         ('i', 0, "enqueue", int(1)),
         ('o', 0, "enqueue", int(1)),
@@ -382,6 +387,113 @@ fn a_stuck_pass_with_crashed_dequeues_goes_to_the_general_search() {
         ('o', 2, "dequeue", int(3)),
     ]);
     let c = check(&h, Collection::FifoQueue);
+    assert_pattern(&c, Pattern::Order, &[8, 2], &["the value 2", "ahead of 3"]);
+}
+
+#[test]
+fn a_crashed_enqueue_whose_value_is_dequeued_never_completes() {
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('n', 0, "enqueue", int(1)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
+fn an_unclaimed_value_goes_first_when_a_crashed_dequeue_can_take_it_early() {
+    // enqueue 1 must precede enqueue 3 (real time) and 3 is dequeued before 2 is: only
+    // "enqueue 1, the crashed dequeue takes 1, enqueue 3, dequeue 3, enqueue 2, dequeue
+    // 2" works, so the pass must put 1 (nobody dequeued it) ahead of 2.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('i', 1, "enqueue", int(2)),
+        ('i', 2, "dequeue", NIL),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "enqueue", int(3)),
+        ('o', 0, "enqueue", int(3)),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(3)),
+        ('o', 1, "enqueue", int(2)),
+        ('n', 2, "dequeue", NIL),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(2)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
+fn an_unclaimed_value_waits_when_it_may_stay_to_the_end() {
+    // 4 is never dequeued and its enqueue runs long: enqueued first, it would need the
+    // early crashed dequeue that 2 needs. The pass enqueues it only when it must.
+    let h = history(&[
+        ('i', 0, "enqueue", int(4)),
+        ('i', 1, "enqueue", int(1)),
+        ('o', 1, "enqueue", int(1)),
+        ('i', 2, "dequeue", NIL),
+        ('i', 1, "enqueue", int(2)),
+        ('o', 1, "enqueue", int(2)),
+        ('i', 1, "enqueue", int(3)),
+        ('o', 1, "enqueue", int(3)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(1)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(3)),
+        ('i', 3, "dequeue", NIL),
+        ('o', 0, "enqueue", int(4)),
+        ('n', 2, "dequeue", NIL),
+        ('n', 3, "dequeue", NIL),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
+fn a_stack_peels_concurrent_pushes_without_guessing() {
+    // Pushes of 1 and 2 overlap; 3 is pushed after 1 completes and popped before 2's pop
+    // is invoked. Only 1 at the bottom works (2 first would put 3 above 1 above 2, and
+    // 2's pop could not come before 3's).
+    let h = history(&[
+        ('i', 0, "push", int(1)),
+        ('i', 1, "push", int(2)),
+        ('o', 0, "push", int(1)),
+        ('i', 0, "push", int(3)),
+        ('o', 0, "push", int(3)),
+        ('i', 2, "pop", NIL),
+        ('o', 1, "push", int(2)),
+        ('i', 0, "pop", NIL),
+        ('o', 0, "pop", int(2)),
+        ('i', 0, "pop", NIL),
+        ('o', 0, "pop", int(3)),
+        ('o', 2, "pop", int(1)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
+fn a_crashed_pop_guessed_wrong_goes_to_the_general_search() {
+    // The crashed pop can take 3 but not 2 as well: 1 cannot be popped.
+    let h = history(&[
+        ('i', 0, "push", int(1)),
+        ('o', 0, "push", int(1)),
+        ('i', 0, "push", int(2)),
+        ('o', 0, "push", int(2)),
+        ('i', 0, "push", int(3)),
+        ('o', 0, "push", int(3)),
+        ('i', 1, "pop", NIL),
+        ('n', 1, "pop", NIL),
+        ('i', 2, "pop", NIL),
+        ('o', 2, "pop", int(1)),
+    ]);
+    let c = check(&h, Collection::Stack);
     assert_eq!(
         c.method,
         Method::Search {
@@ -389,6 +501,23 @@ fn a_stuck_pass_with_crashed_dequeues_goes_to_the_general_search() {
         }
     );
     assert!(c.verdict.is_not_linearizable());
+}
+
+#[test]
+fn a_crashed_pop_takes_the_value_pushed_last() {
+    let h = history(&[
+        ('i', 0, "push", int(1)),
+        ('o', 0, "push", int(1)),
+        ('i', 0, "push", int(2)),
+        ('o', 0, "push", int(2)),
+        ('i', 1, "pop", NIL),
+        ('n', 1, "pop", NIL),
+        ('i', 2, "pop", NIL),
+        ('o', 2, "pop", int(1)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
 }
 
 #[test]

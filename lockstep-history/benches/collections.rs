@@ -235,9 +235,13 @@ fn set_with_crashed_adds() -> Vec<Event> {
         .collect()
 }
 
+/// One thread; a history that goes to the general search gets 60 s and 2 GiB, so a row
+/// never hangs (it then reads "unknown").
 fn options() -> Options {
     let mut options = Options::default();
     options.budget.threads = Some(1);
+    options.budget.time_limit = Some(Duration::from_secs(60));
+    options.budget.memory_limit = Some(2 << 30);
     options
 }
 

@@ -185,6 +185,41 @@ pub trait Model: Send + Sync {
         None
     }
 
+    /// The parts of `op` for the partitions it names, when one operation observes several
+    /// partitions at once: a set read is one observation per element, "x is present" for
+    /// each element it returned. Every partition not named gets [`Model::split_rest`] (for a
+    /// set read: "x is absent"). Checkers that reason per partition (P-compositionality,
+    /// as the collections checker does for sets) use the parts in place of the whole.
+    ///
+    /// `None` (the default) means `op` is not split: it belongs to
+    /// [`Model::partition`]'s partition as a whole.
+    ///
+    /// ```
+    /// use lockstep_history::model::{Model, RawOp, Set, SetOp};
+    /// use lockstep_history::Value;
+    ///
+    /// let output = Value::Vector(vec![Value::Int(1), Value::Int(2)]);
+    /// let read = RawOp { f: "read", input: &Value::Nil, output: Some(&output), knossos_nil_reads: false };
+    /// let read = Set.prepare(&read).unwrap();
+    /// let parts = Set.split(&read).unwrap();
+    /// assert_eq!(parts, vec![
+    ///     (Value::Int(1), SetOp::Present(Value::Int(1))),
+    ///     (Value::Int(2), SetOp::Present(Value::Int(2))),
+    /// ]);
+    /// assert_eq!(Set.split_rest(&read, &Value::Int(3)), Some(SetOp::Absent(Value::Int(3))));
+    /// ```
+    fn split(&self, op: &Self::Op) -> Option<Vec<(Value, Self::Op)>> {
+        let _ = op;
+        None
+    }
+
+    /// The part of a split `op` for a partition [`Model::split`] does not name, keyed
+    /// `key`; `None` (the default) when `op` does not touch it.
+    fn split_rest(&self, op: &Self::Op, key: &Value) -> Option<Self::Op> {
+        let _ = (op, key);
+        None
+    }
+
     /// Whether `op` never changes the state (a read): [`Model::step`] returns the same state
     /// or an error, from every state. Say so only when it holds, as the search relies on it:
     /// crashed read-only operations are dropped before the search (taking effect or not

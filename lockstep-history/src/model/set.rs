@@ -22,6 +22,10 @@ pub enum SetOp {
     ReadUnknown,
     /// A read that listed this element more than once: no set holds an element twice.
     ReadRepeated(Value),
+    /// One part of a split read ([`Model::split`]): the element was in the set.
+    Present(Value),
+    /// One part of a split read ([`Model::split_rest`]): the element was not in the set.
+    Absent(Value),
 }
 
 impl fmt::Display for SetOp {
@@ -31,6 +35,8 @@ impl fmt::Display for SetOp {
             SetOp::Read(s) => write!(f, "read -> {}", Value::Set(s.clone())),
             SetOp::ReadUnknown => f.write_str("read -> ?"),
             SetOp::ReadRepeated(v) => write!(f, "read -> {v} twice"),
+            SetOp::Present(v) => write!(f, "read -> {v} present"),
+            SetOp::Absent(v) => write!(f, "read -> {v} absent"),
         }
     }
 }
@@ -56,10 +62,11 @@ impl Model for Set {
                 Some(Value::Nil) => SetOp::Read(BTreeSet::new()),
                 Some(Value::Set(s)) => SetOp::Read(s.clone()),
                 Some(Value::Vector(v)) => {
+                    // One pass: the set itself finds an element listed twice.
                     let mut seen = BTreeSet::new();
-                    match v.iter().find(|e| !seen.insert(*e)) {
+                    match v.iter().find(|e| !seen.insert((*e).clone())) {
                         Some(twice) => SetOp::ReadRepeated(twice.clone()),
-                        None => SetOp::Read(v.iter().cloned().collect()),
+                        None => SetOp::Read(seen),
                     }
                 }
                 Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
@@ -84,6 +91,31 @@ impl Model for Set {
             SetOp::ReadRepeated(_) => Err(Illegal::new(
                 "the read returned an element twice, which a set never holds",
             )),
+            SetOp::Present(v) if state.contains(v) => Ok(state.clone()),
+            SetOp::Present(_) => Err(Illegal::new("the read saw an element the set lacked")),
+            SetOp::Absent(v) if !state.contains(v) => Ok(state.clone()),
+            SetOp::Absent(_) => Err(Illegal::new("the read missed an element the set held")),
+        }
+    }
+
+    /// A read splits into one observation per element: each element it returned is
+    /// present, every other one absent ([`Model::split_rest`]). Sets are checked per
+    /// element this way (Horn and Kroening's P-compositionality).
+    fn split(&self, op: &SetOp) -> Option<Vec<(Value, SetOp)>> {
+        match op {
+            SetOp::Read(seen) => Some(
+                seen.iter()
+                    .map(|v| (v.clone(), SetOp::Present(v.clone())))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn split_rest(&self, op: &SetOp, key: &Value) -> Option<SetOp> {
+        match op {
+            SetOp::Read(_) => Some(SetOp::Absent(key.clone())),
+            _ => None,
         }
     }
 
@@ -126,5 +158,27 @@ mod tests {
         assert!(Set.step(&state, &twice).is_err());
         let once = read(&Value::Vector(vec![Value::Int(1)]));
         assert!(Set.step(&state, &once).is_ok());
+    }
+
+    #[test]
+    fn a_read_splits_into_one_observation_per_element() {
+        let state = Set.step(&Set.init(), &SetOp::Add(Value::Int(1))).unwrap();
+        let seen = read(&Value::Vector(vec![Value::Int(1)]));
+        let parts = Set.split(&seen).unwrap();
+        assert_eq!(parts, vec![(Value::Int(1), SetOp::Present(Value::Int(1)))]);
+        // Each part holds where the whole read holds, and fails where it fails.
+        assert!(Set.step(&state, &parts[0].1).is_ok());
+        assert!(Set.step(&Set.init(), &parts[0].1).is_err());
+        let absent = Set.split_rest(&seen, &Value::Int(2)).unwrap();
+        assert!(Set.step(&state, &absent).is_ok());
+        let grown = Set.step(&state, &SetOp::Add(Value::Int(2))).unwrap();
+        assert!(Set.step(&grown, &absent).is_err());
+        assert!(Set.step(&grown, &seen).is_err());
+        // Adds are not split.
+        assert_eq!(Set.split(&SetOp::Add(Value::Int(1))), None);
+        assert_eq!(
+            Set.split_rest(&SetOp::Add(Value::Int(1)), &Value::Int(2)),
+            None
+        );
     }
 }

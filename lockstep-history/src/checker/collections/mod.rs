@@ -2,33 +2,40 @@
 //!
 //! The general search ([`super::linearizable`]) explores orders of operations and can blow
 //! up on a few hundred queue operations. For the built-in [`FifoQueue`], [`Stack`] and
-//! [`Set`] this module decides the same question in `O(n log n)` (sets, queues) by building
-//! one linearization greedily, taking only steps proven never to lose a linearization, so
-//! that getting stuck proves there is none.
+//! [`Set`] this module decides the same question in polynomial time, taking only steps
+//! proven never to lose a linearization, so that getting stuck proves there is none:
+//! - queues (`queue`): one greedy pass, `O(n log n)`, crashed enqueues and dequeues
+//!   included;
+//! - stacks (`stack`): a value that can sit at the bottom is peeled off, and what happens
+//!   before, above and after it is solved on its own;
+//! - sets (`set`): per-element observations of each read, placed as layers,
+//!   `O(n log n)` plus the size of the reads.
+//!
+//! Each submodule states the property it relies on and why each step is sound.
 //!
 //! # Sources
 //! - Lee and Mathur, "Efficient decrease-and-conquer linearizability monitoring"
-//!   (arXiv 2410.04581): for unambiguous histories (every value added once), a value whose
-//!   operations can go first may be removed without changing the answer. The queue and
-//!   stack passes here are that idea applied one operation at a time.
+//!   (arXiv 2410.04581): for unambiguous histories (every value added once), removing a
+//!   value whose operations can go first (queues) or at the bottom (stacks) does not change
+//!   the answer. Abdulla, Grahn, Jonsson, Krishna and Mishra, "Efficient linearizability
+//!   monitoring" (PLDI 2025, LiMo) bound stacks by `O(n²)` and queues by `O(n log n)`.
+//!   Both treat complete histories; crashed operations are handled here with the
+//!   arguments in each submodule.
 //! - Bouajjani, Emmi, Enea and Hamza, "On reducing linearizability to state reachability"
 //!   (ICALP 2015) and Emmi and Enea, "Sound, complete, and tractable linearizability
 //!   monitoring for concurrent collections" (POPL 2018): violations of queues and stacks
 //!   with distinct values are a few bad patterns; the [`Pattern`]s named here follow them.
 //! - Horn and Kroening, "Faster linearizability checking via P-compositionality"
 //!   (FORTE 2015): a set is checked per element, each read split into "x present" /
-//!   "x absent" observations. Because one read observes every element at one instant,
-//!   the reads must also form a chain under inclusion (two reads that each miss an element
-//!   the other saw cannot both be right); the `set` submodule checks both.
+//!   "x absent" observations ([`Model::split`]). Because one read observes every element
+//!   at one instant, the reads must also form a chain under inclusion (two reads that each
+//!   miss an element the other saw cannot both be right); the `set` submodule checks both.
 //!
-//! # What the code relies on
-//! Operations are intervals of event indices: invoked at `inv`, completed at `comp`
-//! (crashed ones never complete). An operation may go next in a linearization exactly when
-//! it was invoked before every remaining operation completed. The passes keep values
-//! distinct (a value added twice, or a nil enqueued or pushed, sends the history to the
-//! general search, as does a crashed dequeue or pop that may have taken a value no one
-//! else took, and, for stacks, a choice between pushes the greedy pass cannot prove). Each
-//! such fallback is reported in [`Checked::method`].
+//! # What goes to the general search
+//! A value added twice, or a nil enqueued or pushed (a removal of nil would be ambiguous),
+//! and, for stacks, crashed pops when some value was never returned by a completed pop
+//! (which crashed pop took which value). Each such fallback is reported in
+//! [`Checked::method`].
 
 use std::fmt;
 
@@ -46,7 +53,9 @@ use crate::model::{Collection, FifoQueue, Model, Set, Stack};
 use crate::value::Value;
 
 mod ordered;
+mod queue;
 mod set;
+mod stack;
 
 /// The result of [`check`]: the verdict, how it was reached and, for a violation, the bad
 /// pattern in words.
@@ -84,15 +93,12 @@ pub enum Fallback {
     },
     /// A nil was enqueued or pushed: a dequeue or pop of nil would be ambiguous.
     NilValue,
-    /// A crashed dequeue or pop may have taken a value nobody else took; no order leaving
-    /// the crashed ones out works, and which value each took is a search.
+    /// Stacks: a crashed pop may have taken a value no completed pop returned; which
+    /// crashed pop took which value is left to the search.
     CrashedRemovals {
-        /// How many dequeues or pops crashed.
+        /// How many pops crashed.
         crashed: usize,
     },
-    /// Several pushes could go next and the stack pass, whose choice between them is a
-    /// heuristic, found no order.
-    PushChoice,
 }
 
 impl fmt::Display for Fallback {
@@ -102,10 +108,9 @@ impl fmt::Display for Fallback {
             Fallback::NilValue => f.write_str("a nil was added, which reads as empty"),
             Fallback::CrashedRemovals { crashed } => write!(
                 f,
-                "{crashed} crashed removal{} may have taken values nobody else took",
+                "{crashed} crashed pop{} may have taken values no completed pop returned",
                 if *crashed == 1 { "" } else { "s" }
             ),
-            Fallback::PushChoice => f.write_str("concurrent pushes left an unproven choice"),
         }
     }
 }
@@ -245,11 +250,18 @@ pub fn check(
 fn finish_ordered<M: Model>(
     model: &M,
     prepared: &Prepared<M::Op>,
-    items: ordered::Items,
+    acts: ordered::Items,
     discipline: ordered::Discipline,
     options: &Options,
 ) -> Checked {
-    match ordered::check(prepared, items, discipline) {
+    let decided = match ordered::values(prepared, &acts, discipline) {
+        Err(decided) => decided,
+        Ok(values) => match discipline {
+            ordered::Discipline::Fifo => queue::check(prepared, &acts, &values),
+            ordered::Discipline::Lifo => stack::check(prepared, &acts, &values),
+        },
+    };
+    match decided {
         Decided::Linearizable(order) => polynomial(witness(model, prepared, &order, options), None),
         Decided::Violation(v) => {
             let verdict = not_linearizable(model, prepared, &v);

@@ -1,7 +1,8 @@
 //! Grow-only sets: per-element observations, and the reads as a chain.
 //!
 //! Split each read into observations "x present" / "x absent", one per element (Horn and
-//! Kroening's P-compositionality). Element x *appears* at one instant `T(x)`: the first add
+//! Kroening's P-compositionality), as the model itself splits it ([`Model::split`] and
+//! [`Model::split_rest`] on [`Set`]). Element x *appears* at one instant `T(x)`: the first add
 //! of x that takes effect. A read at instant `p` saw x exactly when `T(x) < p`. Adds after
 //! the first change nothing, and a crashed add may take effect or not, so `T(x)` may be any
 //! instant after the earliest invoke of an add of x (`lo(x)`) and before the earliest
@@ -26,11 +27,11 @@
 //! Crashed adds of elements no read saw are left out (they may simply not have happened);
 //! crashed reads were dropped before (they observe nothing).
 
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Decided, Found, Pattern, Violation, describe};
 use crate::checker::preprocess::Prepared;
-use crate::model::SetOp;
+use crate::model::{Model, Set, SetOp};
 use crate::value::Value;
 
 /// One element: where its first add may take effect.
@@ -86,9 +87,9 @@ fn key(n: Node) -> NodeKey {
 impl<'a> Layers<'a> {
     fn new(prepared: &'a Prepared<SetOp>) -> Result<Layers<'a>, Decided> {
         let ops = &prepared.operations;
-        let mut id_of: HashMap<&Value, usize> = HashMap::new();
+        let mut id_of: HashMap<&Value, usize> = HashMap::default();
         let mut elements: Vec<Element<'a>> = Vec::new();
-        let mut reads: Vec<(usize, &BTreeSet<Value>)> = Vec::new();
+        let mut reads: Vec<usize> = Vec::new();
         let mut free = Vec::new();
         for (i, op) in prepared.ops.iter().enumerate() {
             match op {
@@ -113,8 +114,10 @@ impl<'a> Layers<'a> {
                         e.bound = Some(i);
                     }
                 }
-                SetOp::Read(seen) => reads.push((i, seen)),
-                SetOp::ReadUnknown => free.push(i),
+                SetOp::Read(_) => reads.push(i),
+                // Parts of split reads never come out of `Set::prepare`; alone, each
+                // says nothing about the other elements, so it constrains no layer.
+                SetOp::ReadUnknown | SetOp::Present(_) | SetOp::Absent(_) => free.push(i),
                 SetOp::ReadRepeated(v) => {
                     let text = format!(
                         "{} listed {v} more than once; a set holds each element once",
@@ -131,10 +134,13 @@ impl<'a> Layers<'a> {
         }
         // Contents as element ids; an element nobody added is a violation.
         let mut contents: Vec<(Vec<usize>, usize)> = Vec::with_capacity(reads.len());
-        for (r, seen) in reads {
-            let mut ids = Vec::with_capacity(seen.len());
-            for v in seen {
-                match id_of.get(v) {
+        for r in reads {
+            // The read's "present" observations, one per element (`Model::split`); every
+            // other element is absent (`Model::split_rest`).
+            let present = Set.split(&prepared.ops[r]).unwrap_or_default();
+            let mut ids = Vec::with_capacity(present.len());
+            for (v, _) in present {
+                match id_of.get(&v) {
                     Some(&id) => ids.push(id),
                     None => {
                         let text = format!(
@@ -161,7 +167,7 @@ impl<'a> Layers<'a> {
             elements,
             groups,
             free,
-            cause: HashMap::new(),
+            cause: HashMap::default(),
             placed: Vec::new(),
         };
         layers.check_chain()?;
@@ -173,12 +179,11 @@ impl<'a> Layers<'a> {
         let ops = &self.prepared.operations;
         for pair in self.groups.windows(2) {
             let (small, big) = (&pair[0].0, &pair[1].0);
-            let big_set: BTreeSet<usize> = big.iter().copied().collect();
-            let Some(&missing) = small.iter().find(|x| !big_set.contains(x)) else {
+            // Both are sorted: one merge finds what each lacks.
+            let Some(missing) = first_missing(small, big) else {
                 continue;
             };
-            let small_set: BTreeSet<usize> = small.iter().copied().collect();
-            let other = big.iter().copied().find(|x| !small_set.contains(x));
+            let other = first_missing(big, small);
             let (a, b) = (pair[0].1[0], pair[1].1[0]);
             let text = format!(
                 "{} saw {} but not {}, while {} saw {} but not {}; elements are never removed, \
@@ -425,6 +430,20 @@ impl<'a> Layers<'a> {
             (_, Some(p)) => format!(" comes after {}", self.name(p)),
         }
     }
+}
+
+/// The first element of sorted `a` that sorted `b` lacks.
+fn first_missing(a: &[usize], b: &[usize]) -> Option<usize> {
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if b.get(j) != Some(&x) {
+            return Some(x);
+        }
+    }
+    None
 }
 
 fn violation(pattern: Pattern, ops: Vec<u64>, explanation: String, blocked: usize) -> Decided {
