@@ -102,8 +102,10 @@ impl Explorer {
         self
     }
 
-    /// What each iteration's check may spend (time, memory, threads); by default
-    /// [`Budget::default`], taken once per run.
+    /// What each iteration's check may spend (time, memory, threads). By default
+    /// [`Budget::default`] (taken once per run) on one thread: each iteration's check runs
+    /// between two executions, and a history of one iteration is too small to gain from
+    /// starting threads.
     pub fn budget(mut self, budget: Budget) -> Explorer {
         self.budget = Some(budget);
         self
@@ -197,7 +199,10 @@ impl Explorer {
                 return Err(fail(0, schedule, Vec::new(), cause, Analysis::default()));
             }
         };
-        let budget = self.budget.clone().unwrap_or_default();
+        let budget = self.budget.clone().unwrap_or_else(|| Budget {
+            threads: Some(1),
+            ..Budget::default()
+        });
         let mut summary = Summary::default();
         let mut invalid = None;
         let mut judge = |iteration: usize, history: History, taken: &Taken| {
