@@ -4,6 +4,7 @@
 //!
 //! `cargo run --release --example explore_table --features shuttle`
 
+use lockstep_history::checker::Budget;
 use lockstep_history::explore::{Judgement, Scenario, Scenarios, Strategy};
 use lockstep_history::model::{Counter, Stack};
 
@@ -49,10 +50,11 @@ fn row<T: Send + Sync + 'static, O: lockstep_history::explore::Oracle>(
     // The first failing scenario as generated, run on OS threads until a history fails.
     let os = found_scenario.map_or("-".to_string(), |scenario| {
         let scenarios = make(Strategy::random(0));
+        let budget = Budget::default();
         (1..=OS_RUNS)
             .find(|_| {
                 let h = scenarios.run_on_threads(&scenario);
-                !matches!(oracle.judge(&h.events()), Judgement::Valid)
+                !matches!(oracle.judge(&h.events(), &budget), Judgement::Valid)
             })
             .map_or(format!(">{OS_RUNS}"), |n| n.to_string())
     });

@@ -59,6 +59,37 @@ fn treiber_stack_bug_is_found_under_pct_shrunk_and_replayed() {
 /// Executions until PCT depth 3, seed 1, first fails on the buggy stack (measured, with room).
 const MAX_TREIBER_PCT3: usize = 2_000;
 
+/// The README's table ("Iterations until the first failure"), seed 1: executions until the
+/// first failing scenario, for each strategy the table measures (random, PCT depth 2, PCT
+/// depth 3). The runs are deterministic, so each bug is found within exactly these counts.
+const TREIBER_SEED_1: [usize; 3] = [1, 80, 16];
+const COUNTER_SEED_1: [usize; 3] = [7, 44, 28];
+
+/// The strategies of the README's table, with the scenario seed added to their own.
+const TABLE_STRATEGIES: [Strategy; 3] = [
+    Strategy::Random { seed: 0 },
+    Strategy::Pct { depth: 2, seed: 0 },
+    Strategy::Pct { depth: 3, seed: 0 },
+];
+
+#[test]
+fn both_bugs_are_found_within_the_documented_executions_with_seed_1() {
+    for (strategy, documented) in TABLE_STRATEGIES.into_iter().zip(TREIBER_SEED_1) {
+        let found = treiber_stack::scenarios(false, strategy, 100)
+            .seed(1)
+            .run(&Stack)
+            .unwrap_err();
+        assert!(found.executions <= documented, "{strategy}: {found}");
+    }
+    for (strategy, documented) in TABLE_STRATEGIES.into_iter().zip(COUNTER_SEED_1) {
+        let found = racy_counter::scenarios(false, strategy, 100)
+            .seed(1)
+            .run(&Counter::default())
+            .unwrap_err();
+        assert!(found.executions <= documented, "{strategy}: {found}");
+    }
+}
+
 #[test]
 fn treiber_stack_bug_replays_exactly_under_every_strategy() {
     for strategy in [

@@ -129,6 +129,9 @@ pub enum Stop {
 /// How often, at most, a checkpoint reads the resident size.
 pub const RSS_SAMPLE: Duration = Duration::from_millis(2);
 
+/// `Meter::rss_at` before the resident size was first read.
+const UNREAD: u64 = u64::MAX;
+
 /// The running account of one check against its [`Budget`], shared by its searches.
 pub struct Meter<'a> {
     budget: &'a Budget,
@@ -137,7 +140,8 @@ pub struct Meter<'a> {
     /// Bytes the searches' tables may hold at once, growth included, over all searches.
     tables: AtomicUsize,
     settled: AtomicBool,
-    /// The last resident size read, and when (nanoseconds since `started`).
+    /// The last resident size read, and when (nanoseconds since `started`; [`UNREAD`] until
+    /// the first checkpoint reads it, so a check too small to reach one reads nothing).
     rss: AtomicUsize,
     rss_at: AtomicU64,
     /// Partitions decided, for [`Progress::partitions_done`].
@@ -171,8 +175,8 @@ impl<'a> Meter<'a> {
             deadline: budget.time_limit.map(|t| started + t),
             tables: AtomicUsize::new(0),
             settled: AtomicBool::new(false),
-            rss: AtomicUsize::new(resident_bytes().unwrap_or(0)),
-            rss_at: AtomicU64::new(0),
+            rss: AtomicUsize::new(0),
+            rss_at: AtomicU64::new(UNREAD),
             done: AtomicUsize::new(0),
             last_progress: AtomicU64::new(0),
         }
@@ -265,7 +269,7 @@ impl<'a> Meter<'a> {
     fn resident(&self) -> usize {
         let now = self.started.elapsed().as_nanos() as u64;
         let at = self.rss_at.load(Ordering::Relaxed);
-        if now.saturating_sub(at) >= RSS_SAMPLE.as_nanos() as u64
+        if (at == UNREAD || now.saturating_sub(at) >= RSS_SAMPLE.as_nanos() as u64)
             && self
                 .rss_at
                 .compare_exchange(at, now, Ordering::Relaxed, Ordering::Relaxed)

@@ -58,14 +58,6 @@ pub(crate) fn in_execution() -> bool {
     shuttle::current::try_get_current_task().is_some()
 }
 
-shuttle::thread_local! {
-    /// Loaded at each scheduling point: a shuttle atomic access is a plain (non-yielding)
-    /// scheduling point, which keeps PCT's priorities intact, where `yield_now` would lower
-    /// the task's priority at every event. One per task, so no state is shared across
-    /// executions or OS threads.
-    static POINT: shuttle::sync::atomic::AtomicBool = shuttle::sync::atomic::AtomicBool::new(false);
-}
-
 /// A point where the scheduler may switch to another task, inside a shuttle execution;
 /// nothing outside one. Recording calls it at every invoke and completion; call it in code
 /// under test before each step whose interleaving matters (a std atomic access, say), so the
@@ -77,7 +69,10 @@ shuttle::thread_local! {
 /// ```
 pub fn yield_point() {
     if in_execution() {
-        let _ = POINT.try_with(|p| p.load(std::sync::atomic::Ordering::SeqCst));
+        // Shuttle keeps no time: a sleep is a plain scheduling point, as an access to one of
+        // its atomics is, but with no task-local lookup or clock to update. `yield_now`
+        // would instead lower the task's priority under PCT at every event.
+        shuttle::thread::sleep(std::time::Duration::ZERO);
     }
 }
 

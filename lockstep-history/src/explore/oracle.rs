@@ -4,15 +4,15 @@
 //! checker (the transactional one, say) joins by implementing [`Oracle`] for its own type;
 //! nothing else in exploration changes.
 
-use crate::checker::{Verdict, linearizable};
+use crate::checker::{Budget, Options, Verdict, linearizable};
 use crate::event::Event;
 use crate::model::Model;
 use crate::report::Analysis;
 
 /// Decides whether one iteration's history is acceptable.
 pub trait Oracle: Sync {
-    /// The judgement on one iteration's events.
-    fn judge(&self, events: &[Event]) -> Judgement;
+    /// The judgement on one iteration's events, spending at most `budget`.
+    fn judge(&self, events: &[Event], budget: &Budget) -> Judgement;
 }
 
 /// What an [`Oracle`] said about one history.
@@ -32,8 +32,16 @@ pub enum Judgement {
 }
 
 impl<M: Model> Oracle for M {
-    fn judge(&self, events: &[Event]) -> Judgement {
-        match linearizable::check(events, self) {
+    fn judge(&self, events: &[Event], budget: &Budget) -> Judgement {
+        // Built field by field: `Options::default()` would work out a default budget (reading
+        // the machine's free memory) at every iteration.
+        let options = Options {
+            budget: budget.clone(),
+            knossos_nil_reads: false,
+            witness_states: false,
+            general_search: false,
+        };
+        match linearizable::check_with(events, self, &options) {
             Ok(Verdict::Linearizable(_)) => Judgement::Valid,
             Ok(Verdict::Unknown(u)) => Judgement::Unknown(u.to_string()),
             Ok(verdict @ Verdict::NotLinearizable(_)) => Judgement::Invalid {

@@ -1,18 +1,23 @@
 //! Running a test body many times under a scheduler, one fresh history per iteration.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use shuttle::scheduler::{ReplayScheduler, Scheduler};
+use shuttle::scheduler::{ReplayScheduler, Schedule, Scheduler, Task, TaskId};
 use shuttle::{Config, FailurePersistence, Runner};
 
 use super::failure::{self, Cause, Failure};
 use super::oracle::{Judgement, Oracle};
 use super::schedule::{self, ScheduleError, Taken, Tracker};
 use super::strategy::Strategy;
+use crate::checker::Budget;
+use crate::event::Event;
 use crate::history::History;
+use crate::report::Analysis;
 
 /// Runs a test body under shuttle, records a fresh history per iteration and checks each
 /// one, stopping at the first that fails.
@@ -41,6 +46,7 @@ pub struct Explorer {
     plan: Plan,
     iterations: usize,
     name: Option<String>,
+    budget: Option<Budget>,
 }
 
 /// Where schedules come from.
@@ -68,6 +74,7 @@ impl Explorer {
             plan: Plan::Explore(strategy),
             iterations: 100,
             name: None,
+            budget: None,
         }
     }
 
@@ -78,6 +85,7 @@ impl Explorer {
             plan: Plan::Replay(schedule.to_string()),
             iterations: 1,
             name: None,
+            budget: None,
         }
     }
 
@@ -91,6 +99,15 @@ impl Explorer {
     /// calling thread, which under `cargo test` is the test's name.
     pub fn name(mut self, name: impl Into<String>) -> Explorer {
         self.name = Some(name.into());
+        self
+    }
+
+    /// What each iteration's check may spend (time, memory, threads). By default
+    /// [`Budget::default`] (taken once per run) on one thread: each iteration's check runs
+    /// between two executions, and a history of one iteration is too small to gain from
+    /// starting threads.
+    pub fn budget(mut self, budget: Budget) -> Explorer {
+        self.budget = Some(budget);
         self
     }
 
@@ -144,12 +161,16 @@ impl Explorer {
     pub(crate) fn replaying(&self, schedule: &str) -> Explorer {
         Explorer {
             name: self.name.clone(),
+            budget: self.budget.clone(),
             ..Explorer::replay(schedule)
         }
     }
 
     /// The run itself; `report` says whether a failure writes its HTML report (shrinking
     /// tries many failing candidates and reports only the last).
+    ///
+    /// All iterations are executions of one shuttle run, so shuttle keeps its task stacks
+    /// from one to the next; each finished execution is checked before the next starts.
     pub(crate) fn explore<O: Oracle + ?Sized>(
         &self,
         oracle: &O,
@@ -157,54 +178,75 @@ impl Explorer {
         report: bool,
     ) -> Result<Summary, Box<Failure>> {
         let strategy = self.strategy().unwrap_or(Strategy::Dfs);
-        let inner = match self.scheduler() {
-            Ok(scheduler) => Rc::new(RefCell::new(scheduler)),
+        let fail = |iteration, schedule, events: Vec<Event>, cause, analysis| {
+            let report = report
+                .then(|| failure::write_report(&self.report_name(), &events, analysis))
+                .flatten();
+            Box::new(Failure {
+                iteration,
+                strategy,
+                schedule,
+                events,
+                cause,
+                report,
+            })
+        };
+        let scheduler = match self.scheduler() {
+            Ok(scheduler) => scheduler,
             Err(e) => {
-                return Err(Box::new(Failure {
-                    iteration: 0,
-                    strategy,
-                    schedule: self.replayed().unwrap_or_default().to_string(),
-                    events: Vec::new(),
-                    cause: Cause::Panicked(format!("the schedule cannot be replayed: {e}")),
-                    report: None,
-                }));
+                let schedule = self.replayed().unwrap_or_default().to_string();
+                let cause = Cause::Panicked(format!("the schedule cannot be replayed: {e}"));
+                return Err(fail(0, schedule, Vec::new(), cause, Analysis::default()));
             }
         };
-        let taken = Rc::new(RefCell::new(Taken::default()));
+        let budget = self.budget.clone().unwrap_or_else(|| Budget {
+            threads: Some(1),
+            ..Budget::default()
+        });
         let mut summary = Summary::default();
-        for iteration in 1..=self.iterations {
-            let (ran, history) = run_once(Tracker::new(&inner, &taken), Arc::clone(&body));
-            let fail = |cause: Cause, analysis| {
-                let events = history.as_ref().map(History::events).unwrap_or_default();
-                let report = report
-                    .then(|| failure::write_report(&self.report_name(), &events, analysis))
-                    .flatten();
-                Box::new(Failure {
-                    iteration,
-                    strategy,
-                    schedule: taken.borrow().encode(),
-                    events,
-                    cause,
-                    report,
-                })
-            };
-            match ran {
-                Err(message) => return Err(fail(Cause::Panicked(message), Default::default())),
-                Ok(0) => break,
-                Ok(_) => {}
-            }
+        let mut invalid = None;
+        let mut judge = |iteration: usize, history: History, taken: &Taken| {
             summary.iterations += 1;
-            let events = history.as_ref().map(History::events).unwrap_or_default();
-            match oracle.judge(&events) {
-                Judgement::Valid => {}
-                Judgement::Unknown(_) => summary.unknown += 1,
+            let events = history.events();
+            match oracle.judge(&events, &budget) {
+                Judgement::Valid => ControlFlow::Continue(()),
+                Judgement::Unknown(_) => {
+                    summary.unknown += 1;
+                    ControlFlow::Continue(())
+                }
                 Judgement::Invalid {
                     explanation,
                     analysis,
-                } => return Err(fail(Cause::Invalid(explanation), *analysis)),
+                } => {
+                    let cause = Cause::Invalid(explanation);
+                    invalid = Some(fail(iteration, taken.encode(), events, cause, *analysis));
+                    ControlFlow::Break(())
+                }
             }
+        };
+        let ran = run_executions(scheduler, self.iterations, body, &mut judge);
+        if let Some(failure) = invalid {
+            return Err(failure);
         }
-        Ok(summary)
+        match ran.panicked {
+            Some(message) => {
+                let events = ran
+                    .history
+                    .as_ref()
+                    .map(History::events)
+                    .unwrap_or_default();
+                let schedule = ran.taken.encode();
+                let cause = Cause::Panicked(message);
+                Err(fail(
+                    ran.started,
+                    schedule,
+                    events,
+                    cause,
+                    Analysis::default(),
+                ))
+            }
+            None => Ok(summary),
+        }
     }
 
     fn scheduler(&self) -> Result<Box<dyn Scheduler + Send>, ScheduleError> {
@@ -247,39 +289,140 @@ where
     let scheduler: Box<dyn Scheduler + Send> = Box::new(ReplayScheduler::new_from_schedule(
         schedule::decode(schedule)?,
     ));
-    let inner = Rc::new(RefCell::new(scheduler));
-    let taken = Rc::new(RefCell::new(Taken::default()));
-    let (ran, history) = run_once(Tracker::new(&inner, &taken), Arc::new(body));
-    if let Err(message) = ran {
+    let mut recorded = None;
+    let ran = run_executions(scheduler, 1, Arc::new(body), &mut |_, history, _| {
+        recorded = Some(history);
+        ControlFlow::Break(())
+    });
+    if let Some(message) = ran.panicked {
         panic!("the replayed schedule panicked: {message}");
     }
-    Ok(history.unwrap_or_default())
+    Ok(recorded.unwrap_or_default())
 }
 
-/// One shuttle execution of `body` under `tracker`, with a fresh history installed: the
-/// number of executions run (0 when the scheduler had no more) or the panic's message, and
-/// the history (also when it panicked).
-fn run_once(
-    tracker: Tracker,
+/// What happens after each execution: the explorer gets the execution's number (from 1),
+/// the history it recorded and its schedule, and says whether to start another.
+type Between<'a> = dyn FnMut(usize, History, &Taken) -> ControlFlow<()> + 'a;
+
+/// How a shuttle run of many executions ended.
+struct Ran {
+    /// Executions started.
+    started: usize,
+    /// The message of the panic that stopped it (in the body, a task, or a deadlock).
+    panicked: Option<String>,
+    /// The last execution's history (the panicking one's, if one panicked).
+    history: Option<History>,
+    /// The last execution's schedule.
+    taken: Taken,
+}
+
+/// Runs up to `limit` executions of `body` in one shuttle run under `scheduler`, each with a
+/// fresh history installed, and hands each finished one to `between`.
+fn run_executions(
+    scheduler: Box<dyn Scheduler + Send>,
+    limit: usize,
     body: Arc<dyn Fn() + Send + Sync>,
-) -> (Result<usize, String>, Option<History>) {
+    between: &mut Between<'_>,
+) -> Ran {
     let mut config = Config::new();
     // Recording and value conversion want more stack than shuttle's default.
     config.stack_size = 0x40000;
     // The failure reports its own schedule, in the form `replay` reads.
     config.failure_persistence = FailurePersistence::None;
     let slot: Arc<Mutex<Option<History>>> = Arc::default();
+    let taken = Rc::new(RefCell::new(Taken::default()));
+    let started = Rc::new(Cell::new(0));
+    let iterations = Iterations {
+        tracker: Tracker::new(scheduler, &taken),
+        taken: Rc::clone(&taken),
+        limit,
+        started: Rc::clone(&started),
+        slot: Arc::clone(&slot),
+        // SAFETY (for the dereference in `Iterations::new_execution`): `between` outlives
+        // the `Runner::run` below, and shuttle calls the scheduler only during that call.
+        between: unsafe { erase(between) },
+    };
     let shared = Arc::clone(&slot);
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(tracker, config).run(move || {
+        Runner::new(iterations, config).run(move || {
             let history = History::new();
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
-    }))
-    .map_err(|payload| panic_message(&*payload));
+    }));
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-    (ran, history)
+    let taken = taken.take();
+    Ran {
+        started: started.get(),
+        panicked: ran.err().map(|payload| panic_message(&*payload)),
+        history,
+        taken,
+    }
+}
+
+/// `between` with its lifetime erased, so it fits in shuttle's `'static` scheduler.
+///
+/// # Safety
+/// The pointer may be dereferenced only while `between` is alive and not otherwise in use.
+unsafe fn erase(between: &mut Between<'_>) -> NonNull<Between<'static>> {
+    let between = NonNull::from(between);
+    // SAFETY: only the lifetime bound of the trait object changes; the layout is the same.
+    unsafe { std::mem::transmute::<NonNull<Between<'_>>, NonNull<Between<'static>>>(between) }
+}
+
+/// The scheduler of one exploration run: the strategy's choices (through the [`Tracker`],
+/// which writes them down), at most `limit` executions, and each finished execution handed
+/// to the explorer before the next one starts. Shuttle's runner wants its scheduler
+/// `'static`, and the scheduler is the one place called between two executions of a run.
+struct Iterations {
+    tracker: Tracker,
+    /// Where the tracker writes the schedule of the execution under way.
+    taken: Rc<RefCell<Taken>>,
+    limit: usize,
+    started: Rc<Cell<usize>>,
+    slot: Arc<Mutex<Option<History>>>,
+    /// Borrowed from `run_executions` for the length of its `Runner::run` call.
+    between: NonNull<Between<'static>>,
+}
+
+impl Scheduler for Iterations {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let finished = self.started.get();
+        if finished > 0 {
+            let history = self
+                .slot
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .unwrap_or_default();
+            // SAFETY: shuttle calls the scheduler only inside `Runner::run`, which
+            // `run_executions` calls while it holds `between` borrowed and does nothing else
+            // with it; shuttle calls one scheduler method at a time, on this thread.
+            let between = unsafe { self.between.as_mut() };
+            if between(finished, history, &self.taken.borrow()).is_break() {
+                return None;
+            }
+        }
+        if finished >= self.limit {
+            return None;
+        }
+        let schedule = self.tracker.new_execution()?;
+        self.started.set(finished + 1);
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.tracker.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.tracker.next_u64()
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

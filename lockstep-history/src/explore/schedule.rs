@@ -110,46 +110,50 @@ pub(crate) fn decode(text: &str) -> Result<Schedule, ScheduleError> {
     Ok(schedule)
 }
 
-/// Lets exactly one execution through `inner` (which lives on across many of them) and
-/// writes down its schedule.
+/// Passes a strategy's choices on to shuttle and writes each execution's schedule down as
+/// it is chosen, into `taken` (which the explorer reads once the execution is over).
 pub(crate) struct Tracker {
-    inner: Rc<RefCell<Box<dyn Scheduler + Send>>>,
+    inner: Box<dyn Scheduler + Send>,
     taken: Rc<RefCell<Taken>>,
-    started: bool,
+    /// Whether any execution so far had a choice: two tasks runnable at once, or a random
+    /// value drawn.
+    had_choice: bool,
+    /// Executions started.
+    started: usize,
 }
 
 impl Tracker {
-    /// One execution of `inner`, recording its schedule into `taken`.
-    pub(crate) fn new(
-        inner: &Rc<RefCell<Box<dyn Scheduler + Send>>>,
-        taken: &Rc<RefCell<Taken>>,
-    ) -> Tracker {
+    /// Follows `inner`'s choices, writing each execution's schedule into `taken`.
+    pub(crate) fn new(inner: Box<dyn Scheduler + Send>, taken: &Rc<RefCell<Taken>>) -> Tracker {
         Tracker {
-            inner: Rc::clone(inner),
+            inner,
             taken: Rc::clone(taken),
-            started: false,
+            had_choice: false,
+            started: 0,
         }
     }
 }
 
 impl Scheduler for Tracker {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if std::mem::replace(&mut self.started, true) {
+        // A body whose executions never had a choice has one schedule, already run; PCT
+        // would refuse (panic) to start another, so the run ends there.
+        if self.started > 0 && !self.had_choice {
             return None;
         }
-        // PCT refuses a second execution of a body that never had two tasks runnable at
-        // once; there is nothing more to explore then, so the run ends rather than fails.
-        let inner = &self.inner;
-        let schedule = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            inner.borrow_mut().new_execution()
-        }))
-        .ok()
-        .flatten()?;
-        // Every shuttle scheduler starts an execution with no steps, only a seed.
-        *self.taken.borrow_mut() = Taken {
-            seed: schedule.seed,
-            steps: Vec::new(),
-        };
+        // Should a body draw random values without ever running two tasks at once, PCT
+        // still refuses; that ends the run too rather than failing it.
+        let inner = &mut self.inner;
+        let schedule =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.new_execution()))
+                .ok()
+                .flatten()?;
+        self.started += 1;
+        // Every shuttle scheduler starts an execution with no steps, only a seed. The step
+        // list keeps its capacity from one execution to the next.
+        let mut taken = self.taken.borrow_mut();
+        taken.seed = schedule.seed;
+        taken.steps.clear();
         Some(schedule)
     }
 
@@ -159,10 +163,8 @@ impl Scheduler for Tracker {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let next = self
-            .inner
-            .borrow_mut()
-            .next_task(runnable, current, is_yielding);
+        self.had_choice |= runnable.len() > 1;
+        let next = self.inner.next_task(runnable, current, is_yielding);
         if let Some(id) = next {
             self.taken
                 .borrow_mut()
@@ -173,8 +175,9 @@ impl Scheduler for Tracker {
     }
 
     fn next_u64(&mut self) -> u64 {
+        self.had_choice = true;
         self.taken.borrow_mut().steps.push(Step::Random);
-        self.inner.borrow_mut().next_u64()
+        self.inner.next_u64()
     }
 }
 
