@@ -76,6 +76,13 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     if !any_active() {
         return None;
     }
+    begin_active(f, args)
+}
+
+/// [`begin`] when some history is installed or open somewhere: kept out of line, so that
+/// a recorded call in a program that records nothing is one load and a branch.
+#[inline(never)]
+fn begin_active(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
     if is_recording() {
         begin_recording(f, args)
     } else {
