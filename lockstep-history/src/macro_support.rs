@@ -507,7 +507,7 @@ impl Outcome {
 
     /// This outcome where the value is the content of a `Result` the signature names: a value
     /// shaped as a `Result` is recorded as it serializes (`{:Ok v}`, `{:Err e}`).
-    fn as_plain_value(self) -> Outcome {
+    fn into_plain_value(self) -> Outcome {
         Outcome(match self.0 {
             Ending::ResultShaped { ok, inner } => Ending::Ok(result_value(ok, inner)),
             other => other,
@@ -606,7 +606,7 @@ impl<T, E> OutcomeOfResult for &&Wrap<'_, Result<T, E>> {
         err: impl FnOnce(&E) -> Outcome,
     ) -> Outcome {
         match self.0 {
-            Ok(v) => ok(v).as_plain_value(),
+            Ok(v) => ok(v).into_plain_value(),
             Err(e) => err(e),
         }
     }
