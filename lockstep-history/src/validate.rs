@@ -1,6 +1,6 @@
 //! Well-formedness of a history: what must hold before a history can be checked.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::checker::pairing::{Paired, Pairer};
 use crate::event::{Event, EventKind, Process};
@@ -113,7 +113,7 @@ pub fn lost_calls(history: &History) -> Result<(), ValidationError> {
 /// The first problem, in event order.
 pub fn validate(events: &[Event]) -> Result<(), ValidationError> {
     let mut pairer = Pairer::new();
-    let mut crashed: HashMap<&Process, u64> = HashMap::new();
+    let mut crashed: FxHashMap<&Process, u64> = FxHashMap::default();
     for (position, e) in events.iter().enumerate() {
         if e.index != position as u64 {
             return Err(ValidationError::IndexOutOfOrder {

@@ -8,7 +8,7 @@
 //! keeping the odd cases (a completion with nothing pending, an invoke left pending by a
 //! second one) so that nothing recorded disappears.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::event::{Event, Process};
 
@@ -35,7 +35,7 @@ pub enum Paired {
 /// Pairs events as they come, per process.
 #[derive(Debug, Default)]
 pub struct Pairer<'a> {
-    pending: HashMap<&'a Process, usize>,
+    pending: FxHashMap<&'a Process, usize>,
 }
 
 impl<'a> Pairer<'a> {
@@ -94,7 +94,7 @@ impl Pair {
 pub fn pair(events: &[Event]) -> Vec<Pair> {
     let mut ops: Vec<Pair> = Vec::new();
     // Where each pending invoke's operation sits in `ops`.
-    let mut op_of: HashMap<usize, usize> = HashMap::new();
+    let mut op_of: FxHashMap<usize, usize> = FxHashMap::default();
     let mut pairer = Pairer::new();
     for (pos, e) in events.iter().enumerate() {
         match pairer.push(pos, e) {

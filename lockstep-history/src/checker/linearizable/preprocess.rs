@@ -5,7 +5,7 @@
 //! effect at any point after their invoke, or never; named processes (a nemesis) are
 //! skipped. Order comes from event indices, never from times.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -79,7 +79,7 @@ pub fn prepare<M: Model>(
         partitions: Vec::new(),
         dropped: 0,
     };
-    let mut partition_of: HashMap<Option<Value>, usize> = HashMap::new();
+    let mut partition_of: FxHashMap<Option<Value>, usize> = FxHashMap::default();
     for op in pair(events) {
         // Validated: every client operation starts with its invoke.
         let Some(invoke) = op.invoke.map(|i| &events[i]) else {
