@@ -42,6 +42,7 @@ mod log;
 mod macro_support;
 pub mod model;
 pub mod report;
+mod rng;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod txn;

@@ -15,36 +15,8 @@ use super::run::{Explorer, Summary};
 use super::schedule::ScheduleError;
 use crate::context::with_history;
 use crate::history::History;
-
-/// A small seedable generator (SplitMix64) for arguments and scenarios: the same seed gives
-/// the same scenarios on every machine.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator starting from `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        // Multiply-shift: uniform enough for test inputs, and never loops.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
+/// The seeded generator that argument generators and scenarios draw from.
+pub use crate::rng::Rng;
 
 /// An operation's argument: generated, printed in scenarios, read back for a replay, and
 /// shrunk towards simpler values.

@@ -8,7 +8,7 @@
 //! read) short however long the test runs. The knobs are the ones Elle's generators have.
 
 use super::micro_op::{ListAppendOp, MicroOp, RwRegisterOp};
-use super::rng::SplitMix64;
+use crate::rng::Rng;
 
 /// How keys in flight are chosen for each micro-op.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,7 +117,7 @@ struct InFlight {
 #[derive(Clone, Debug)]
 struct Draws {
     options: GeneratorOptions,
-    rng: SplitMix64,
+    rng: Rng,
     keys: Vec<InFlight>,
     /// Running sums of the keys' weights by position, for drawing a position.
     cumulative: Vec<f64>,
@@ -150,7 +150,7 @@ impl Draws {
                 .collect(),
             next_key: n as i64,
             cumulative,
-            rng: SplitMix64::new(seed),
+            rng: Rng::new(seed),
             options,
         })
     }

@@ -63,7 +63,6 @@
 
 mod generator;
 mod micro_op;
-mod rng;
 
 pub use generator::{
     GeneratorOptions, KeyDistribution, ListAppendGenerator, OptionsError, RwRegisterGenerator,
