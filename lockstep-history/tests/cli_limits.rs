@@ -221,13 +221,24 @@ fn status_bytes(pid: u32, field: &str) -> Option<u64> {
 /// Runs `lockstep` with `args`, sampling its peak resident memory (VmHWM) until it exits;
 /// returns the exit code, stdout and the last peak seen.
 fn run_measured(args: &[&str], file: &Path) -> (i32, String, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(args)
-        .arg(file)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+    command.args(args).arg(file);
+    let (out, peak) = run_sampling_peak(command);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        peak,
+    )
+}
+
+/// Runs `command` (stdout captured, stderr dropped), sampling its peak resident memory
+/// (VmHWM) until it exits; returns its output and the last peak seen.
+fn run_sampling_peak(mut command: Command) -> (std::process::Output, u64) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("run lockstep");
+        .expect("run the measured process");
     let mut peak = 0;
     loop {
         if let Some(hwm) = status_bytes(child.id(), "VmHWM") {
@@ -238,12 +249,7 @@ fn run_measured(args: &[&str], file: &Path) -> (i32, String, u64) {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    let out = child.wait_with_output().expect("collect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        peak,
-    )
+    (child.wait_with_output().expect("collect"), peak)
 }
 
 fn write_history(dir: &Path, hard: &Hard) -> PathBuf {
@@ -419,7 +425,8 @@ fn memory_limit_bounds_resident_memory_for_a_user_model_with_heap_states() {
     if !can_measure() {
         return;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
         .args([
             "--exact",
             "heavy_user_model_child",
@@ -427,22 +434,8 @@ fn memory_limit_bounds_resident_memory_for_a_user_model_with_heap_states() {
             "--test-threads",
             "1",
         ])
-        .env(CHILD, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run the child test");
-    let mut peak = 0;
-    loop {
-        if let Some(hwm) = status_bytes(child.id(), "VmHWM") {
-            peak = peak.max(hwm);
-        }
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let out = child.wait_with_output().unwrap();
+        .env(CHILD, "1");
+    let (out, peak) = run_sampling_peak(command);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("memory limit of 64 MiB"), "{stdout}");
