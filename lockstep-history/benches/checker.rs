@@ -14,69 +14,18 @@
 //! checker` gives the README's table. `CHECKER_BENCH_TABLE_ONLY=1` prints the table and
 //! skips criterion. Inputs not decided within the table's limit are not timed.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{CasRegister, Kv, Model, MultiRegister, Mutex};
 use lockstep_history::{Event, EventKind, Process, Value, format};
 
-/// The system allocator, counting live bytes and their peak.
-struct Counting;
+mod common;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(p, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, layout, new_size) };
-        if !q.is_null() {
-            if new_size >= layout.size() {
-                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
-                    - layout.size();
-                PEAK.fetch_max(live, Ordering::Relaxed);
-            } else {
-                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::{Rng, measure};
 
 /// A client's operation in flight.
 struct Pending {
@@ -263,17 +212,6 @@ fn check_knossos(k: &Knossos) -> usize {
 
 fn run<M: Model>(events: &[Event], model: &M, options: &Options) -> Verdict {
     linearizable::check_with(events, model, options).unwrap()
-}
-
-/// One run of `f`: its time and the peak heap it allocated beyond what was live before
-/// (the events themselves are not counted; everything the check builds is).
-fn measure<T>(f: impl FnOnce() -> T) -> (T, Duration, usize) {
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    (out, took, PEAK.load(Ordering::Relaxed) - base)
 }
 
 fn row(name: &str, ops: usize, took: Duration, peak: usize, verdict: &str) {
