@@ -13,7 +13,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{CasRegister, FifoQueue, Mutex, Register, Set};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{Rng, event};
+use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
 
 const CASES: u64 = 24_000;
 
@@ -298,94 +298,8 @@ fn generate(kind: Kind, rng: &mut Rng) -> Vec<Event> {
     events
 }
 
-struct Op {
-    f: String,
-    input: Value,
-    output: Option<Value>,
-    invoke: u64,
-    complete: u64,
-}
-
-/// Pairs invokes and completions the simple way; fails dropped, the rest unknown.
-fn operations(events: &[Event]) -> Vec<Op> {
-    let mut ops = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        if e.kind != EventKind::Invoke {
-            continue;
-        }
-        let end = events[i + 1..].iter().find(|c| c.process == e.process);
-        match end.map(|c| c.kind) {
-            Some(EventKind::Fail) => {}
-            Some(EventKind::Ok) => {
-                let c = end.unwrap();
-                ops.push(Op {
-                    f: e.f.to_string(),
-                    input: e.value.clone(),
-                    output: Some(c.value.clone()),
-                    invoke: e.index,
-                    complete: c.index,
-                });
-            }
-            _ => ops.push(Op {
-                f: e.f.to_string(),
-                input: e.value.clone(),
-                output: None,
-                invoke: e.index,
-                complete: u64::MAX,
-            }),
-        }
-    }
-    ops
-}
-
-struct Oracle<'a> {
-    kind: Kind,
-    knossos: bool,
-    ops: &'a [Op],
-    failed: HashSet<(u32, State)>,
-}
-
-impl Oracle<'_> {
-    /// Whether the operations not in `done` can follow in some real-time-respecting order.
-    fn search(&mut self, done: u32, state: &State) -> bool {
-        if (0..self.ops.len()).all(|i| done & (1 << i) != 0 || self.ops[i].output.is_none()) {
-            return true;
-        }
-        if self.failed.contains(&(done, state.clone())) {
-            return false;
-        }
-        for (i, op) in self.ops.iter().enumerate() {
-            if done & (1 << i) != 0 {
-                continue;
-            }
-            // Every operation that completed before this one began must already be in.
-            let ready = self
-                .ops
-                .iter()
-                .enumerate()
-                .all(|(j, o)| done & (1 << j) != 0 || o.complete >= op.invoke);
-            if !ready {
-                continue;
-            }
-            if let Some(next) = apply(
-                self.kind,
-                self.knossos,
-                state,
-                &op.f,
-                &op.input,
-                op.output.as_ref(),
-            ) && self.search(done | 1 << i, &next)
-            {
-                return true;
-            }
-        }
-        self.failed.insert((done, state.clone()));
-        false
-    }
-}
-
 /// Replays a witness order under the oracle's semantics, respecting real time.
-fn witness_is_valid(kind: Kind, knossos: bool, ops: &[Op], order: &[u64]) -> bool {
+fn witness_is_valid(kind: Kind, knossos: bool, ops: &[OracleOp], order: &[u64]) -> bool {
     let mut state = init(kind);
     let mut placed: HashSet<u64> = HashSet::new();
     for &invoke in order {
@@ -438,15 +352,11 @@ fn checker_agrees_with_brute_force_oracle() {
         let kind = kinds[(case % 5) as usize];
         let knossos = matches!(kind, Kind::Register | Kind::Cas) && rng.chance(30);
         let events = generate(kind, &mut rng);
-        let ops = operations(&events);
+        let ops = oracle_ops(&events);
         assert!(ops.len() <= 14);
-        let mut oracle = Oracle {
-            kind,
-            knossos,
-            ops: &ops,
-            failed: HashSet::new(),
-        };
-        let expected = oracle.search(0, &init(kind));
+        let expected = brute_force_linearizable(&ops, init(kind), |state, op| {
+            apply(kind, knossos, state, &op.f, &op.input, op.output.as_ref())
+        });
         let verdict = checker_verdict(kind, knossos, &events);
         let dump = || {
             events

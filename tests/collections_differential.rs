@@ -15,7 +15,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{Collection, FifoQueue, Set, Stack};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{Rng, event};
+use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
 
 const CASES: u64 = 21_000;
 
@@ -248,85 +248,8 @@ fn corrupt(kind: Kind, events: &mut [Event], rng: &mut Rng, values: u64) {
     };
 }
 
-struct Op {
-    f: String,
-    input: Value,
-    output: Option<Value>,
-    invoke: u64,
-    complete: u64,
-}
-
-/// Pairs invokes and completions the simple way; fails dropped, the rest unknown.
-fn operations(events: &[Event]) -> Vec<Op> {
-    let mut ops = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        if e.kind != EventKind::Invoke {
-            continue;
-        }
-        let done = events[i + 1..].iter().find(|c| c.process == e.process);
-        match done.map(|c| c.kind) {
-            Some(EventKind::Fail) => continue,
-            Some(EventKind::Ok) => {
-                let c = done.expect("matched above");
-                ops.push(Op {
-                    f: e.f.to_string(),
-                    input: e.value.clone(),
-                    output: Some(c.value.clone()),
-                    invoke: e.index,
-                    complete: c.index,
-                });
-            }
-            _ => ops.push(Op {
-                f: e.f.to_string(),
-                input: e.value.clone(),
-                output: None,
-                invoke: e.index,
-                complete: u64::MAX,
-            }),
-        }
-    }
-    ops
-}
-
-/// Tries every real-time-respecting order (crashed operations optional), remembering the
-/// (done set, state) pairs that failed.
-struct Oracle<'a> {
-    kind: Kind,
-    ops: &'a [Op],
-    failed: HashSet<(u32, State)>,
-}
-
-impl Oracle<'_> {
-    fn search(&mut self, done: u32, state: &State) -> bool {
-        if (0..self.ops.len()).all(|i| done & (1 << i) != 0 || self.ops[i].output.is_none()) {
-            return true;
-        }
-        if self.failed.contains(&(done, state.clone())) {
-            return false;
-        }
-        for (i, op) in self.ops.iter().enumerate() {
-            if done & (1 << i) != 0 {
-                continue;
-            }
-            let ready = self
-                .ops
-                .iter()
-                .enumerate()
-                .all(|(j, o)| done & (1 << j) != 0 || o.complete >= op.invoke);
-            if ready
-                && let Some(next) = apply(self.kind, state, &op.f, &op.input, op.output.as_ref())
-                && self.search(done | 1 << i, &next)
-            {
-                return true;
-            }
-        }
-        self.failed.insert((done, state.clone()));
-        false
-    }
-}
-
 /// Replays a witness order under the oracle's semantics, respecting real time.
-fn witness_is_valid(kind: Kind, ops: &[Op], order: &[u64]) -> bool {
+fn witness_is_valid(kind: Kind, ops: &[OracleOp], order: &[u64]) -> bool {
     let mut state = init(kind);
     let mut placed: HashSet<u64> = HashSet::new();
     for &invoke in order {
@@ -374,14 +297,11 @@ fn collections_agree_with_search_and_brute_force() {
         let k = (case % 3) as usize;
         let kind = kinds[k];
         let events = generate(kind, &mut rng);
-        let ops = operations(&events);
+        let ops = oracle_ops(&events);
         assert!(ops.len() <= 10);
-        let mut oracle = Oracle {
-            kind,
-            ops: &ops,
-            failed: HashSet::new(),
-        };
-        let expected = oracle.search(0, &init(kind));
+        let expected = brute_force_linearizable(&ops, init(kind), |state, op| {
+            apply(kind, state, &op.f, &op.input, op.output.as_ref())
+        });
         let searched = search_verdict(kind, &events, &search);
         let collection = match kind {
             Kind::Queue => Collection::FifoQueue,

@@ -169,3 +169,89 @@ pub fn edn_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// One operation of a history as the brute-force oracles see it: `output` is `None` for an
+/// operation whose outcome is unknown (it may or may not have taken effect), and `complete`
+/// is `u64::MAX` then.
+pub struct OracleOp {
+    pub f: String,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub invoke: u64,
+    pub complete: u64,
+}
+
+/// Pairs invokes and completions the simple way, independently of the checkers' pairing:
+/// fails dropped, oks kept with their value, the rest unknown.
+pub fn oracle_ops(events: &[Event]) -> Vec<OracleOp> {
+    let mut ops = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.kind != EventKind::Invoke {
+            continue;
+        }
+        let done = events[i + 1..].iter().find(|c| c.process == e.process);
+        let (output, complete) = match done {
+            Some(c) if c.kind == EventKind::Fail => continue,
+            Some(c) if c.kind == EventKind::Ok => (Some(c.value.clone()), c.index),
+            _ => (None, u64::MAX),
+        };
+        ops.push(OracleOp {
+            f: e.f.to_string(),
+            input: e.value.clone(),
+            output,
+            invoke: e.index,
+            complete,
+        });
+    }
+    ops
+}
+
+/// Whether `ops` (at most 32) are linearizable from `init`, by trying every order that
+/// respects real time (operations of unknown outcome optional), remembering the (done set,
+/// state) pairs that failed. `apply` is the model: the state after `op`, or `None` when `op`
+/// cannot happen in `state`.
+pub fn brute_force_linearizable<S: Clone + Eq + std::hash::Hash>(
+    ops: &[OracleOp],
+    init: S,
+    apply: impl Fn(&S, &OracleOp) -> Option<S>,
+) -> bool {
+    struct Search<'a, S, A> {
+        ops: &'a [OracleOp],
+        apply: A,
+        failed: std::collections::HashSet<(u32, S)>,
+    }
+    impl<S: Clone + Eq + std::hash::Hash, A: Fn(&S, &OracleOp) -> Option<S>> Search<'_, S, A> {
+        fn run(&mut self, done: u32, state: &S) -> bool {
+            let ops = self.ops;
+            if (0..ops.len()).all(|i| done & (1 << i) != 0 || ops[i].output.is_none()) {
+                return true;
+            }
+            if self.failed.contains(&(done, state.clone())) {
+                return false;
+            }
+            for (i, op) in ops.iter().enumerate() {
+                // Every operation that completed before this one began must already be in.
+                let ready = done & (1 << i) == 0
+                    && ops
+                        .iter()
+                        .enumerate()
+                        .all(|(j, o)| done & (1 << j) != 0 || o.complete >= op.invoke);
+                if ready
+                    && let Some(next) = (self.apply)(state, op)
+                    && self.run(done | 1 << i, &next)
+                {
+                    return true;
+                }
+            }
+            self.failed.insert((done, state.clone()));
+            false
+        }
+    }
+    assert!(ops.len() <= 32, "the oracle's done set is a u32");
+    Search {
+        ops,
+        apply,
+        failed: std::collections::HashSet::new(),
+    }
+    .run(0, &init)
+}
