@@ -353,10 +353,15 @@ where
 /// part of that call, so it records as a process of its own rather than being taken for a
 /// nested call.
 fn run_bound<R>(history: Option<History>, f: impl FnOnce() -> R) -> R {
-    let _installed = Installed::new(history.clone());
     match history {
-        Some(history) if history.op_running_here() => history.apart_from_running_op(f),
-        _ => f(),
+        Some(history) if history.op_running_here() => {
+            let _installed = Installed::new(Some(history.clone()));
+            history.apart_from_running_op(f)
+        }
+        history => {
+            let _installed = Installed::new(history);
+            f()
+        }
     }
 }
 
