@@ -34,6 +34,7 @@ pub use kv::{Kv, KvAction, KvOp};
 pub use multi_register::{MicroOp, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
 pub use register::{Register, RegisterOp};
+pub(crate) use set::{Listed, SetCall};
 pub use set::{Set, SetOp};
 pub use stack::{Stack, StackOp};
 pub use unordered_queue::{QueueOp, UnorderedQueue};

@@ -41,6 +41,66 @@ impl fmt::Display for SetOp {
     }
 }
 
+/// A set operation as recorded, its values borrowed from the history: what
+/// [`Set::prepare`] reads before it copies anything. The collections checker works on this
+/// form, so that a read of a million elements is never copied.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SetCall<'a> {
+    /// Add this element.
+    Add(&'a Value),
+    /// A read that returned these elements.
+    Read(Listed<'a>),
+    /// A read whose result is unknown.
+    ReadUnknown,
+}
+
+/// The elements a read returned, as recorded. A vector may list an element twice, which no
+/// set does ([`SetOp::ReadRepeated`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Listed<'a> {
+    /// A vector (or nil, for an empty read): in the order listed.
+    Vector(&'a [Value]),
+    /// A set: each element once, in order.
+    Set(&'a BTreeSet<Value>),
+}
+
+impl<'a> Listed<'a> {
+    /// The elements in the order recorded.
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a Value> {
+        let (listed, set) = match self {
+            Listed::Vector(v) => (v, None),
+            Listed::Set(s) => (&[][..], Some(s)),
+        };
+        listed.iter().chain(set.into_iter().flatten())
+    }
+
+    /// How many elements are listed (repeats counted).
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Listed::Vector(v) => v.len(),
+            Listed::Set(s) => s.len(),
+        }
+    }
+}
+
+impl Set {
+    /// Parses `op` without copying its values; [`Set::prepare`] is this, copied.
+    pub(crate) fn parse<'a>(&self, op: &RawOp<'a>) -> Result<SetCall<'a>, BadOp> {
+        match op.f {
+            "add" => Ok(SetCall::Add(op.input)),
+            "read" => Ok(match op.output {
+                None => SetCall::ReadUnknown,
+                Some(Value::Nil) if op.knossos_nil_reads => SetCall::ReadUnknown,
+                Some(Value::Nil) => SetCall::Read(Listed::Vector(&[])),
+                Some(Value::Set(s)) => SetCall::Read(Listed::Set(s)),
+                Some(Value::Vector(v)) => SetCall::Read(Listed::Vector(v)),
+                Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
+            }),
+            f => Err(BadOp::unknown_f("set", f, "add, read")),
+        }
+    }
+}
+
 impl Model for Set {
     type State = BTreeSet<Value>;
     type Op = SetOp;
@@ -54,25 +114,19 @@ impl Model for Set {
     }
 
     fn prepare(&self, op: &RawOp<'_>) -> Result<SetOp, BadOp> {
-        match op.f {
-            "add" => Ok(SetOp::Add(op.input.clone())),
-            "read" => Ok(match op.output {
-                None => SetOp::ReadUnknown,
-                Some(Value::Nil) if op.knossos_nil_reads => SetOp::ReadUnknown,
-                Some(Value::Nil) => SetOp::Read(BTreeSet::new()),
-                Some(Value::Set(s)) => SetOp::Read(s.clone()),
-                Some(Value::Vector(v)) => {
-                    // One pass: the set itself finds an element listed twice.
-                    let mut seen = BTreeSet::new();
-                    match v.iter().find(|e| !seen.insert((*e).clone())) {
-                        Some(twice) => SetOp::ReadRepeated(twice.clone()),
-                        None => SetOp::Read(seen),
-                    }
+        Ok(match self.parse(op)? {
+            SetCall::Add(v) => SetOp::Add(v.clone()),
+            SetCall::ReadUnknown => SetOp::ReadUnknown,
+            SetCall::Read(Listed::Set(s)) => SetOp::Read(s.clone()),
+            SetCall::Read(listed) => {
+                // One pass: the set itself finds an element listed twice.
+                let mut seen = BTreeSet::new();
+                match listed.iter().find(|e| !seen.insert((*e).clone())) {
+                    Some(twice) => SetOp::ReadRepeated(twice.clone()),
+                    None => SetOp::Read(seen),
                 }
-                Some(v) => return Err(BadOp::shape("a set read's result", "a set or a vector", v)),
-            }),
-            f => Err(BadOp::unknown_f("set", f, "add, read")),
-        }
+            }
+        })
     }
 
     fn step(&self, state: &BTreeSet<Value>, op: &SetOp) -> Result<BTreeSet<Value>, Illegal> {

@@ -48,7 +48,7 @@ use super::linearizable::counterexample;
 use super::linearizable::preprocess::{Operation, Prepared, prepare};
 use super::linearizable::verdict::{Linearization, PartitionOrder, Verdict};
 use super::result::OpStates;
-use crate::event::Event;
+use crate::event::{Event, Process};
 use crate::model::{Collection, FifoQueue, Model, Set, Stack};
 use crate::value::Value;
 
@@ -232,16 +232,19 @@ pub fn check(
             ))
         }
         Collection::Set => {
-            let prepared = prepare(events, &Set, options.knossos_nil_reads)?;
-            Ok(match set::check(&prepared) {
-                Decided::Linearizable(order) => {
-                    polynomial(witness(&Set, &prepared, &order, options), None)
+            // Read in place, copying no read (one may list a million elements); the
+            // model's form is built only for a counterexample or a witness with states.
+            let history = set::SetHistory::new(events, options.knossos_nil_reads)?;
+            Ok(match history.check() {
+                Decided::Linearizable(order) if !options.witness_states => {
+                    let order = order.iter().map(|&i| history.invoke(i)).collect();
+                    polynomial(linearization(order, Vec::new()), None)
                 }
-                Decided::Violation(v) => {
-                    let verdict = not_linearizable(&Set, &prepared, &v);
-                    polynomial(verdict, Some(v.violation))
+                decided => {
+                    let prepared = prepare(events, &Set, options.knossos_nil_reads)?;
+                    debug_assert_eq!(prepared.operations.len(), history.len());
+                    finish(&Set, &prepared, decided, options)
                 }
-                Decided::Undecided(reason) => search(&Set, &prepared, options, reason),
             })
         }
     }
@@ -261,6 +264,16 @@ fn finish_ordered<M: Model>(
             ordered::Discipline::Lifo => stack::check(prepared, &acts, &values),
         },
     };
+    finish(model, prepared, decided, options)
+}
+
+/// The verdict for what a polynomial pass decided.
+fn finish<M: Model>(
+    model: &M,
+    prepared: &Prepared<M::Op>,
+    decided: Decided,
+    options: &Options,
+) -> Checked {
     match decided {
         Decided::Linearizable(order) => polynomial(witness(model, prepared, &order, options), None),
         Decided::Violation(v) => {
@@ -333,13 +346,19 @@ fn witness<M: Model>(
             });
         }
     }
+    let order = order
+        .iter()
+        .map(|&i| prepared.operations[i].invoke)
+        .collect();
+    linearization(order, states)
+}
+
+/// A linearizable verdict: the one partition in this order (event indices of invokes).
+fn linearization(order: Vec<u64>, states: Vec<OpStates>) -> Verdict {
     Verdict::Linearizable(Linearization {
         partitions: vec![PartitionOrder {
             key: None,
-            order: order
-                .iter()
-                .map(|&i| prepared.operations[i].invoke)
-                .collect(),
+            order,
             states,
         }],
     })
@@ -362,14 +381,19 @@ fn not_linearizable<M: Model>(model: &M, prepared: &Prepared<M::Op>, found: &Fou
 
 /// An operation in words for explanations: `process 3 dequeue -> 5 (events 7..9)`.
 fn describe(op: &Operation, what: &str) -> String {
-    match (op.complete, op.is_crashed()) {
-        (Some(end), false) => format!(
-            "process {} {what} (events {}..{end})",
-            op.process, op.invoke
-        ),
-        _ => format!(
-            "process {} {what} (invoked at event {}, outcome unknown)",
-            op.process, op.invoke
-        ),
+    describe_parts(&op.process, op.invoke, op.complete, op.is_crashed(), what)
+}
+
+/// [`describe`] from the parts of an operation.
+fn describe_parts(
+    process: &Process,
+    invoke: u64,
+    complete: Option<u64>,
+    crashed: bool,
+    what: &str,
+) -> String {
+    match (complete, crashed) {
+        (Some(end), false) => format!("process {process} {what} (events {invoke}..{end})"),
+        _ => format!("process {process} {what} (invoked at event {invoke}, outcome unknown)"),
     }
 }

@@ -21,220 +21,455 @@
 //! is placed as early as it can be: every constraint is a lower bound from the previous
 //! layer and an upper bound of the operation's own, so an earlier placement never hurts a
 //! later layer, and the first layer that cannot be placed proves there is no
-//! linearization. Sorting and the subset checks take `O(n log n)` plus the size of the
-//! reads.
+//! linearization.
+//!
+//! # Reads of a million elements
+//! A Jepsen-style set history ends with reads of every element added, so the reads, not
+//! the operations, are most of its size. They are never copied: the history is read in
+//! place ([`Set::parse`], the borrowed form of [`Set::prepare`]), each element gets a
+//! dense id the first time it is met (integers in a compact range by offset into a table,
+//! other values through a hash map), and each read becomes the ids it listed, in one flat
+//! array. Its per-element observations are those ids ("x present"; every other id
+//! "x absent", as [`Model::split`] and [`Model::split_rest`] split the model's read) and
+//! are never built one by one: a stamp per element finds an element listed twice, and a
+//! mark per element checks one read's content inside the next read's. Everything is linear
+//! in the size of the reads, plus `O(n log n)` to sort the reads by size and the witness.
+//! The model's form of the history ([`Prepared`](crate::checker::Prepared)) is built only
+//! when a counterexample or a witness with states needs it.
 //!
 //! Crashed adds of elements no read saw are left out (they may simply not have happened);
 //! crashed reads were dropped before (they observe nothing).
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashMap;
 
-use super::{Decided, Found, Pattern, Violation, describe};
-use crate::checker::preprocess::Prepared;
-use crate::model::{Model, Set, SetOp};
+use super::{Decided, Found, Pattern, Violation, describe_parts};
+use crate::checker::HistoryError;
+use crate::checker::linearizable::preprocess::{Recorded, recorded};
+use crate::event::Event;
+use crate::model::{Listed, Model, Set, SetCall};
 use crate::value::Value;
 
+/// No operation (an element nobody added, an element no ok add bounds).
+const NONE: usize = usize::MAX;
+
+/// A set history read in place: the operations [`prepare`] keeps, at the same positions,
+/// their values borrowed from the events.
+///
+/// [`prepare`]: crate::checker::prepare
+pub(super) struct SetHistory<'e> {
+    calls: Vec<Call<'e>>,
+    knossos_nil_reads: bool,
+}
+
+/// One operation: its events and what it did.
+#[derive(Clone, Copy)]
+struct Call<'e> {
+    recorded: Recorded<'e>,
+    what: SetCall<'e>,
+}
+
+impl<'e> SetHistory<'e> {
+    /// Validates and parses `events` as [`prepare`] does, copying nothing.
+    ///
+    /// [`prepare`]: crate::checker::prepare
+    pub(super) fn new(
+        events: &'e [Event],
+        knossos_nil_reads: bool,
+    ) -> Result<SetHistory<'e>, HistoryError> {
+        let mut calls = Vec::new();
+        for recorded in recorded(events)?.flatten() {
+            let what = Set
+                .parse(&recorded.raw(knossos_nil_reads))
+                .map_err(|reason| recorded.bad_op(reason))?;
+            // As `prepare` does: a crashed read observed nothing, so it is dropped.
+            if recorded.output.is_none() && !matches!(what, SetCall::Add(_)) {
+                continue;
+            }
+            calls.push(Call { recorded, what });
+        }
+        Ok(SetHistory {
+            calls,
+            knossos_nil_reads,
+        })
+    }
+
+    /// How many operations were kept.
+    pub(super) fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The event index of the invoke of operation `i`.
+    pub(super) fn invoke(&self, i: usize) -> u64 {
+        self.calls[i].recorded.invoke.index
+    }
+
+    /// Decides the history.
+    pub(super) fn check(&self) -> Decided {
+        match Layers::new(self) {
+            Ok(layers) => layers.place(),
+            Err(decided) => decided,
+        }
+    }
+
+    /// The completion of operation `i` if it completed ok, else `u64::MAX`.
+    fn complete(&self, i: usize) -> u64 {
+        let r = &self.calls[i].recorded;
+        match (r.output, r.done) {
+            (Some(_), Some(done)) => done.index,
+            _ => u64::MAX,
+        }
+    }
+
+    /// Operation `i` in words, as the model reads it (only for explanations: a read is
+    /// copied here).
+    fn describe(&self, i: usize) -> String {
+        let r = &self.calls[i].recorded;
+        let what = Set
+            .prepare(&r.raw(self.knossos_nil_reads))
+            .map(|op| op.to_string())
+            .unwrap_or_default();
+        describe_parts(
+            &r.invoke.process,
+            r.invoke.index,
+            r.complete(),
+            r.output.is_none(),
+            &what,
+        )
+    }
+}
+
+/// Dense ids for elements, in the order first met, each value looked up without copying it.
+/// Integers (what test generators add) skip hashing a [`Value`]: by offset into a table
+/// when the added ones lie in a range not much wider than their count, else keyed by the
+/// integer; any other value is hashed as a value.
+struct Interner<'e> {
+    /// The least added integer and, from it, each integer's id (`ABSENT`: none yet).
+    base: i64,
+    table: Vec<u32>,
+    ints: FxHashMap<i64, u32>,
+    others: FxHashMap<&'e Value, u32>,
+}
+
+/// No id yet.
+const ABSENT: u32 = u32::MAX;
+
+/// An integer element as an `i64`: a `Value::UInt` that fits equals the `Value::Int`.
+fn int_of(v: &Value) -> Option<i64> {
+    match *v {
+        Value::Int(i) => Some(i),
+        Value::UInt(u) => i64::try_from(u).ok(),
+        _ => None,
+    }
+}
+
+impl<'e> Interner<'e> {
+    /// Sized for these added values.
+    fn new(added: impl Iterator<Item = &'e Value>) -> Interner<'e> {
+        let (mut count, mut least, mut most) = (0usize, i64::MAX, i64::MIN);
+        for i in added.filter_map(int_of) {
+            (count, least, most) = (count + 1, least.min(i), most.max(i));
+        }
+        // A table of at most four slots per added integer (plus a little), else a map.
+        let span = i128::from(most) - i128::from(least) + 1;
+        let dense = count > 0 && span <= 4 * count as i128 + 64;
+        Interner {
+            base: least,
+            table: if dense {
+                vec![ABSENT; span as usize]
+            } else {
+                Vec::new()
+            },
+            ints: FxHashMap::with_capacity_and_hasher(
+                if dense { 0 } else { count },
+                Default::default(),
+            ),
+            others: FxHashMap::default(),
+        }
+    }
+
+    /// The id of `v`, a new element (nobody added yet) if it has none.
+    fn id(&mut self, v: &'e Value, elements: &mut Vec<Element<'e>>) -> usize {
+        let slot = match int_of(v) {
+            Some(i) => match usize::try_from(i128::from(i) - i128::from(self.base)) {
+                Ok(at) if at < self.table.len() => &mut self.table[at],
+                _ => self.ints.entry(i).or_insert(ABSENT),
+            },
+            None => self.others.entry(v).or_insert(ABSENT),
+        };
+        if *slot == ABSENT {
+            // Ids fit in a u32: a history with four billion elements does not fit in memory.
+            *slot = elements.len() as u32;
+            elements.push(Element {
+                value: v,
+                lo: u64::MAX,
+                first: NONE,
+                hi: u64::MAX,
+                bound: NONE,
+            });
+        }
+        *slot as usize
+    }
+}
+
 /// One element: where its first add may take effect.
-struct Element<'a> {
-    value: &'a Value,
-    /// Earliest invoke of an add of it, and that add.
+struct Element<'e> {
+    value: &'e Value,
+    /// Earliest invoke of an add of it, and that add (`NONE`: nobody added it).
     lo: u64,
     first: usize,
     /// Earliest completion of an ok add of it (`u64::MAX`: none), and that add.
     hi: u64,
-    bound: Option<usize>,
-    /// Every add of it.
-    adds: Vec<usize>,
+    bound: usize,
 }
 
-/// Something placed in a gap: a read (by operation) or an element's appearance.
+/// A read with a definite result: the operation and where its element ids lie in
+/// [`Layers::members`].
+struct Read {
+    op: usize,
+    start: usize,
+    len: usize,
+}
+
+/// Something placed in a gap: a read (by its index in [`Layers::reads`]) or an element's
+/// appearance (by element id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     Read(usize),
     Appear(usize),
 }
 
-/// Checks a set history.
-pub(super) fn check(prepared: &Prepared<SetOp>) -> Decided {
-    match Layers::new(prepared) {
-        Ok(layers) => layers.place(),
-        Err(decided) => decided,
-    }
-}
-
-struct Layers<'a> {
-    prepared: &'a Prepared<SetOp>,
-    elements: Vec<Element<'a>>,
-    /// Reads grouped by content, in chain order: (content as element ids, reads).
-    groups: Vec<(Vec<usize>, Vec<usize>)>,
+struct Layers<'h, 'e> {
+    history: &'h SetHistory<'e>,
+    elements: Vec<Element<'e>>,
+    /// The element each add adds, by operation (`NONE` for reads).
+    added: Vec<usize>,
+    reads: Vec<Read>,
+    /// Every read's element ids, one read after the other.
+    members: Vec<u32>,
+    /// Reads grouped by content, in chain order (a group's content is its first read's).
+    groups: Vec<Vec<usize>>,
     /// Reads that saw nothing definite (Knossos mode): they fit anywhere.
     free: Vec<usize>,
-    /// What set the lower bound of each placed node (`None`: its own invoke).
-    cause: HashMap<NodeKey, Option<Node>>,
+    /// What set the lower bound of each placed read and appearance (`None`: its own
+    /// invoke).
+    read_cause: Vec<Option<Node>>,
+    appear_cause: Vec<Option<Node>>,
     /// Placed nodes: (gap, rank, node).
     placed: Vec<(u64, usize, Node)>,
 }
 
-type NodeKey = (bool, usize);
-
-fn key(n: Node) -> NodeKey {
-    match n {
-        Node::Read(i) => (true, i),
-        Node::Appear(x) => (false, x),
-    }
-}
-
-impl<'a> Layers<'a> {
-    fn new(prepared: &'a Prepared<SetOp>) -> Result<Layers<'a>, Decided> {
-        let ops = &prepared.operations;
-        let mut id_of: HashMap<&Value, usize> = HashMap::default();
-        let mut elements: Vec<Element<'a>> = Vec::new();
-        let mut reads: Vec<usize> = Vec::new();
+impl<'h, 'e> Layers<'h, 'e> {
+    fn new(history: &'h SetHistory<'e>) -> Result<Layers<'h, 'e>, Decided> {
+        let calls = &history.calls;
+        let mut interner = Interner::new(calls.iter().filter_map(|c| match c.what {
+            SetCall::Add(v) => Some(v),
+            _ => None,
+        }));
+        let mut elements: Vec<Element<'e>> = Vec::new();
+        let mut added = vec![NONE; calls.len()];
+        let mut listed: Vec<(usize, Listed<'e>)> = Vec::new();
         let mut free = Vec::new();
-        for (i, op) in prepared.ops.iter().enumerate() {
-            match op {
-                SetOp::Add(v) => {
-                    let id = *id_of.entry(v).or_insert_with(|| {
-                        elements.push(Element {
-                            value: v,
-                            lo: ops[i].invoke,
-                            first: i,
-                            hi: u64::MAX,
-                            bound: None,
-                            adds: Vec::new(),
-                        });
-                        elements.len() - 1
-                    });
+        for (i, call) in calls.iter().enumerate() {
+            match call.what {
+                SetCall::Add(v) => {
+                    let id = interner.id(v, &mut elements);
                     let e = &mut elements[id];
-                    e.adds.push(i);
-                    if let (false, Some(c)) = (ops[i].is_crashed(), ops[i].complete)
-                        && c < e.hi
-                    {
-                        e.hi = c;
-                        e.bound = Some(i);
+                    if e.first == NONE {
+                        // Operations are in invoke order: the first add is the earliest.
+                        (e.first, e.lo) = (i, call.recorded.invoke.index);
                     }
-                }
-                SetOp::Read(_) => reads.push(i),
-                // Parts of split reads never come out of `Set::prepare`; alone, each
-                // says nothing about the other elements, so it constrains no layer.
-                SetOp::ReadUnknown | SetOp::Present(_) | SetOp::Absent(_) => free.push(i),
-                SetOp::ReadRepeated(v) => {
-                    let text = format!(
-                        "{} listed {v} more than once; a set holds each element once",
-                        describe(&ops[i], &prepared.ops[i].to_string())
-                    );
-                    return Err(violation(
-                        Pattern::ReadRepeated,
-                        vec![ops[i].invoke],
-                        text,
-                        i,
-                    ));
-                }
-            }
-        }
-        // Contents as element ids; an element nobody added is a violation.
-        let mut contents: Vec<(Vec<usize>, usize)> = Vec::with_capacity(reads.len());
-        for r in reads {
-            // The read's "present" observations, one per element (`Model::split`); every
-            // other element is absent (`Model::split_rest`).
-            let present = Set.split(&prepared.ops[r]).unwrap_or_default();
-            let mut ids = Vec::with_capacity(present.len());
-            for (v, _) in present {
-                match id_of.get(&v) {
-                    Some(&id) => ids.push(id),
-                    None => {
-                        let text = format!(
-                            "{} returned {v}, which no operation ever added",
-                            describe(&ops[r], &prepared.ops[r].to_string())
-                        );
-                        return Err(violation(Pattern::NeverAdded, vec![ops[r].invoke], text, r));
+                    let c = history.complete(i);
+                    if c < e.hi {
+                        (e.hi, e.bound) = (c, i);
                     }
+                    added[i] = id;
                 }
-            }
-            ids.sort_unstable();
-            contents.push((ids, r));
-        }
-        contents.sort_unstable_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
-        let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-        for (ids, r) in contents {
-            match groups.last_mut() {
-                Some((last, members)) if *last == ids => members.push(r),
-                _ => groups.push((ids, vec![r])),
+                SetCall::Read(l) => listed.push((i, l)),
+                // Alone, an unknown read says nothing about any element.
+                SetCall::ReadUnknown => free.push(i),
             }
         }
-        let layers = Layers {
-            prepared,
+        let (reads, members, stamp) =
+            Self::read_ids(history, &listed, &mut interner, &mut elements)?;
+        let read_cause = vec![None; reads.len()];
+        let appear_cause = vec![None; elements.len()];
+        let mut layers = Layers {
+            history,
             elements,
-            groups,
+            added,
+            reads,
+            members,
+            groups: Vec::new(),
             free,
-            cause: HashMap::default(),
+            read_cause,
+            appear_cause,
             placed: Vec::new(),
         };
-        layers.check_chain()?;
+        layers.chain(stamp)?;
         Ok(layers)
     }
 
-    /// Consecutive contents must each be a strict subset of the next.
-    fn check_chain(&self) -> Result<(), Decided> {
-        let ops = &self.prepared.operations;
-        for pair in self.groups.windows(2) {
-            let (small, big) = (&pair[0].0, &pair[1].0);
-            // Both are sorted: one merge finds what each lacks.
-            let Some(missing) = first_missing(small, big) else {
-                continue;
-            };
-            let other = first_missing(big, small);
-            let (a, b) = (pair[0].1[0], pair[1].1[0]);
+    /// Each read as element ids, one read after the other in `members`, and a slot per
+    /// element for [`Layers::chain`]. An element listed twice is a violation, found first
+    /// (in operation order) as the model finds it; then an element nobody added (the least
+    /// such value of the first read that lists one).
+    #[allow(clippy::type_complexity)]
+    fn read_ids(
+        history: &SetHistory<'e>,
+        listed: &[(usize, Listed<'e>)],
+        interner: &mut Interner<'e>,
+        elements: &mut Vec<Element<'e>>,
+    ) -> Result<(Vec<Read>, Vec<u32>, Vec<usize>), Decided> {
+        let mut members: Vec<u32> = Vec::with_capacity(listed.iter().map(|(_, l)| l.len()).sum());
+        let mut stamp: Vec<usize> = Vec::new();
+        let mut never: Option<(usize, &'e Value)> = None;
+        let mut reads: Vec<Read> = Vec::with_capacity(listed.len());
+        for (k, &(r, l)) in listed.iter().enumerate() {
+            let start = members.len();
+            for v in l.iter() {
+                let id = interner.id(v, elements);
+                if id >= stamp.len() {
+                    stamp.resize(elements.len(), 0);
+                }
+                if stamp[id] == k + 1 {
+                    let text = format!(
+                        "{} listed {v} more than once; a set holds each element once",
+                        history.describe(r)
+                    );
+                    return Err(violation(
+                        Pattern::ReadRepeated,
+                        vec![history.invoke(r)],
+                        text,
+                        r,
+                    ));
+                }
+                stamp[id] = k + 1;
+                if elements[id].first == NONE
+                    && never.is_none_or(|(at, least)| at == r && v < least)
+                {
+                    never = Some((r, v));
+                }
+                members.push(id as u32);
+            }
+            reads.push(Read {
+                op: r,
+                start,
+                len: members.len() - start,
+            });
+        }
+        if let Some((r, v)) = never {
             let text = format!(
-                "{} saw {} but not {}, while {} saw {} but not {}; elements are never removed, \
-                 so whichever read came second would have seen both",
-                self.read(a),
-                self.elements[missing].value,
-                other.map_or_else(String::new, |o| self.elements[o].value.to_string()),
-                self.read(b),
-                other.map_or_else(String::new, |o| self.elements[o].value.to_string()),
-                self.elements[missing].value,
+                "{} returned {v}, which no operation ever added",
+                history.describe(r)
             );
             return Err(violation(
-                Pattern::IncomparableReads,
-                vec![ops[a].invoke, ops[b].invoke],
+                Pattern::NeverAdded,
+                vec![history.invoke(r)],
                 text,
-                b,
+                r,
             ));
         }
+        stamp.resize(elements.len(), 0);
+        Ok((reads, members, stamp))
+    }
+
+    /// The element ids read `k` listed.
+    fn ids(&self, k: usize) -> &[u32] {
+        let r = &self.reads[k];
+        &self.members[r.start..r.start + r.len]
+    }
+
+    /// Groups the reads by content, smallest first; each content must be a strict subset
+    /// of the next. `mark` has a slot per element.
+    fn chain(&mut self, mut mark: Vec<usize>) -> Result<(), Decided> {
+        let mut order: Vec<usize> = (0..self.reads.len()).collect();
+        // Stable: equal sizes keep operation order.
+        order.sort_by_key(|&k| self.reads[k].len);
+        mark.fill(0);
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (step, &b) in order.iter().enumerate() {
+            if let Some(group) = groups.last_mut() {
+                let a = group[0];
+                for &x in self.ids(b) {
+                    mark[x as usize] = step + 1;
+                }
+                let missing = self
+                    .ids(a)
+                    .iter()
+                    .map(|&x| x as usize)
+                    .filter(|&x| mark[x] != step + 1)
+                    .min();
+                match missing {
+                    None if self.reads[a].len == self.reads[b].len => {
+                        group.push(b);
+                        continue;
+                    }
+                    None => {}
+                    Some(missing) => return Err(self.incomparable(a, b, missing)),
+                }
+            }
+            groups.push(vec![b]);
+        }
+        self.groups = groups;
         Ok(())
     }
 
-    fn read(&self, r: usize) -> String {
-        describe(
-            &self.prepared.operations[r],
-            &self.prepared.ops[r].to_string(),
+    /// Reads `a` and `b` (no larger than `b`), where `a` saw `missing` and `b` did not.
+    fn incomparable(&self, a: usize, b: usize, missing: usize) -> Decided {
+        let in_a: rustc_hash::FxHashSet<u32> = self.ids(a).iter().copied().collect();
+        // No larger than `b` and not inside it, so `b` has an element `a` lacks.
+        let other = self
+            .ids(b)
+            .iter()
+            .copied()
+            .filter(|x| !in_a.contains(x))
+            .min();
+        let other = other.map_or_else(String::new, |o| self.elements[o as usize].value.to_string());
+        let missing = self.elements[missing].value;
+        let (a, b) = (self.reads[a].op, self.reads[b].op);
+        let text = format!(
+            "{} saw {missing} but not {other}, while {} saw {other} but not {missing}; \
+             elements are never removed, so whichever read came second would have seen both",
+            self.history.describe(a),
+            self.history.describe(b),
+        );
+        violation(
+            Pattern::IncomparableReads,
+            vec![self.history.invoke(a), self.history.invoke(b)],
+            text,
+            b,
         )
     }
 
     /// Places the layers as early as possible.
     fn place(mut self) -> Decided {
-        let ops = &self.prepared.operations;
-        let comp = |i: usize| match (ops[i].is_crashed(), ops[i].complete) {
-            (false, Some(c)) => c,
-            _ => u64::MAX,
-        };
+        let history = self.history;
         // The lower bound for the next layer, and the node that set it.
         let mut floor: u64 = 0;
         let mut by: Option<Node> = None;
         let mut seen: Vec<bool> = vec![false; self.elements.len()];
         let groups = std::mem::take(&mut self.groups);
+        let mut fresh: Vec<usize> = Vec::new();
         for layer in 0..=groups.len() {
             // Appearances of the elements new in this layer's content (or, after the last
             // read, of every element an ok add put in).
-            let fresh: Vec<usize> = match groups.get(layer) {
-                Some((ids, _)) => ids.iter().copied().filter(|&x| !seen[x]).collect(),
-                None => (0..self.elements.len())
-                    .filter(|&x| !seen[x] && self.elements[x].hi != u64::MAX)
-                    .collect(),
-            };
+            fresh.clear();
+            match groups.get(layer) {
+                Some(members) => {
+                    fresh.extend(
+                        self.ids(members[0])
+                            .iter()
+                            .map(|&x| x as usize)
+                            .filter(|&x| !seen[x]),
+                    );
+                }
+                None => fresh.extend(
+                    (0..self.elements.len())
+                        .filter(|&x| !seen[x] && self.elements[x].hi != u64::MAX),
+                ),
+            }
             let (mut next_floor, mut next_by) = (floor, by);
-            for x in fresh {
+            for &x in &fresh {
                 seen[x] = true;
                 let e = &self.elements[x];
                 let (gap, cause) = if e.lo >= floor {
@@ -245,74 +480,88 @@ impl<'a> Layers<'a> {
                 if gap >= e.hi {
                     return self.stuck(Node::Appear(x), cause, floor);
                 }
-                self.cause.insert(key(Node::Appear(x)), cause);
+                self.appear_cause[x] = cause;
                 self.placed.push((gap, 2 * layer, Node::Appear(x)));
                 if gap >= next_floor {
                     (next_floor, next_by) = (gap, Some(Node::Appear(x)));
                 }
             }
             (floor, by) = (next_floor, next_by);
-            let Some((_, members)) = groups.get(layer) else {
+            let Some(members) = groups.get(layer) else {
                 break;
             };
             let (mut next_floor, mut next_by) = (floor, by);
-            for &r in members {
-                let (gap, cause) = if ops[r].invoke >= floor {
-                    (ops[r].invoke, None)
+            for &k in members {
+                let r = self.reads[k].op;
+                let invoke = history.invoke(r);
+                let (gap, cause) = if invoke >= floor {
+                    (invoke, None)
                 } else {
                     (floor, by)
                 };
-                if gap >= comp(r) {
-                    return self.stuck(Node::Read(r), cause, floor);
+                if gap >= history.complete(r) {
+                    return self.stuck(Node::Read(k), cause, floor);
                 }
-                self.cause.insert(key(Node::Read(r)), cause);
-                self.placed.push((gap, 2 * layer + 1, Node::Read(r)));
+                self.read_cause[k] = cause;
+                self.placed.push((gap, 2 * layer + 1, Node::Read(k)));
                 if gap >= next_floor {
-                    (next_floor, next_by) = (gap, Some(Node::Read(r)));
+                    (next_floor, next_by) = (gap, Some(Node::Read(k)));
                 }
             }
             (floor, by) = (next_floor, next_by);
         }
-        Decided::Linearizable(self.witness(&comp))
+        Decided::Linearizable(self.witness())
     }
 
-    /// The full order: placed nodes by gap and layer, each later add of an element after
-    /// its appearance, free reads at their invoke.
-    fn witness(&self, comp: &dyn Fn(usize) -> u64) -> Vec<usize> {
-        let ops = &self.prepared.operations;
-        let mut all: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(ops.len());
+    /// The full order: placed nodes by gap and layer, each later ok add of an element
+    /// after its appearance, free reads at their invoke.
+    fn witness(&self) -> Vec<usize> {
+        let history = self.history;
+        let mut all: Vec<(u64, usize, u8, usize)> = Vec::with_capacity(history.len());
+        // Where each element appeared: (gap, rank).
+        let mut at: Vec<Option<(u64, usize)>> = vec![None; self.elements.len()];
         for &(gap, rank, node) in &self.placed {
             match node {
-                Node::Read(r) => all.push((gap, rank, 0, r)),
+                Node::Read(k) => all.push((gap, rank, 0, self.reads[k].op)),
                 Node::Appear(x) => {
-                    let e = &self.elements[x];
-                    all.push((gap, rank, 0, e.first));
-                    // Later ok adds: each in its own interval, no earlier than the
-                    // appearance (it completes after it, as hi bounds the gap).
-                    for &a in e.adds.iter().filter(|&&a| a != e.first) {
-                        if comp(a) != u64::MAX {
-                            all.push((gap.max(ops[a].invoke), rank, 1, a));
-                        }
-                    }
+                    at[x] = Some((gap, rank));
+                    all.push((gap, rank, 0, self.elements[x].first));
                 }
             }
         }
+        // Later ok adds: each in its own interval, no earlier than the appearance (it
+        // completes after it, as hi bounds the gap). Crashed ones are left out.
+        for (a, &x) in self.added.iter().enumerate() {
+            if x == NONE || a == self.elements[x].first || history.complete(a) == u64::MAX {
+                continue;
+            }
+            if let Some((gap, rank)) = at[x] {
+                all.push((gap.max(history.invoke(a)), rank, 1, a));
+            }
+        }
         for &r in &self.free {
-            all.push((ops[r].invoke, 0, 0, r));
+            all.push((history.invoke(r), 0, 0, r));
         }
         all.sort_unstable();
         all.into_iter().map(|(_, _, _, i)| i).collect()
     }
 
+    fn cause(&self, n: Node) -> Option<Node> {
+        match n {
+            Node::Read(k) => self.read_cause[k],
+            Node::Appear(x) => self.appear_cause[x],
+        }
+    }
+
     /// A layer that cannot be placed: explain the chain of lower bounds that pushed it past
     /// its completion.
     fn stuck(&self, node: Node, cause: Option<Node>, floor: u64) -> Decided {
-        let ops = &self.prepared.operations;
+        let history = self.history;
         let mut chain = Vec::new();
         let mut at = cause;
         while let Some(n) = at {
             chain.push(n);
-            at = self.cause.get(&key(n)).copied().flatten();
+            at = self.cause(n);
         }
         chain.reverse();
         let mut steps = Vec::new();
@@ -324,18 +573,21 @@ impl<'a> Layers<'a> {
             previous = Some(n);
         }
         let (blocked, last) = match node {
-            Node::Read(r) => (
-                r,
-                format!(
-                    "{}{}, but it completed at event {}",
-                    self.read(r),
-                    self.after(node, previous),
-                    ops[r].complete.unwrap_or(u64::MAX)
-                ),
-            ),
+            Node::Read(k) => {
+                let r = self.reads[k].op;
+                (
+                    r,
+                    format!(
+                        "{}{}, but it completed at event {}",
+                        history.describe(r),
+                        self.after(node, previous),
+                        history.complete(r)
+                    ),
+                )
+            }
             Node::Appear(x) => {
                 let e = &self.elements[x];
-                let bound = e.bound.unwrap_or(e.first);
+                let bound = if e.bound == NONE { e.first } else { e.bound };
                 (
                     bound,
                     format!(
@@ -343,7 +595,7 @@ impl<'a> Layers<'a> {
                          event {}",
                         self.name(node),
                         self.after(node, previous),
-                        describe(&ops[bound], &self.prepared.ops[bound].to_string()),
+                        history.describe(bound),
                         e.hi
                     ),
                 )
@@ -351,7 +603,8 @@ impl<'a> Layers<'a> {
         };
         highlighted.push(self.op_of(node));
         if let Node::Appear(x) = node {
-            highlighted.push(ops[self.elements[x].bound.unwrap_or(self.elements[x].first)].invoke);
+            let e = &self.elements[x];
+            highlighted.push(history.invoke(if e.bound == NONE { e.first } else { e.bound }));
         }
         steps.push(last);
         let mut prefix: Vec<&(u64, usize, Node)> = self.placed.iter().collect();
@@ -359,7 +612,7 @@ impl<'a> Layers<'a> {
         let prefix = prefix
             .into_iter()
             .map(|&(_, _, n)| match n {
-                Node::Read(r) => r,
+                Node::Read(k) => self.reads[k].op,
                 Node::Appear(x) => self.elements[x].first,
             })
             .collect();
@@ -375,23 +628,24 @@ impl<'a> Layers<'a> {
         })
     }
 
+    /// The invoke of the operation behind `n`.
     fn op_of(&self, n: Node) -> u64 {
-        let ops = &self.prepared.operations;
         match n {
-            Node::Read(r) => ops[r].invoke,
-            Node::Appear(x) => ops[self.elements[x].first].invoke,
+            Node::Read(k) => self.history.invoke(self.reads[k].op),
+            Node::Appear(x) => self.history.invoke(self.elements[x].first),
         }
     }
 
     /// Why `n` comes after `previous` (or, first in the chain, when it can start).
     fn step(&self, n: Node, previous: Option<Node>) -> String {
-        let ops = &self.prepared.operations;
+        let history = self.history;
         match (n, previous) {
-            (Node::Read(r), None) => {
+            (Node::Read(k), None) => {
+                let r = self.reads[k].op;
                 format!(
                     "{} took effect no earlier than its invoke (event {})",
-                    self.read(r),
-                    ops[r].invoke
+                    history.describe(r),
+                    history.invoke(r)
                 )
             }
             (Node::Appear(x), None) => {
@@ -400,7 +654,7 @@ impl<'a> Layers<'a> {
                     "{} appeared no earlier than event {}, when its first add ({}) was invoked",
                     e.value,
                     e.lo,
-                    describe(&ops[e.first], &self.prepared.ops[e.first].to_string())
+                    history.describe(e.first)
                 )
             }
             (n, p) => format!("{}{}", self.name(n), self.after(n, p)),
@@ -409,7 +663,7 @@ impl<'a> Layers<'a> {
 
     fn name(&self, n: Node) -> String {
         match n {
-            Node::Read(r) => self.read(r),
+            Node::Read(k) => self.history.describe(self.reads[k].op),
             Node::Appear(x) => format!("the first add of {}", self.elements[x].value),
         }
     }
@@ -422,28 +676,14 @@ impl<'a> Layers<'a> {
                 " saw {}, so it comes after {}'s first add",
                 self.elements[x].value, self.elements[x].value
             ),
-            (Node::Appear(x), Some(Node::Read(r))) => format!(
+            (Node::Appear(x), Some(Node::Read(k))) => format!(
                 ": {} is missing from {}, so it was added after that read",
                 self.elements[x].value,
-                self.read(r)
+                self.history.describe(self.reads[k].op)
             ),
             (_, Some(p)) => format!(" comes after {}", self.name(p)),
         }
     }
-}
-
-/// The first element of sorted `a` that sorted `b` lacks.
-fn first_missing(a: &[usize], b: &[usize]) -> Option<usize> {
-    let mut j = 0;
-    for &x in a {
-        while j < b.len() && b[j] < x {
-            j += 1;
-        }
-        if b.get(j) != Some(&x) {
-            return Some(x);
-        }
-    }
-    None
 }
 
 fn violation(pattern: Pattern, ops: Vec<u64>, explanation: String, blocked: usize) -> Decided {

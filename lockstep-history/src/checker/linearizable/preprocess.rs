@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::checker::error::HistoryError;
 use crate::checker::pairing::pair;
 use crate::event::{Event, EventKind, Process};
-use crate::model::{Model, RawOp};
+use crate::model::{BadOp, Model, RawOp};
 use crate::validate::validate;
 use crate::value::Value;
 
@@ -72,7 +72,6 @@ pub fn prepare<M: Model>(
     model: &M,
     knossos_nil_reads: bool,
 ) -> Result<Prepared<M::Op>, HistoryError> {
-    validate(events)?;
     let mut prepared = Prepared {
         operations: Vec::new(),
         ops: Vec::new(),
@@ -80,36 +79,15 @@ pub fn prepare<M: Model>(
         dropped: 0,
     };
     let mut partition_of: FxHashMap<Option<Value>, usize> = FxHashMap::default();
-    for op in pair(events) {
-        // Validated: every client operation starts with its invoke.
-        let Some(invoke) = op.invoke.map(|i| &events[i]) else {
+    for recorded in recorded(events)? {
+        let Some(recorded) = recorded else {
+            prepared.dropped += 1;
             continue;
         };
-        if invoke.process.is_named() {
-            continue;
-        }
-        let done = op.completion.map(|c| &events[c]);
-        let output = match done.map(|c| c.kind) {
-            Some(EventKind::Fail) => {
-                prepared.dropped += 1;
-                continue;
-            }
-            Some(EventKind::Ok) => done.map(|c| &c.value),
-            _ => None,
-        };
-        let raw = RawOp {
-            f: &invoke.f,
-            input: &invoke.value,
-            output,
-            knossos_nil_reads,
-        };
-        let op = model.prepare(&raw).map_err(|reason| HistoryError::BadOp {
-            index: invoke.index,
-            process: invoke.process.clone(),
-            f: invoke.f.to_string(),
-            reason,
-        })?;
-        if output.is_none() && model.is_read_only(&op) {
+        let op = model
+            .prepare(&recorded.raw(knossos_nil_reads))
+            .map_err(|reason| recorded.bad_op(reason))?;
+        if recorded.output.is_none() && model.is_read_only(&op) {
             prepared.dropped += 1;
             continue;
         }
@@ -125,17 +103,96 @@ pub fn prepare<M: Model>(
         prepared.partitions[part]
             .ops
             .push(prepared.operations.len());
-        prepared.operations.push(Operation {
-            invoke: invoke.index,
-            complete: done.map(|c| c.index),
-            process: invoke.process.clone(),
-            f: invoke.f.to_string(),
-            input: invoke.value.clone(),
-            output: output.cloned(),
-        });
+        prepared.operations.push(recorded.operation());
         prepared.ops.push(op);
     }
     Ok(prepared)
+}
+
+/// One client operation as the history recorded it, borrowed from the events: what
+/// [`prepare`] parses and keeps. A checker that reads values in place (the collections
+/// checker for sets, whose reads can list a million elements) walks these instead, and
+/// keeps the same operations at the same positions as [`prepare`] when it drops the same
+/// crashed read-only ones.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Recorded<'e> {
+    /// The invoke.
+    pub invoke: &'e Event,
+    /// The ok or info event; `None` if it never completed.
+    pub done: Option<&'e Event>,
+    /// The ok's value; `None` when the outcome is unknown (info or never completed).
+    pub output: Option<&'e Value>,
+}
+
+impl<'e> Recorded<'e> {
+    /// What the model parses.
+    pub fn raw(&self, knossos_nil_reads: bool) -> RawOp<'e> {
+        RawOp {
+            f: &self.invoke.f,
+            input: &self.invoke.value,
+            output: self.output,
+            knossos_nil_reads,
+        }
+    }
+
+    /// The error for an operation the model cannot parse, naming its invoke.
+    pub fn bad_op(&self, reason: BadOp) -> HistoryError {
+        HistoryError::BadOp {
+            index: self.invoke.index,
+            process: self.invoke.process.clone(),
+            f: self.invoke.f.to_string(),
+            reason,
+        }
+    }
+
+    /// Index of the ok or info event, if it completed.
+    pub fn complete(&self) -> Option<u64> {
+        self.done.map(|c| c.index)
+    }
+
+    /// The operation, its values copied.
+    pub fn operation(&self) -> Operation {
+        Operation {
+            invoke: self.invoke.index,
+            complete: self.complete(),
+            process: self.invoke.process.clone(),
+            f: self.invoke.f.to_string(),
+            input: self.invoke.value.clone(),
+            output: self.output.cloned(),
+        }
+    }
+}
+
+/// Validates `events` and walks its client operations in the order of their invoke (named
+/// processes skipped): `None` for one that failed (it did not happen), else its events.
+///
+/// # Errors
+/// [`HistoryError::IllFormed`] for a history that [`validate`] rejects.
+pub(crate) fn recorded(
+    events: &[Event],
+) -> Result<impl Iterator<Item = Option<Recorded<'_>>>, HistoryError> {
+    validate(events)?;
+    Ok(pair(events).into_iter().filter_map(|op| {
+        // Validated: every client operation starts with its invoke.
+        let invoke = &events[op.invoke?];
+        if invoke.process.is_named() {
+            return None;
+        }
+        let done = op.completion.map(|c| &events[c]);
+        Some(match done.map(|c| c.kind) {
+            Some(EventKind::Fail) => None,
+            Some(EventKind::Ok) => Some(Recorded {
+                invoke,
+                done,
+                output: done.map(|c| &c.value),
+            }),
+            _ => Some(Recorded {
+                invoke,
+                done,
+                output: None,
+            }),
+        })
+    }))
 }
 
 #[cfg(test)]
