@@ -382,8 +382,11 @@ impl<'a, M: Model> Search<'a, M> {
         let order = self.frames.iter().map(|f| self.global(f.op)).collect();
         let mut states = Vec::new();
         if self.witness_states {
-            let afters = self.frames[1..]
+            // `skip`, not `[1..]`: nothing may be on the stack (every operation crashed).
+            let afters = self
+                .frames
                 .iter()
+                .skip(1)
                 .map(|f| f.prev_state)
                 .chain([self.current]);
             for (frame, after) in self.frames.iter().zip(afters) {
