@@ -57,14 +57,20 @@ const NONE: usize = usize::MAX;
 ///
 /// [`prepare`]: crate::checker::prepare
 pub(super) struct SetHistory<'e> {
+    events: &'e [Event],
     calls: Vec<Call<'e>>,
     knossos_nil_reads: bool,
 }
 
-/// One operation: its events and what it did.
+/// One operation: where its events are, and what it did.
 #[derive(Clone, Copy)]
 struct Call<'e> {
-    recorded: Recorded<'e>,
+    /// Event index (and, validated, position) of the invoke.
+    invoke: u64,
+    /// Event index of the ok, or `u64::MAX` when the outcome is unknown.
+    ok: u64,
+    /// Event index of the info of a crashed operation, or `u64::MAX`.
+    info: u64,
     what: SetCall<'e>,
 }
 
@@ -76,18 +82,27 @@ impl<'e> SetHistory<'e> {
         events: &'e [Event],
         knossos_nil_reads: bool,
     ) -> Result<SetHistory<'e>, HistoryError> {
-        let mut calls = Vec::new();
+        let mut calls = Vec::with_capacity(events.len() / 2);
         for recorded in recorded(events)?.flatten() {
             let what = Set
                 .parse(&recorded.raw(knossos_nil_reads))
                 .map_err(|reason| recorded.bad_op(reason))?;
-            // As `prepare` does: a crashed read observed nothing, so it is dropped.
-            if recorded.output.is_none() && !matches!(what, SetCall::Add(_)) {
-                continue;
-            }
-            calls.push(Call { recorded, what });
+            let done = recorded.complete().unwrap_or(u64::MAX);
+            let (ok, info) = match recorded.output {
+                Some(_) => (done, u64::MAX),
+                // As `prepare` does: a crashed read observed nothing, so it is dropped.
+                None if !matches!(what, SetCall::Add(_)) => continue,
+                None => (u64::MAX, done),
+            };
+            calls.push(Call {
+                invoke: recorded.invoke.index,
+                ok,
+                info,
+                what,
+            });
         }
         Ok(SetHistory {
+            events,
             calls,
             knossos_nil_reads,
         })
@@ -100,7 +115,7 @@ impl<'e> SetHistory<'e> {
 
     /// The event index of the invoke of operation `i`.
     pub(super) fn invoke(&self, i: usize) -> u64 {
-        self.calls[i].recorded.invoke.index
+        self.calls[i].invoke
     }
 
     /// Decides the history.
@@ -113,17 +128,29 @@ impl<'e> SetHistory<'e> {
 
     /// The completion of operation `i` if it completed ok, else `u64::MAX`.
     fn complete(&self, i: usize) -> u64 {
-        let r = &self.calls[i].recorded;
-        match (r.output, r.done) {
-            (Some(_), Some(done)) => done.index,
-            _ => u64::MAX,
+        self.calls[i].ok
+    }
+
+    /// Operation `i`'s events (a validated history's event indices are positions).
+    fn recorded(&self, i: usize) -> Recorded<'e> {
+        let c = &self.calls[i];
+        let event = |index: u64| {
+            usize::try_from(index)
+                .ok()
+                .and_then(|at| self.events.get(at))
+        };
+        let ok = event(c.ok);
+        Recorded {
+            invoke: &self.events[c.invoke as usize],
+            done: ok.or(event(c.info)),
+            output: ok.map(|e| &e.value),
         }
     }
 
     /// Operation `i` in words, as the model reads it (only for explanations: a read is
     /// copied here).
     fn describe(&self, i: usize) -> String {
-        let r = &self.calls[i].recorded;
+        let r = self.recorded(i);
         let what = Set
             .prepare(&r.raw(self.knossos_nil_reads))
             .map(|op| op.to_string())
@@ -143,6 +170,8 @@ impl<'e> SetHistory<'e> {
 /// when the added ones lie in a range not much wider than their count, else keyed by the
 /// integer; any other value is hashed as a value.
 struct Interner<'e> {
+    /// How many adds there are (an upper bound on the elements added).
+    added: usize,
     /// The least added integer and, from it, each integer's id (`ABSENT`: none yet).
     base: i64,
     table: Vec<u32>,
@@ -165,14 +194,15 @@ fn int_of(v: &Value) -> Option<i64> {
 impl<'e> Interner<'e> {
     /// Sized for these added values.
     fn new(added: impl Iterator<Item = &'e Value>) -> Interner<'e> {
-        let (mut count, mut least, mut most) = (0usize, i64::MAX, i64::MIN);
-        for i in added.filter_map(int_of) {
+        let (mut all, mut count, mut least, mut most) = (0, 0usize, i64::MAX, i64::MIN);
+        for i in added.inspect(|_| all += 1).filter_map(int_of) {
             (count, least, most) = (count + 1, least.min(i), most.max(i));
         }
         // A table of at most four slots per added integer (plus a little), else a map.
         let span = i128::from(most) - i128::from(least) + 1;
         let dense = count > 0 && span <= 4 * count as i128 + 64;
         Interner {
+            added: all,
             base: least,
             table: if dense {
                 vec![ABSENT; span as usize]
@@ -265,7 +295,7 @@ impl<'h, 'e> Layers<'h, 'e> {
             SetCall::Add(v) => Some(v),
             _ => None,
         }));
-        let mut elements: Vec<Element<'e>> = Vec::new();
+        let mut elements: Vec<Element<'e>> = Vec::with_capacity(interner.added);
         let mut added = vec![NONE; calls.len()];
         let mut listed: Vec<(usize, Listed<'e>)> = Vec::new();
         let mut free = Vec::new();
@@ -276,7 +306,7 @@ impl<'h, 'e> Layers<'h, 'e> {
                     let e = &mut elements[id];
                     if e.first == NONE {
                         // Operations are in invoke order: the first add is the earliest.
-                        (e.first, e.lo) = (i, call.recorded.invoke.index);
+                        (e.first, e.lo) = (i, call.invoke);
                     }
                     let c = history.complete(i);
                     if c < e.hi {
