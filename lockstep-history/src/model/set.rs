@@ -215,6 +215,63 @@ mod tests {
     }
 
     #[test]
+    fn parsing_in_place_lists_what_the_split_observes() {
+        let ints = |items: &[i64]| Value::Vector(items.iter().map(|&i| Value::Int(i)).collect());
+        let outputs = [
+            ints(&[3, 1, 2]),
+            Value::Set([1, 5].map(Value::Int).into_iter().collect()),
+            Value::Nil,
+            ints(&[]),
+            ints(&[4, 2, 4]),
+        ];
+        for knossos_nil_reads in [false, true] {
+            for output in &outputs {
+                let op = RawOp {
+                    f: "read",
+                    input: &Value::Nil,
+                    output: Some(output),
+                    knossos_nil_reads,
+                };
+                let prepared = Set.prepare(&op).unwrap();
+                match Set.parse(&op).unwrap() {
+                    SetCall::Read(listed) => {
+                        let elements: Vec<&Value> = listed.iter().collect();
+                        assert_eq!(elements.len(), listed.len());
+                        let distinct: BTreeSet<Value> = elements.into_iter().cloned().collect();
+                        match Set.split(&prepared) {
+                            // The "present" observations are the elements listed.
+                            Some(parts) => {
+                                assert_eq!(distinct.len(), listed.len(), "{output}");
+                                let keys: BTreeSet<Value> =
+                                    parts.into_iter().map(|(k, _)| k).collect();
+                                assert_eq!(keys, distinct, "{output}");
+                            }
+                            // Listed twice: the model rejects the read, the parse lists
+                            // the repeat for the checker to find.
+                            None => {
+                                assert!(matches!(prepared, SetOp::ReadRepeated(_)), "{output}");
+                                assert!(distinct.len() < listed.len(), "{output}");
+                            }
+                        }
+                    }
+                    SetCall::ReadUnknown => {
+                        assert_eq!(prepared, SetOp::ReadUnknown);
+                        assert!(knossos_nil_reads && *output == Value::Nil);
+                    }
+                    SetCall::Add(_) => panic!("a read parsed as an add"),
+                }
+            }
+        }
+        let add = RawOp {
+            f: "add",
+            input: &Value::Int(1),
+            output: None,
+            knossos_nil_reads: false,
+        };
+        assert!(matches!(Set.parse(&add), Ok(SetCall::Add(Value::Int(1)))));
+    }
+
+    #[test]
     fn a_read_splits_into_one_observation_per_element() {
         let state = Set.step(&Set.init(), &SetOp::Add(Value::Int(1))).unwrap();
         let seen = read(&Value::Vector(vec![Value::Int(1)]));

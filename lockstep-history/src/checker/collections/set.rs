@@ -727,3 +727,41 @@ fn violation(pattern: Pattern, ops: Vec<u64>, explanation: String, blocked: usiz
         blocked,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(added: &[Value], met: &[Value]) -> (Vec<usize>, bool) {
+        let mut interner = Interner::new(added.iter());
+        let dense = !interner.table.is_empty();
+        let mut elements = Vec::new();
+        let ids = met.iter().map(|v| interner.id(v, &mut elements)).collect();
+        (ids, dense)
+    }
+
+    #[test]
+    fn ids_are_dense_in_the_order_first_met() {
+        let ints = |items: &[i64]| items.iter().map(|&i| Value::Int(i)).collect::<Vec<_>>();
+        // A compact range: the table, and integers outside it (never added) still get ids.
+        let (got, dense) = ids(&ints(&[-2, 5, 0]), &ints(&[5, -2, 5, 1000, -2, 1000]));
+        assert!(dense);
+        assert_eq!(got, [0, 1, 0, 2, 1, 2]);
+        // Far apart: the integer map.
+        let far = ints(&[0, 1 << 40, -(1 << 50)]);
+        let (got, dense) = ids(&far, &[far[1].clone(), far[2].clone(), far[1].clone()]);
+        assert!(!dense);
+        assert_eq!(got, [0, 1, 0]);
+        // A UInt equals the Int of the same value; other values are hashed.
+        let met = [
+            Value::UInt(7),
+            Value::Int(7),
+            Value::from("7"),
+            Value::UInt(u64::MAX),
+            Value::from("7"),
+            Value::UInt(u64::MAX),
+        ];
+        let (got, _) = ids(&ints(&[7]), &met);
+        assert_eq!(got, [0, 0, 1, 2, 1, 2]);
+    }
+}
