@@ -268,6 +268,14 @@ enum Node {
     Appear(usize),
 }
 
+/// What [`Layers::read_ids`] finds: the reads, their element ids one read after the other,
+/// and a slot per element for [`Layers::chain`].
+struct ReadIds {
+    reads: Vec<Read>,
+    members: Vec<u32>,
+    stamp: Vec<usize>,
+}
+
 struct Layers<'h, 'e> {
     history: &'h SetHistory<'e>,
     elements: Vec<Element<'e>>,
@@ -319,8 +327,11 @@ impl<'h, 'e> Layers<'h, 'e> {
                 SetCall::ReadUnknown => free.push(i),
             }
         }
-        let (reads, members, stamp) =
-            Self::read_ids(history, &listed, &mut interner, &mut elements)?;
+        let ReadIds {
+            reads,
+            members,
+            stamp,
+        } = Self::read_ids(history, &listed, &mut interner, &mut elements)?;
         let read_cause = vec![None; reads.len()];
         let appear_cause = vec![None; elements.len()];
         let mut layers = Layers {
@@ -343,13 +354,12 @@ impl<'h, 'e> Layers<'h, 'e> {
     /// element for [`Layers::chain`]. An element listed twice is a violation, found first
     /// (in operation order) as the model finds it; then an element nobody added (the least
     /// such value of the first read that lists one).
-    #[allow(clippy::type_complexity)]
     fn read_ids(
         history: &SetHistory<'e>,
         listed: &[(usize, Listed<'e>)],
         interner: &mut Interner<'e>,
         elements: &mut Vec<Element<'e>>,
-    ) -> Result<(Vec<Read>, Vec<u32>, Vec<usize>), Decided> {
+    ) -> Result<ReadIds, Decided> {
         let mut members: Vec<u32> = Vec::with_capacity(listed.iter().map(|(_, l)| l.len()).sum());
         let mut stamp: Vec<usize> = Vec::new();
         let mut never: Option<(usize, &'e Value)> = None;
@@ -400,7 +410,11 @@ impl<'h, 'e> Layers<'h, 'e> {
             ));
         }
         stamp.resize(elements.len(), 0);
-        Ok((reads, members, stamp))
+        Ok(ReadIds {
+            reads,
+            members,
+            stamp,
+        })
     }
 
     /// The element ids read `k` listed.
