@@ -44,6 +44,7 @@ mod oracle;
 mod run;
 mod scenario;
 mod schedule;
+mod small;
 mod strategy;
 mod task_local;
 
