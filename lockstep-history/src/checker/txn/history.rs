@@ -23,7 +23,8 @@ use super::anomaly::TxnStatus;
 use crate::event::{EventKind, Process};
 use crate::value::Value;
 
-/// Why a history cannot be checked as transactions. Every variant names the event.
+/// Why a history cannot be checked as transactions. Every variant about the events names
+/// the event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// A completion on a process with no pending invoke.
@@ -72,6 +73,15 @@ pub enum Error {
         value: String,
         /// Index of the event with the first write.
         first: u64,
+    },
+    /// [`Transactions`](super::Transactions) read as one workload were checked as the
+    /// other (this one alone names no event: it is about the whole history).
+    #[error("the transactions were read as {read} and cannot be checked as {asked}")]
+    WorkloadMismatch {
+        /// The workload they were read as.
+        read: Workload,
+        /// The workload the options named.
+        asked: Workload,
     },
 }
 
