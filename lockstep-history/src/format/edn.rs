@@ -93,10 +93,7 @@ pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), F
 
 /// Parses an EDN history as [`parse`] does, handing each event to `f` with the 1-based
 /// line it starts on, as soon as it is read, instead of keeping them.
-pub(crate) fn each_event(
-    bytes: &[u8],
-    mut f: impl FnMut(Event, u64),
-) -> Result<(), FormatError> {
+pub(crate) fn each_event(bytes: &[u8], mut f: impl FnMut(Event, u64)) -> Result<(), FormatError> {
     let mut p = Parser::new(bytes)?;
     let mut events = 0u64;
     let mut counter = LineCounter::new(bytes);

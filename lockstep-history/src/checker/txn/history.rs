@@ -657,7 +657,12 @@ pub(crate) fn read(events: &[crate::event::Event], workload: Workload) -> Result
 
 /// Reads transaction `t`'s micro-ops from `value` into `out`; the problem, naming the
 /// micro-op, when one is malformed.
-fn parse_mops(value: &Value, t: u32, interner: &mut Interner, out: &mut Txns) -> Result<(), String> {
+fn parse_mops(
+    value: &Value,
+    t: u32,
+    interner: &mut Interner,
+    out: &mut Txns,
+) -> Result<(), String> {
     let status = out.txns[t as usize].status;
     let workload = out.workload;
     let Some(ops) = value.as_slice() else {

@@ -104,10 +104,7 @@ impl Inference<'_> {
 }
 
 /// Infers the list-append dependency edges and records the non-cycle anomalies.
-pub(crate) fn infer<'t>(
-    txns: &'t Txns,
-    found: &mut Found,
-) -> Result<Inferred<'t>, Error> {
+pub(crate) fn infer<'t>(txns: &'t Txns, found: &mut Found) -> Result<Inferred<'t>, Error> {
     let mut writers = vec![NO_WRITER; txns.elem_count()];
     let mut orders = vec![
         Longest {

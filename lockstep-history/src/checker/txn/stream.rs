@@ -119,7 +119,10 @@ impl Transactions {
     /// # Errors
     /// [`ReadError::Format`] as [`format::load_file`] gives it (with the file's path),
     /// or [`ReadError::Transactions`] naming the event.
-    pub fn read_file(path: impl AsRef<Path>, workload: Workload) -> Result<Transactions, ReadError> {
+    pub fn read_file(
+        path: impl AsRef<Path>,
+        workload: Workload,
+    ) -> Result<Transactions, ReadError> {
         let path = path.as_ref();
         let format = Format::from_path(path).ok_or_else(|| FormatError::UnknownExtension {
             path: path.to_path_buf(),
@@ -151,7 +154,11 @@ impl Transactions {
     /// # Errors
     /// [`ReadError::Format`] as [`format::load`] gives it, or
     /// [`ReadError::Transactions`] naming the event.
-    pub fn parse(bytes: &[u8], format: Format, workload: Workload) -> Result<Transactions, ReadError> {
+    pub fn parse(
+        bytes: &[u8],
+        format: Format,
+        workload: Workload,
+    ) -> Result<Transactions, ReadError> {
         let mut reader = Reader::new(workload);
         let mut position = 0u64;
         // JSON orders by index: the last index seen, and whether they only went up.
