@@ -760,3 +760,46 @@ fn parse_mops(
 fn is_scalar(v: &Value) -> bool {
     !matches!(v, Value::Vector(_) | Value::Map(_) | Value::Set(_))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{self, Format};
+
+    /// Every transaction's micro-ops, rebuilt from the compact form, read exactly as the
+    /// value of the event they came from displays.
+    #[test]
+    fn transactions_display_as_recorded() {
+        let list_append = r#"
+            {:process 0 :type :invoke :value [[:r 1 nil] [:append 1 1] ["append" "k" 2.5]]}
+            {:process 0 :type :ok :value [[:r 1 nil] [:append 1 1] ["append" "k" 2.5]]}
+            {:process 1 :type :invoke :value [["r" 1 nil] [:r :x []] [:append 18446744073709551615 -3]]}
+            {:process 1 :type :ok :value [["r" 1 [1]] [:r :x []] [:append 18446744073709551615 -3]]}
+            {:process 2 :type :invoke :value [[:r 1 [0 1]] [:r 2 (7)] [:append 2 "s"]]}
+            {:process 2 :type :fail :value [[:r 1 [1]] [:r 2 nil] [:append 2 "s"]]}
+            {:process 3 :type :invoke :value [[:r 1 "odd"] [:append 1 :v]]}
+            {:process 3 :type :info :value nil}
+            {:process 4 :type :invoke :value [[:r 1 nil] [:r 1 nil]]}
+            {:process 4 :type :ok :value [[:r 1 [1]] [:r 1 [1]]]}
+            {:process 5 :type :invoke :value [[:r 1 nil]]}
+        "#;
+        let register = r#"
+            {:process 0 :type :invoke :value [[:w :x 1] ["w" "y" nil] [:r :x nil]]}
+            {:process 0 :type :ok :value [[:w :x 1] ["w" "y" nil] [:r :x 1]]}
+            {:process 1 :type :invoke :value [["r" :x nil] [:r "y" nil]]}
+            {:process 1 :type :info :value [["r" :x 1] [:r "y" nil]]}
+        "#;
+        for (text, workload) in [
+            (list_append, Workload::ListAppend),
+            (register, Workload::RwRegister),
+        ] {
+            let events = format::parse(text.as_bytes(), Format::Edn).unwrap();
+            let txns = read(&events, workload).unwrap();
+            assert!(txns.txns.len() >= 2);
+            for t in 0..txns.txns.len() {
+                let source = txns.source_index(t) as usize;
+                assert_eq!(txns.ops_text(t), events[source].value.to_string(), "{t}");
+            }
+        }
+    }
+}
