@@ -925,7 +925,7 @@ impl<'a> Parser<'a> {
                 name if name.starts_with(':') => {
                     return Err(self.error(at, "auto-resolved keywords (`::k`) are not EDN"));
                 }
-                name => Value::Keyword(Arc::from(name)),
+                name => Value::Keyword(keyword(name)),
             },
             _ => Value::String(Arc::from(t)),
         })
@@ -1011,6 +1011,18 @@ fn check_digits(digits: &str, whole: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A keyword's name, shared for the keywords histories repeat on every line (op types and
+/// Elle's micro-op functions) so reading them does not allocate.
+fn keyword(name: &str) -> Arc<str> {
+    static COMMON: std::sync::LazyLock<[Arc<str>; 8]> = std::sync::LazyLock::new(|| {
+        ["invoke", "ok", "fail", "info", "txn", "append", "r", "w"].map(Arc::from)
+    });
+    match COMMON.iter().find(|c| ***c == *name) {
+        Some(c) => Arc::clone(c),
+        None => Arc::from(name),
+    }
 }
 
 /// An op name, borrowed for the names Jepsen uses most so reading them does not allocate.
