@@ -6,7 +6,9 @@
 //! values interned as numbers (a few hundred bytes a transaction). Reading a file with
 //! [`Transactions::read_file`] hands each event to the transactional reader as soon as
 //! the format's parser has built it and drops it there, so the events never exist all
-//! at once: what is held is the file's bytes and the compact form.
+//! at once. JSON Lines and EDN streams of op maps (Jepsen's `history.edn`) are read a
+//! 16 MiB piece at a time, each piece ending at a line end; a JSON array or an EDN vector
+//! is held as bytes while it is read. What is held is the compact form and that text.
 //!
 //! Every format is read by its own parser, so errors are the ones [`format::load`] gives
 //! (file, line, column, event index), and a problem with the transactions is the one
