@@ -83,14 +83,17 @@
 //! rules out what leaving crashed pops out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
 //! to the general search, which [`super::Checked::method`] reports.
 
+use std::collections::BTreeMap;
+
 use super::ordered::{Act, Discipline, Values, what};
 use super::{Decided, Fallback, Found, Pattern, Violation, describe};
 use crate::checker::preprocess::Prepared;
 
-const D: Discipline = Discipline::Lifo;
+mod trees;
 
-/// Gaps beyond every event.
-const INFINITY: u64 = u64::MAX / 2;
+use trees::{Held, Part, Waiting};
+
+const D: Discipline = Discipline::Lifo;
 
 /// Checks a stack history whose values are numbered in `values`.
 pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) -> Decided {
@@ -134,24 +137,13 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) ->
             });
         }
     }
-    let mut peel = Peel::new(prepared, acts, values, &taken_by);
+    let peel = Peel::new(prepared, acts, values, &taken_by);
     match peel.run() {
-        Ok(()) => Decided::Linearizable(peel.order),
+        Ok(order) => Decided::Linearizable(order),
         Err(_) if guessed => Decided::Undecided(Fallback::CrashedRemovals {
             crashed: wildcards.len(),
         }),
-        Err(stuck) => {
-            let (pattern, highlighted, explanation) = peel.explain(&stuck);
-            Decided::Violation(Found {
-                violation: Violation {
-                    pattern,
-                    ops: highlighted,
-                    explanation,
-                },
-                prefix: peel.order,
-                blocked: stuck.blocked,
-            })
-        }
+        Err(found) => Decided::Violation(found),
     }
 }
 
@@ -258,55 +250,51 @@ fn shown(acts: &[Act], add: usize) -> String {
     }
 }
 
-/// A value's push and pop (the pop `None` when virtual), or an empty pop.
-#[derive(Clone, Copy, Debug)]
-enum Item {
-    Value(usize),
-    Empty(usize),
-}
-
 /// A range of gaps, both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Gaps {
-    from: u64,
-    to: u64,
+    from: usize,
+    to: usize,
 }
 
-impl Gaps {
-    fn clip(self, window: Gaps) -> Gaps {
-        Gaps {
-            from: self.from.max(window.from),
-            to: self.to.min(window.to),
-        }
-    }
-}
-
-/// Work left: solve a window, or put an operation next in the linearization.
-enum Task {
-    Solve { items: Vec<Item>, window: Gaps },
-    Emit(usize),
-}
-
-/// A window where no value can be at the bottom.
+/// Values that cannot go to the bottom, whichever is tried: the history is not
+/// linearizable.
 struct Stuck {
-    items: Vec<Item>,
-    window: Gaps,
-    /// The operation of the window that must complete first.
+    values: Vec<usize>,
+    /// The operation among them that must complete first.
     blocked: usize,
 }
 
-/// How a chosen bottom value splits its window.
-struct Bottom {
+/// Where a removed value's push and pop go: gaps where no value still left must be in the
+/// stack, the push's no later than the pop's.
+#[derive(Clone, Copy, Debug)]
+struct Removed {
     value: usize,
-    push_at: u64,
-    pop_at: u64,
+    push_at: usize,
+    pop_at: usize,
 }
 
-/// A segment of gaps where at most one value is critical: `None` or that value.
+/// What each value waits for: a gap where none must be in the stack that its push and pop
+/// may both use, or one for each, the push's first.
+#[derive(Clone, Copy, Debug, Default)]
+struct Wait {
+    push_at: Option<usize>,
+    pop_at: Option<usize>,
+    done: bool,
+}
+
+/// A node of the linearization being built: a value or an empty pop, with what goes
+/// before it, above it (values only) and after it.
+struct Node {
+    item: Cut,
+    at: (usize, usize),
+    children: [Option<usize>; 3],
+}
+
 #[derive(Clone, Copy, Debug)]
-struct Segment {
-    gaps: Gaps,
-    owner: Option<usize>,
+enum Cut {
+    Value(usize),
+    Empty(usize),
 }
 
 struct Peel<'a, O> {
@@ -319,7 +307,8 @@ struct Peel<'a, O> {
     pop_of: Vec<usize>,
     /// The crashed pop guessed to take each value, if any.
     taken_by: Vec<Option<usize>>,
-    order: Vec<usize>,
+    /// The last gap, the virtual pops'; `last - 1` is after every event.
+    last: usize,
 }
 
 impl<'a, O> Peel<'a, O> {
@@ -331,15 +320,27 @@ impl<'a, O> Peel<'a, O> {
         taken_by: &[Option<usize>],
     ) -> Self {
         let ops = &prepared.operations;
-        let n = ops.len();
+        // Gaps numbered by the events that bound operations: gap `k` lies just after the
+        // `k`-th of them (no other event can separate two operations).
+        let mut events: Vec<u64> = ops
+            .iter()
+            .flat_map(|o| {
+                let complete = (!o.is_crashed()).then_some(o.complete).flatten();
+                std::iter::once(o.invoke).chain(complete)
+            })
+            .collect();
+        events.sort_unstable();
+        events.dedup();
+        let rank = |e: u64| events.partition_point(|&x| x < e);
+        let last = events.len() + 1;
         let mut gaps: Vec<Gaps> = ops
             .iter()
             .map(|o| Gaps {
-                from: o.invoke,
+                from: rank(o.invoke),
                 to: match (o.is_crashed(), o.complete) {
-                    (false, Some(c)) => c - 1,
+                    (false, Some(c)) => rank(c) - 1,
                     // Any gap but the last, which is the virtual pops'.
-                    _ => INFINITY - 1,
+                    _ => last - 1,
                 },
             })
             .collect();
@@ -353,15 +354,15 @@ impl<'a, O> Peel<'a, O> {
                 (None, Some(c)) => {
                     pop_of.push(gaps.len());
                     gaps.push(Gaps {
-                        from: ops[*c].invoke,
-                        to: INFINITY,
+                        from: rank(ops[*c].invoke),
+                        to: last,
                     });
                 }
                 (None, None) => {
                     pop_of.push(gaps.len());
                     gaps.push(Gaps {
-                        from: INFINITY,
-                        to: INFINITY,
+                        from: last,
+                        to: last,
                     });
                 }
             }
@@ -373,7 +374,7 @@ impl<'a, O> Peel<'a, O> {
             gaps,
             pop_of,
             taken_by: taken_by.to_vec(),
-            order: Vec::with_capacity(n),
+            last,
         }
     }
 
@@ -381,54 +382,45 @@ impl<'a, O> Peel<'a, O> {
         op < self.prepared.operations.len()
     }
 
-    /// The items of the whole history: values whose push is kept, and empty pops.
-    fn all_items(&self) -> Vec<Item> {
+    /// The values whose push is kept, and the empty pops.
+    fn items(&self) -> (Vec<usize>, Vec<usize>) {
         let ops = &self.prepared.operations;
-        let mut items = Vec::new();
+        let (mut values, mut empties) = (Vec::new(), Vec::new());
         for (i, act) in self.acts.iter().enumerate() {
             match act {
                 Act::Add(_) => {
                     let id = self.values.of(i);
                     // A crashed push of a value no completed pop returned is left out.
                     if !(ops[i].is_crashed() && self.values.unremoved(id)) {
-                        items.push(Item::Value(id));
+                        values.push(id);
                     }
                 }
-                Act::RemoveEmpty => items.push(Item::Empty(i)),
+                Act::RemoveEmpty => empties.push(i),
                 Act::Remove(_) | Act::RemoveUnknown => {}
             }
         }
-        items
+        (values, empties)
     }
 
-    fn run(&mut self) -> Result<(), Stuck> {
-        let mut tasks = vec![Task::Solve {
-            items: self.all_items(),
-            window: Gaps {
-                from: 0,
-                to: INFINITY,
-            },
-        }];
-        while let Some(task) = tasks.pop() {
-            match task {
-                Task::Emit(op) => self.order.push(op),
-                Task::Solve { items, window } => self.solve(items, window, &mut tasks)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// The gaps of a value's push and pop within `window`.
-    fn value_gaps(&self, id: usize, window: Gaps) -> (Gaps, Gaps) {
+    /// The gaps of a value's push and pop.
+    fn value_gaps(&self, id: usize) -> (Gaps, Gaps) {
         (
-            self.gaps[self.values.add_of[id]].clip(window),
-            self.gaps[self.pop_of[id]].clip(window),
+            self.gaps[self.values.add_of[id]],
+            self.gaps[self.pop_of[id]],
         )
     }
 
-    /// The gaps where value `id` is critical within `window`, if any.
-    fn critical(&self, id: usize, window: Gaps) -> Option<Gaps> {
-        let (push, pop) = self.value_gaps(id, window);
+    /// The last gap where value `id`'s push or pop may start: it fits before a gap exactly
+    /// when this is no later.
+    fn last_start(&self, id: usize) -> usize {
+        let (push, pop) = self.value_gaps(id);
+        push.from.max(pop.from)
+    }
+
+    /// The gaps where value `id` must be in the stack, if any: after one of its operations
+    /// must have taken effect and before the other may.
+    fn critical(&self, id: usize) -> Option<Gaps> {
+        let (push, pop) = self.value_gaps(id);
         let (first_end, last_start) = (push.to.min(pop.to), push.from.max(pop.from));
         (first_end + 1 < last_start).then(|| Gaps {
             from: first_end + 1,
@@ -436,305 +428,265 @@ impl<'a, O> Peel<'a, O> {
         })
     }
 
-    fn solve(
-        &mut self,
-        items: Vec<Item>,
-        window: Gaps,
-        tasks: &mut Vec<Task>,
-    ) -> Result<(), Stuck> {
-        let (values, mut empties): (Vec<usize>, Vec<usize>) = {
-            let mut values = Vec::new();
-            let mut empties = Vec::new();
-            for item in &items {
-                match *item {
-                    Item::Value(id) => values.push(id),
-                    Item::Empty(e) => empties.push(e),
-                }
+    /// Decides the history: a linearization, or why there is none.
+    fn run(&self) -> Result<Vec<usize>, Found> {
+        let (values, empties) = self.items();
+        let mut counts = vec![0i32; self.last + 2];
+        for &id in &values {
+            if let Some(c) = self.critical(id) {
+                counts[c.from] += 1;
+                counts[c.to + 1] -= 1;
             }
-            (values, empties)
-        };
-        if values.is_empty() {
-            // The stack holds nothing here: empty pops in order of their first gap.
-            empties.sort_unstable_by_key(|&e| (self.gaps[e].clip(window).from, e));
-            tasks.extend(empties.into_iter().rev().map(Task::Emit));
-            return Ok(());
         }
-        let segments = self.segments(&values, window);
-        if let Some((before, after, at)) = self.cut(&items, &segments, window) {
-            tasks.push(Task::Solve {
-                items: after,
-                window: Gaps {
-                    from: at,
-                    to: window.to,
-                },
-            });
-            tasks.push(Task::Solve {
-                items: before,
-                window: Gaps {
-                    from: window.from,
-                    to: at,
-                },
-            });
-            return Ok(());
+        for g in 1..counts.len() {
+            counts[g] += counts[g - 1];
         }
-        let forced = Forced::new(&empties, &self.gaps, window);
-        let mut candidates = values.clone();
-        candidates.sort_unstable_by_key(|&id| (self.gaps[self.values.add_of[id]].from, id));
-        let Some(bottom) = candidates
-            .iter()
-            .find_map(|&id| self.bottom(id, window, &segments, &forced))
-        else {
-            let blocked = self.blocked(&items, window);
-            return Err(Stuck {
-                items,
-                window,
+        counts.truncate(self.last + 1);
+        let mut held = Held::new(&counts);
+        // Each empty pop at a gap where no value must be in the stack.
+        let mut cuts = Vec::with_capacity(empties.len());
+        for &e in &empties {
+            let g = self.gaps[e];
+            match held.first_zero(g.from, g.to) {
+                Some(at) => cuts.push((e, at)),
+                None => return Err(self.empty_but_held(e, &values)),
+            }
+        }
+        let removed = self.remove_bottoms(&values, &mut held);
+        if removed.len() < values.len() {
+            let mut done = vec![false; self.values.add_of.len()];
+            for r in &removed {
+                done[r.value] = true;
+            }
+            let left: Vec<usize> = values.into_iter().filter(|&id| !done[id]).collect();
+            let blocked = self.blocked(&left);
+            return Err(self.explain(&Stuck {
+                values: left,
                 blocked,
-            });
-        };
-        let (before, above, after) = self.split(&items, &bottom, window);
-        let v = bottom.value;
-        let push = Gaps {
-            from: window.from,
-            to: bottom.push_at,
-        };
-        let mid = Gaps {
-            from: bottom.push_at,
-            to: bottom.pop_at,
-        };
-        let rest = Gaps {
-            from: bottom.pop_at,
-            to: window.to,
-        };
-        tasks.push(Task::Solve {
-            items: after,
-            window: rest,
-        });
-        let pop = self.pop_of[v];
-        if self.is_real(pop) {
-            tasks.push(Task::Emit(pop));
-        } else if let Some(c) = self.taken_by[v]
-            && bottom.pop_at < INFINITY
-        {
-            tasks.push(Task::Emit(c));
+            }));
         }
-        tasks.push(Task::Solve {
-            items: above,
-            window: mid,
-        });
-        tasks.push(Task::Emit(self.values.add_of[v]));
-        tasks.push(Task::Solve {
-            items: before,
-            window: push,
-        });
-        Ok(())
+        Ok(self.linearize(&cuts, &removed))
     }
 
-    /// The segments of `window` where at most one value is critical, in order.
-    fn segments(&self, values: &[usize], window: Gaps) -> Vec<Segment> {
-        let mut edges: Vec<(u64, i64, usize)> = Vec::with_capacity(2 * values.len());
+    /// Removes values that can go to the bottom, one at a time, until none is left or none
+    /// can: the removed values, in order.
+    fn remove_bottoms(&self, values: &[usize], held: &mut Held) -> Vec<Removed> {
+        let mut ranges = Vec::with_capacity(2 * values.len());
         for &id in values {
-            if let Some(c) = self.critical(id, window) {
-                edges.push((c.from, 1, id));
-                edges.push((c.to + 1, -1, id));
-            }
-        }
-        edges.sort_unstable();
-        let mut segments = Vec::new();
-        let (mut count, mut sum) = (0i64, 0u128);
-        let mut at = window.from;
-        let mut k = 0;
-        while at <= window.to {
-            while k < edges.len() && edges[k].0 <= at {
-                count += edges[k].1;
-                if edges[k].1 > 0 {
-                    sum += edges[k].2 as u128;
-                } else {
-                    sum -= edges[k].2 as u128;
-                }
-                k += 1;
-            }
-            let next = edges
-                .get(k)
-                .map_or(window.to + 1, |e| e.0.min(window.to + 1));
-            let owner = match count {
-                0 => Some(None),
-                1 => Some(Some(sum as usize)),
-                _ => None,
+            let (push, pop) = self.value_gaps(id);
+            // The pop never ends before the push begins (checked before the pass).
+            let both = Gaps {
+                from: push.from.max(pop.from),
+                to: push.to.min(pop.to),
             };
-            if let Some(owner) = owner {
-                segments.push(Segment {
-                    gaps: Gaps {
-                        from: at,
-                        to: next - 1,
-                    },
-                    owner,
-                });
+            if both.from <= both.to {
+                ranges.push((both.from, both.to, id, Part::Both));
             }
-            at = next;
+            if push.from < pop.from {
+                ranges.push((push.from, push.to.min(pop.from - 1), id, Part::Push));
+            }
+            if pop.to > push.to {
+                ranges.push((pop.from.max(push.to + 1), pop.to, id, Part::Pop));
+            }
         }
-        segments
+        let mut waiting = Waiting::new(ranges);
+        let mut wait = vec![Wait::default(); self.values.add_of.len()];
+        let mut removed: Vec<Removed> = Vec::with_capacity(values.len());
+        let (mut runs, mut met) = (Vec::new(), Vec::new());
+        held.zero_runs(0, self.last, &mut runs);
+        let mut next = 0;
+        loop {
+            for &(from, to) in &runs {
+                met.clear();
+                waiting.meet(from, to, &mut met);
+                for &(id, part, at) in &met {
+                    let w = &mut wait[id];
+                    if w.done {
+                        continue;
+                    }
+                    match part {
+                        Part::Both => {
+                            w.push_at = Some(at);
+                            w.pop_at = Some(at);
+                        }
+                        Part::Push => w.push_at = w.push_at.or(Some(at)),
+                        Part::Pop => w.pop_at = w.pop_at.or(Some(at)),
+                    }
+                    if let (Some(push_at), Some(pop_at)) = (w.push_at, w.pop_at) {
+                        w.done = true;
+                        removed.push(Removed {
+                            value: id,
+                            push_at,
+                            pop_at,
+                        });
+                    }
+                }
+            }
+            let Some(&r) = removed.get(next) else { break };
+            next += 1;
+            runs.clear();
+            if let Some(c) = self.critical(r.value) {
+                held.add(c.from, c.to, -1);
+                held.zero_runs(c.from, c.to, &mut runs);
+            }
+        }
+        removed
     }
 
-    /// A gap where no value is critical, near the middle of the window's values, that
-    /// leaves values on both sides: the window splits there into two independent ones
-    /// (every value fits wholly before or wholly after it, and each empty pop too).
-    fn cut(
-        &self,
-        items: &[Item],
-        segments: &[Segment],
-        window: Gaps,
-    ) -> Option<(Vec<Item>, Vec<Item>, u64)> {
-        let last_start = |id: usize| {
-            let (push, pop) = self.value_gaps(id, window);
-            push.from.max(pop.from)
-        };
-        let mut starts: Vec<u64> = items
+    /// A linearization from the gaps chosen for each empty pop and removed value: each
+    /// cuts the window it falls in (by its last start) into what goes before, above and
+    /// after it, and its gaps are clamped to that window.
+    fn linearize(&self, cuts: &[(usize, usize)], removed: &[Removed]) -> Vec<usize> {
+        // Windows by their last gap: (first gap, the node and side they belong to). A
+        // value belongs to the window with `first < last_start <= last`; the first window
+        // starts before every gap.
+        let mut windows: BTreeMap<usize, (Option<usize>, Option<(usize, usize)>)> = BTreeMap::new();
+        windows.insert(self.last, (None, None));
+        let mut nodes: Vec<Node> = Vec::with_capacity(cuts.len() + removed.len());
+        let mut root = None;
+        let items = cuts
             .iter()
-            .filter_map(|i| match *i {
-                Item::Value(id) => Some(last_start(id)),
-                Item::Empty(_) => None,
+            .map(|&(e, at)| (Cut::Empty(e), at, at, at))
+            .chain(removed.iter().map(|r| {
+                (
+                    Cut::Value(r.value),
+                    self.last_start(r.value),
+                    r.push_at,
+                    r.pop_at,
+                )
+            }));
+        for (item, key, t1, t2) in items {
+            let Some((&last, &(first, owner))) = windows.range(key..).next() else {
+                continue;
+            };
+            let low = first.unwrap_or(0);
+            let at = (t1.clamp(low, last), t2.clamp(low, last));
+            let node = nodes.len();
+            nodes.push(Node {
+                item,
+                at,
+                children: [None; 3],
+            });
+            match owner {
+                Some((parent, side)) => nodes[parent].children[side] = Some(node),
+                None => root = Some(node),
+            }
+            windows.remove(&last);
+            let bounds = [(first, at.0), (Some(at.0), at.1), (Some(at.1), last)];
+            for (side, (from, to)) in bounds.into_iter().enumerate() {
+                if from.is_none_or(|f| f < to) {
+                    windows.insert(to, (from, Some((node, side))));
+                }
+            }
+        }
+        let mut order = Vec::with_capacity(self.prepared.operations.len());
+        let mut stack: Vec<Visit> = root.into_iter().map(Visit::Node).collect();
+        while let Some(visit) = stack.pop() {
+            let node = match visit {
+                Visit::Emit(op) => {
+                    order.push(op);
+                    continue;
+                }
+                Visit::Node(node) => &nodes[node],
+            };
+            let [before, above, after] = node.children;
+            stack.extend(after.map(Visit::Node));
+            match node.item {
+                Cut::Empty(e) => stack.push(Visit::Emit(e)),
+                Cut::Value(v) => {
+                    let pop = self.pop_of[v];
+                    if self.is_real(pop) {
+                        stack.push(Visit::Emit(pop));
+                    } else if let Some(c) = self.taken_by[v]
+                        && node.at.1 < self.last
+                    {
+                        stack.push(Visit::Emit(c));
+                    }
+                    stack.extend(above.map(Visit::Node));
+                    stack.push(Visit::Emit(self.values.add_of[v]));
+                }
+            }
+            stack.extend(before.map(Visit::Node));
+        }
+        order
+    }
+
+    /// An empty pop that ran while some value had to be in the stack throughout.
+    fn empty_but_held(&self, e: usize, values: &[usize]) -> Found {
+        let ops = &self.prepared.operations;
+        let g = self.gaps[e];
+        let holders: Vec<usize> = values
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.critical(id)
+                    .is_some_and(|c| c.from <= g.to && g.from <= c.to)
             })
             .collect();
-        let middle = starts.len() / 2;
-        let (_, &mut median, _) = starts.select_nth_unstable(middle);
-        // The free gaps nearest the median on either side.
-        let k = segments.partition_point(|s| s.gaps.to < median);
-        let after = segments[k..].iter().find(|s| s.owner.is_none());
-        let before = segments[..k].iter().rev().find(|s| s.owner.is_none());
-        let mut tries = Vec::new();
-        if let Some(s) = after {
-            tries.push(s.gaps.from.max(median));
-        }
-        if let Some(s) = before {
-            tries.push(s.gaps.to);
-        }
-        for at in tries {
-            let (mut left, mut right) = (Vec::new(), Vec::new());
-            for &item in items {
-                let goes_left = match item {
-                    Item::Value(id) => last_start(id) <= at,
-                    Item::Empty(e) => self.gaps[e].clip(window).from <= at,
-                };
-                if goes_left {
-                    left.push(item);
-                } else {
-                    right.push(item);
-                }
+        let whole = holders.iter().copied().find(|&id| {
+            self.critical(id)
+                .is_some_and(|c| c.from <= g.from && g.to <= c.to)
+        });
+        let mut highlighted = vec![ops[e].invoke];
+        let explanation = match whole {
+            Some(id) => {
+                highlighted.push(ops[self.values.add_of[id]].invoke);
+                format!(
+                    "{} found the stack empty, but it ran after {} completed and before {}, \
+                     while {} was in",
+                    self.describe_op(e),
+                    self.describe_op(self.values.add_of[id]),
+                    self.pop_text(id),
+                    shown(self.acts, self.values.add_of[id])
+                )
             }
-            let has_value = |side: &[Item]| side.iter().any(|i| matches!(i, Item::Value(_)));
-            if has_value(&left) && has_value(&right) {
-                return Some((left, right, at));
+            None => {
+                let named: Vec<String> = holders
+                    .iter()
+                    .take(3)
+                    .map(|&id| {
+                        highlighted.push(ops[self.values.add_of[id]].invoke);
+                        format!(
+                            "{} ({})",
+                            shown(self.acts, self.values.add_of[id]),
+                            self.held_by(id)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} found the stack empty, but at every moment it ran one of these values \
+                     was in the stack: {}",
+                    self.describe_op(e),
+                    named.join("; ")
+                )
             }
-        }
-        None
-    }
-
-    /// Where value `id` may be at the bottom: its push and pop gaps, if any qualify.
-    fn bottom(
-        &self,
-        id: usize,
-        window: Gaps,
-        segments: &[Segment],
-        forced: &Forced,
-    ) -> Option<Bottom> {
-        let (push, pop) = self.value_gaps(id, window);
-        let free = |range: Gaps| -> Vec<Gaps> {
-            let start = segments.partition_point(|s| s.gaps.to < range.from);
-            segments[start..]
-                .iter()
-                .take_while(|s| s.gaps.from <= range.to)
-                .filter(|s| s.owner.is_none_or(|o| o == id))
-                .map(|s| s.gaps.clip(range))
-                .collect()
         };
-        let pushes = free(push);
-        let pops = free(pop);
-        // A gap both may use: push and pop back to back.
-        for p in &pushes {
-            let start = pops.partition_point(|q| q.to < p.from);
-            if let Some(q) = pops.get(start)
-                && q.from <= p.to
-            {
-                let at = p.from.max(q.from);
-                return Some(Bottom {
-                    value: id,
-                    push_at: at,
-                    pop_at: at,
-                });
-            }
+        Found {
+            violation: Violation {
+                pattern: Pattern::EmptyButHeld,
+                ops: highlighted,
+                explanation,
+            },
+            prefix: Vec::new(),
+            blocked: e,
         }
-        for p in &pushes {
-            let t1 = p.to;
-            let start = pops.partition_point(|q| q.to <= t1);
-            let Some(q) = pops.get(start) else { break };
-            let t2 = q.from.max(t1 + 1);
-            if forced.allows(t1, t2) {
-                return Some(Bottom {
-                    value: id,
-                    push_at: t1,
-                    pop_at: t2,
-                });
-            }
-        }
-        None
     }
 
-    /// The three windows' items around a bottom value.
-    fn split(
-        &self,
-        items: &[Item],
-        bottom: &Bottom,
-        window: Gaps,
-    ) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
-        let (t1, t2) = (bottom.push_at, bottom.pop_at);
-        let (mut before, mut above, mut after) = (Vec::new(), Vec::new(), Vec::new());
-        for &item in items {
-            match item {
-                Item::Value(id) if id == bottom.value => {}
-                Item::Value(id) => {
-                    let (push, pop) = self.value_gaps(id, window);
-                    let (first_end, last_start) = (push.to.min(pop.to), push.from.max(pop.from));
-                    if last_start <= t1 {
-                        before.push(item);
-                    } else if first_end >= t1 && last_start <= t2 {
-                        above.push(item);
-                    } else {
-                        after.push(item);
-                    }
-                }
-                Item::Empty(e) => {
-                    let gaps = self.gaps[e].clip(window);
-                    if gaps.from <= t1 {
-                        before.push(item);
-                    } else {
-                        after.push(item);
-                    }
-                }
-            }
-        }
-        (before, above, after)
-    }
-
-    /// The operation of a stuck window shown as the one that cannot be linearized: the
+    /// The operation of the values left shown as the one that cannot be linearized: the
     /// pop (or, with none, the operation) that must complete first.
-    fn blocked(&self, items: &[Item], window: Gaps) -> usize {
-        let mut best: Option<(bool, u64, usize)> = None;
+    fn blocked(&self, values: &[usize]) -> usize {
+        let mut best: Option<(bool, usize, usize)> = None;
         let mut consider = |op: usize, pop: bool| {
             if self.is_real(op) {
-                let key = (!pop, self.gaps[op].clip(window).to, op);
+                let key = (!pop, self.gaps[op].to, op);
                 if best.is_none_or(|b| key < b) {
                     best = Some(key);
                 }
             }
         };
-        for item in items {
-            match *item {
-                Item::Value(id) => {
-                    consider(self.values.add_of[id], false);
-                    consider(self.pop_of[id], true);
-                }
-                Item::Empty(e) => consider(e, true),
-            }
+        for &id in values {
+            consider(self.values.add_of[id], false);
+            consider(self.pop_of[id], true);
         }
         best.map_or(0, |(_, _, op)| op)
     }
@@ -743,32 +695,24 @@ impl<'a, O> Peel<'a, O> {
         describe(&self.prepared.operations[op], &what(self.acts, D, op))
     }
 
-    /// Why no value of a stuck window can be at the bottom, in words.
-    fn explain(&self, stuck: &Stuck) -> (Pattern, Vec<u64>, String) {
+    /// Why none of the values left can be at the bottom, in words.
+    fn explain(&self, stuck: &Stuck) -> Found {
         let ops = &self.prepared.operations;
-        let window = stuck.window;
-        let mut values: Vec<usize> = stuck
-            .items
-            .iter()
-            .filter_map(|i| match *i {
-                Item::Value(id) => Some(id),
-                Item::Empty(_) => None,
-            })
-            .collect();
+        let mut values = stuck.values.clone();
         values.sort_unstable_by_key(|&id| (self.gaps[self.values.add_of[id]].from, id));
         let mut highlighted = vec![ops[stuck.blocked].invoke];
         let mut reasons = Vec::new();
-        let mut pattern = Pattern::Order;
         for &id in values.iter().take(3) {
             let add = self.values.add_of[id];
             highlighted.push(ops[add].invoke);
-            let (push, pop) = self.value_gaps(id, window);
-            // A value critical over the whole of this value's push or pop gaps.
+            let (push, pop) = self.value_gaps(id);
+            // A value that must be in the stack over the whole of this value's push or pop
+            // gaps.
             let blocker = |range: Gaps| {
                 values.iter().copied().find(|&w| {
                     w != id
                         && self
-                            .critical(w, window)
+                            .critical(w)
                             .is_some_and(|c| c.from <= range.from && range.to <= c.to)
                 })
             };
@@ -793,55 +737,22 @@ impl<'a, O> Peel<'a, O> {
                         self.held_by(w)
                     )
                 }
-                (None, None) => {
-                    pattern = Pattern::EmptyButHeld;
-                    let inside = stuck.items.iter().find_map(|i| match *i {
-                        Item::Empty(e) => {
-                            let g = self.gaps[e].clip(window);
-                            (g.from > push.to && g.to < pop.from).then_some(e)
-                        }
-                        Item::Value(_) => None,
-                    });
-                    match inside {
-                        Some(e) => {
-                            highlighted.push(ops[e].invoke);
-                            format!(
-                                "{} cannot be at the bottom: {} found the stack empty, but it \
-                                 ran after {} completed and before {}, while {} was in",
-                                shown(self.acts, add),
-                                self.describe_op(e),
-                                self.describe_op(add),
-                                self.pop_text(id),
-                                shown(self.acts, add)
-                            )
-                        }
-                        None => format!(
-                            "{} cannot be at the bottom: wherever its push and its removal ({}) \
-                             go, another value must be in the stack at one of them, or a pop \
-                             that found the stack empty must run while it was in",
-                            shown(self.acts, add),
-                            self.pop_text(id)
-                        ),
-                    }
-                }
+                (None, None) => format!(
+                    "{} cannot be at the bottom: wherever its push and its removal ({}) go, \
+                     the push first, another value must be in the stack at one of them",
+                    shown(self.acts, add),
+                    self.pop_text(id)
+                ),
             };
             reasons.push(reason);
         }
-        if values.is_empty() {
-            pattern = Pattern::EmptyButHeld;
-            reasons.push("an empty pop had to run while a value was held".into());
-        }
         let more = values.len().saturating_sub(3);
-        let text = format!(
-            "{} had to take effect by event {}; between events {} and {}, one of the values \
-             pushed there must be at the bottom of the stack when it is pushed and when it \
-             is popped, with nothing else in, but {}{}",
+        let explanation = format!(
+            "{} had to take effect by event {}; one of the values still to place must be at \
+             the bottom of the stack when it is pushed and when it is popped, with nothing \
+             else in, but {}{}",
             self.describe_op(stuck.blocked),
             ops[stuck.blocked].complete.unwrap_or(u64::MAX),
-            window.from,
-            window
-                .to
-                .min(ops.iter().filter_map(|o| o.complete).max().unwrap_or(0)),
             reasons.join("; "),
             if more > 0 {
                 format!(" (and {more} more values fail the same way)")
@@ -850,7 +761,15 @@ impl<'a, O> Peel<'a, O> {
             }
         );
         highlighted.dedup();
-        (pattern, highlighted, text)
+        Found {
+            violation: Violation {
+                pattern: Pattern::Order,
+                ops: highlighted,
+                explanation,
+            },
+            prefix: Vec::new(),
+            blocked: stuck.blocked,
+        }
     }
 
     fn pop_text(&self, id: usize) -> String {
@@ -884,32 +803,8 @@ impl<'a, O> Peel<'a, O> {
     }
 }
 
-/// Empty pops that would have to run strictly between a push at `t1` and a pop at `t2`.
-struct Forced {
-    /// Empty pops' (first gap, last gap), by first gap, and the smallest last gap from
-    /// each position on.
-    starts: Vec<u64>,
-    min_end_from: Vec<u64>,
-}
-
-impl Forced {
-    fn new(empties: &[usize], gaps: &[Gaps], window: Gaps) -> Forced {
-        let mut spans: Vec<Gaps> = empties.iter().map(|&e| gaps[e].clip(window)).collect();
-        spans.sort_unstable_by_key(|g| g.from);
-        let mut min_end_from = vec![u64::MAX; spans.len() + 1];
-        for k in (0..spans.len()).rev() {
-            min_end_from[k] = min_end_from[k + 1].min(spans[k].to);
-        }
-        Forced {
-            starts: spans.iter().map(|g| g.from).collect(),
-            min_end_from,
-        }
-    }
-
-    /// Whether no empty pop must run strictly between gaps `t1` and `t2`: every one may
-    /// run by `t1` or from `t2` on.
-    fn allows(&self, t1: u64, t2: u64) -> bool {
-        let k = self.starts.partition_point(|&s| s <= t1);
-        self.min_end_from[k] >= t2
-    }
+/// A step of the walk that writes the linearization out.
+enum Visit {
+    Node(usize),
+    Emit(usize),
 }
