@@ -4,7 +4,9 @@
 //! completed) and failed operations, and injected bugs of the kinds a stack gets wrong (a
 //! pop that finds the stack empty while it holds a value, a pop that returns another
 //! value, two pops that swap their values, a pop of a value pushed only later). All three
-//! must agree on every history, and every witness must replay in real-time order.
+//! must agree on every history, and every witness must replay in real-time order. Longer
+//! histories (up to 10 processes, 30 operations), beyond the oracle, are checked against
+//! the general search alone.
 
 mod common;
 
@@ -18,6 +20,7 @@ use lockstep_history::{Event, EventKind, Value};
 use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
 
 const CASES: u64 = 12_000;
+const LONGER_CASES: u64 = 3_000;
 
 /// The oracle's stack, bottom first: `f(input) -> output` (`None`: unknown), if allowed.
 fn apply(stack: &[i64], f: &str, input: &Value, output: Option<&Value>) -> Option<Vec<i64>> {
@@ -43,10 +46,11 @@ struct Pending {
     result: Option<Value>,
 }
 
-/// A history of a correct stack with random overlaps, crashes and failures.
-fn generate(rng: &mut Rng) -> Vec<Event> {
-    let processes = 1 + rng.below(6);
-    let ops = 2 + rng.below(10).max(rng.below(10));
+/// A history of a correct stack with random overlaps, crashes and failures: up to
+/// `processes` processes at once and `ops` + 1 operations.
+fn generate(rng: &mut Rng, processes: u64, ops: u64) -> Vec<Event> {
+    let processes = 1 + rng.below(processes);
+    let ops = 2 + rng.below(ops).max(rng.below(ops));
     let pushes = 35 + rng.below(40);
     let mut stack: Vec<i64> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
@@ -181,7 +185,7 @@ fn the_stack_pass_agrees_with_search_and_brute_force() {
     };
     let (mut yes, mut no, mut polynomial, mut empties) = (0u64, 0u64, 0u64, 0u64);
     for case in 0..CASES {
-        let events = generate(&mut rng);
+        let events = generate(&mut rng, 6, 10);
         let ops = oracle_ops(&events);
         let expected = brute_force_linearizable(&ops, Vec::<i64>::new(), |stack, op| {
             apply(stack, &op.f, &op.input, op.output.as_ref())
@@ -244,4 +248,45 @@ fn the_stack_pass_agrees_with_search_and_brute_force() {
     assert!(yes > CASES / 5 && no > CASES / 5, "{yes} {no}");
     assert!(polynomial > CASES * 9 / 10, "{polynomial}");
     assert!(empties > CASES / 4, "{empties}");
+}
+
+#[test]
+fn the_stack_pass_agrees_with_search_on_longer_histories() {
+    let mut rng = Rng::new(0x57ac_10_2026);
+    let mut options = Options::default();
+    options.budget.threads = Some(1);
+    let search = Options {
+        general_search: true,
+        ..options.clone()
+    };
+    let (mut yes, mut no) = (0u64, 0u64);
+    for case in 0..LONGER_CASES {
+        let events = generate(&mut rng, 10, 29);
+        let ops = oracle_ops(&events);
+        let searched = linearizable::check_with(&events, &Stack, &search).expect("well formed");
+        let checked =
+            collections::check(&events, Collection::Stack, &options).expect("well formed");
+        assert_eq!(
+            checked.verdict.is_linearizable(),
+            searched.is_linearizable(),
+            "case {case}: the stack pass says {checked}, search says {searched}\n{}",
+            events
+                .iter()
+                .map(|e| format!("  {e}\n"))
+                .collect::<String>()
+        );
+        match &checked.verdict {
+            Verdict::Linearizable(l) => {
+                yes += 1;
+                let order = l.partitions.first().map_or(&[][..], |p| &p.order[..]);
+                assert!(witness_is_valid(&ops, order), "case {case}: bad witness");
+            }
+            _ => no += 1,
+        }
+    }
+    println!("longer stacks: {LONGER_CASES} histories, {yes} linearizable, {no} not");
+    assert!(
+        yes > LONGER_CASES / 5 && no > LONGER_CASES / 5,
+        "{yes} {no}"
+    );
 }

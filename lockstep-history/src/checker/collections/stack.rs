@@ -1,73 +1,88 @@
-//! Stacks with distinct values: peel off a value that can sit at the bottom, then solve
-//! what happens before, above and after it, each on its own.
+//! Stacks with distinct values: empty pops first, then values removed one at a time from
+//! the bottom, `O(n log n)`.
 //!
-//! After Lee and Mathur, "Efficient decrease-and-conquer linearizability monitoring"
-//! (arXiv 2410.04581), whose stack section rests on *bottom values*; LiMo (Abdulla,
-//! Grahn, Jonsson, Krishna and Mishra, "Efficient linearizability monitoring", PLDI 2025)
-//! reaches `O(n²)` another way. The code and the argument below are this crate's own.
+//! # Sources, and which proofs hold
+//! - Lee and Mathur, "Efficient decrease-and-conquer linearizability monitoring" (arXiv
+//!   2410.04581, OOPSLA 2025): a linearizable history with distinct values has a *bottom
+//!   value*, one whose operations can each take effect at a moment when no other value
+//!   must be in the stack, and removing it leaves a history that is linearizable exactly
+//!   when the whole one is; since such moments stay so when values are removed, the
+//!   removals amortize to `O(n log n)`. The argument holds for complete histories whose
+//!   pops all return a value, and it is the one used here, with two points made exact
+//!   below: a value's push and pop are placed together (the push's gap no later than the
+//!   pop's), and pops that find the stack empty are settled by the cut argument, each
+//!   against every value, before any removal.
+//! - Abdulla, Grahn, Jonsson, Krishna and Mishra, "Efficient linearizability monitoring"
+//!   (PLDI 2025, LiMo): `O(n²)`, by taking a value that can be pushed first and popped last
+//!   or splitting the history where no value must be in the stack, with a machine-checked
+//!   (Lean) proof for histories without empty pops. Sound, but quadratic; its two steps
+//!   appear here as the bottom and the cut.
+//! - LiMo's authors report errors in the proofs of earlier monitors (Violin, after Emmi and
+//!   Enea, POPL 2018); from those and from Bouajjani, Emmi, Enea and Hamza (ICALP 2015)
+//!   only the names of the bad patterns are kept ([`super::Pattern`]).
+//!
+//! The code and the arguments below are this crate's own.
 //!
 //! # Points
-//! Operations take effect in *gaps* between events: gap `g` lies just after event `g`,
-//! and an operation invoked at `inv` and completed at `comp` may take effect in any gap
-//! `inv ≤ g < comp` (a crashed one: any gap from `inv` on). Operations in one gap may be
-//! ordered freely: none of them completed before another was invoked. A value that no
-//! completed pop returned is given a *virtual pop* in a last gap, after every gap a real
-//! operation (crashed ones included) may use: a linearization may pop what is left at the
-//! end, in stack order, and dropping those pops from the end leaves a linearization.
+//! Operations take effect in *gaps* between events: gap `g` lies just after the `g`-th
+//! event that begins or ends an operation, and an operation may take effect in any gap
+//! from its invoke to just before its completion (a crashed one: any gap from its invoke
+//! on). Operations in one gap may be ordered freely: none of them completed before
+//! another was invoked. A value that no completed pop returned is given a *virtual pop*
+//! in a last gap, after every gap a real operation may use: a linearization may pop what
+//! is left at the end, in stack order, and dropping those pops from the end leaves a
+//! linearization.
 //!
-//! Within a window of gaps `[lo, hi]`, each operation's gaps are clipped to the window.
-//! A value `w` is *critical* at gap `g` when one of its operations must come before `g`
-//! (its gaps end before `g`) and another after (its gaps start after `g`): `w` is then in
-//! the stack at `g` in every linearization.
+//! A value `w` is *held* at gap `g` when one of its operations must come before `g` (its
+//! gaps end before `g`) and the other after (its gaps start after `g`): `w` is then in the
+//! stack at `g` in every linearization. A value is never held at a gap its own push or
+//! pop may use.
 //!
-//! # The property relied on
-//! In a linearization of a stack with distinct values, values pushed later sit above
-//! values pushed earlier for as long as both are in, so the value pushed first, `v`, is
-//! at the bottom from its push to its pop; when it is pushed and popped, nothing else is
-//! in the stack. Conversely, let a value `v` have its push at gap `t1` and its pop at gap
-//! `t2 ≥ t1`, both within their own gaps, such that no other value is critical at `t1`
-//! or at `t2`, and no empty pop must run strictly between (its gaps start after `t1`
-//! and end before `t2`). Then the history is linearizable exactly when each of three
-//! smaller histories is, within its own window: the values that fit before `t1`
-//! (`[lo, t1]`), above `v` (`[t1, t2]`) and after `t2` (`[t2, hi]`), each empty pop in the
-//! first or the last.
+//! # The properties relied on
+//! **Cut.** Let no value be held at gap `g`. Every value then fits wholly before `g` (both
+//! operations may start by `g`) or wholly after it; put it before when it can. The history
+//! is linearizable exactly when the part before `g` is, within gaps up to `g`, and the part
+//! after is, within gaps from `g` on. If: the part before is balanced (every value popped
+//! in it), so the two linearizations concatenate, with anything that needs an empty stack
+//! placed at `g` between them. Only if: keep a linearization's order but only the part's
+//! operations (removing whole values from a stack's linearization leaves one: each value
+//! sits in the same order on a subset of what was there), and move each operation's gap
+//! into the window by the one map `t ↦ clamp(t, window)`: it is monotone, so the order
+//! holds, and each operation's gaps meet the window, so each stays in its own gaps.
 //!
-//! - Every other value fits one of the windows: not critical at `t1`, all its gaps start
-//!   by `t1` (before) or all end at or after `t1`; then, not critical at `t2`, all start by
-//!   `t2` (above) or all end at or after `t2` (after).
-//! - If: concatenate the three linearizations with the push of `v` between the first and
-//!   second and its pop between the second and third. Each part is balanced (every value
-//!   is popped, virtually at the end), the middle one runs above `v` and holds no empty
-//!   pop, so every result is as in its part; each operation takes effect in its own gaps,
-//!   in the order of the gaps, so real time holds.
-//! - Only if: drop `v` from a linearization (what remains is still one: a value's push and
-//!   pop removed, every other result unchanged) and keep each part's operations. A part's
-//!   linearization moves into its window by clamping each operation's gap to the window,
-//!   keeping the order of ties: each operation's gaps meet the window, so it stays within
-//!   them.
-//! - Such a `v` exists in every linearizable window: the value pushed first in a
-//!   linearization, at the gaps the linearization gives its push and pop.
+//! **Empty pops.** A pop that found the stack empty needs a gap where no value is held;
+//! and if each has one, cutting at all of them (each cut leaves the others' gaps unheld
+//! within the windows) gives windows linearizable exactly when the history without the
+//! empty pops is, with each empty pop between two windows. So each empty pop is checked
+//! once, against every value, and then set aside.
 //!
-//! A window with a gap `g` where no value is critical splits more simply: every value fits
-//! wholly before `g` or wholly after it (and each empty pop by where its gaps start), and
-//! the window is linearizable exactly when both halves are, by the same two arguments. The
-//! pass cuts at such a gap near the middle of the window's values when both halves hold a
-//! value, so runs of operations where the stack keeps emptying split in halves.
+//! **Bottom.** Without empty pops: let value `v` have its push at gap `t1` and its pop at
+//! gap `t2 ≥ t1`, each in its own gaps, with no other value held at `t1` or `t2`. Then the
+//! history is linearizable exactly when it is without `v`. Only if: drop `v` from a
+//! linearization. If: cut the rest at `t1` and at `t2`: the three parts are linearizable
+//! in their windows, and the push of `v`, the middle part (balanced, above `v`) and the
+//! pop of `v` go between them. And every linearizable history with a value has such a
+//! `v`: the value pushed first, at the gaps its push and pop take.
 //!
-//! So trying each value in turn and taking any that qualifies loses nothing, and a window
-//! where none qualifies proves the history is not linearizable. For a value, the gaps
-//! that qualify are the union of gap segments where no other value is critical; the pass
-//! pairs the last such gap of each segment of the push's gaps with the first such gap of
-//! the pop's after it (or any gap both may use): a later push and an earlier pop leave the
-//! fewest empty pops forced between them.
+//! So the pass removes any value that qualifies, in any order, and a history where values
+//! are left and none qualifies is not linearizable. Removing values only ever makes gaps
+//! unheld, so a value that qualifies keeps qualifying: each is found once. `v` qualifies
+//! when an unheld gap lies in both its push's and its pop's gaps, or one lies in its
+//! push's gaps before its pop's first and another in its pop's gaps after its push's last
+//! (any other pair of unheld gaps, the push's first, contains one of these).
+//!
+//! **Linearization.** The empty pops, then the values in the order removed, each cut the
+//! window its last start falls in (initially every gap) at its gaps clamped to that window,
+//! into before, above (values only) and after; the linearization walks the tree of cuts in
+//! order. Each cut is one of the steps of the arguments above, applied to what is left in
+//! that window: a later value is not held at an earlier value's gaps, nor at their clamped
+//! copies within its window, so each step stays valid.
 //!
 //! # Cost
-//! A window with `k` values costs `O(k log k)` to find the critical segments and a cut, and
-//! up to `O(k · s)` to try its values (`s` the segments each one meets); its values go on
-//! to the windows it splits into. Cuts halve the windows where the stack empties; a bottom
-//! sends everything above it one level deeper, so a value is examined about once per
-//! level of nesting above it and per halving: `O(n (d + log n) (log n + s))` for nesting
-//! depth `d`, `O(n² (log n + s))` in the worst case.
+//! `O(n log n)` for `n` operations: sorting the gaps; one tree of how many values are held
+//! at each gap (range add, and the runs of gaps that just became unheld: each gap becomes
+//! unheld once); one tree of the ranges still waiting for an unheld gap (each reported
+//! once, `O(log n)`); and an ordered map of windows for the linearization.
 //!
 //! # Crashed operations
 //! A crashed push of a value no completed pop returned is left out (the same argument as
@@ -80,8 +95,9 @@
 //! before it; the crashed pops left over go to the other values. A value given a crashed
 //! pop may be popped at any gap from that pop's invoke on, or in the last gap (the crashed
 //! pop took nothing, the value stays): a relaxation of its virtual pop, so the guess never
-//! rules out what leaving crashed pops out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
-//! to the general search, which [`super::Checked::method`] reports.
+//! rules out what leaving crashed pops out allows. A finished pass is a linearization
+//! whatever was guessed; a stuck one goes to the general search, which
+//! [`super::Checked::method`] reports.
 
 use std::collections::BTreeMap;
 
