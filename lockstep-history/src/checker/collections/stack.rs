@@ -107,7 +107,7 @@ use crate::checker::preprocess::Prepared;
 
 mod trees;
 
-use trees::{Held, Part, Waiting};
+use trees::{Held, Part, Range, Waiting};
 
 const D: Discipline = Discipline::Lifo;
 
@@ -299,18 +299,29 @@ struct Wait {
     done: bool,
 }
 
-/// A node of the linearization being built: a value or an empty pop, with what goes
-/// before it, above it (values only) and after it.
+/// A node of the linearization being built: a value or an empty pop, the gap its pop
+/// went to, and what goes before it, above it (values only) and after it. Gaps, values
+/// and nodes are `u32` here, to keep the tree small (they number fewer than `2^32`: a
+/// history that long would not fit in memory).
 struct Node {
     item: Cut,
-    at: (usize, usize),
-    children: [Option<usize>; 3],
+    pop_at: u32,
+    children: [Option<u32>; 3],
 }
 
+/// What cuts a window.
 #[derive(Clone, Copy, Debug)]
 enum Cut {
-    Value(usize),
-    Empty(usize),
+    Value(u32),
+    Empty(u32),
+}
+
+/// A window of gaps still open for the values to come: the cut it starts after (`None`:
+/// before every gap), and the node and side it belongs to (`None`: the root).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    after: Option<u32>,
+    owner: Option<(u32, u8)>,
 }
 
 struct Peel<'a, O> {
@@ -495,14 +506,22 @@ impl<'a, O> Peel<'a, O> {
                 from: push.from.max(pop.from),
                 to: push.to.min(pop.to),
             };
+            let mut wait_on = |from: usize, to: usize, part| {
+                ranges.push(Range {
+                    from: from as u32,
+                    to: to as u32,
+                    value: id as u32,
+                    part,
+                });
+            };
             if both.from <= both.to {
-                ranges.push((both.from, both.to, id, Part::Both));
+                wait_on(both.from, both.to, Part::Both);
             }
             if push.from < pop.from {
-                ranges.push((push.from, push.to.min(pop.from - 1), id, Part::Push));
+                wait_on(push.from, push.to.min(pop.from - 1), Part::Push);
             }
             if pop.to > push.to {
-                ranges.push((pop.from.max(push.to + 1), pop.to, id, Part::Pop));
+                wait_on(pop.from.max(push.to + 1), pop.to, Part::Pop);
             }
         }
         let mut waiting = Waiting::new(ranges);
@@ -553,45 +572,53 @@ impl<'a, O> Peel<'a, O> {
     /// cuts the window it falls in (by its last start) into what goes before, above and
     /// after it, and its gaps are clamped to that window.
     fn linearize(&self, cuts: &[(usize, usize)], removed: &[Removed]) -> Vec<usize> {
-        // Windows by their last gap: (first gap, the node and side they belong to). A
-        // value belongs to the window with `first < last_start <= last`; the first window
-        // starts before every gap.
-        let mut windows: BTreeMap<usize, (Option<usize>, Option<(usize, usize)>)> = BTreeMap::new();
-        windows.insert(self.last, (None, None));
+        // Windows by their last gap. A value belongs to the window with
+        // `first < last_start <= last`; the first window starts before every gap.
+        let mut windows: BTreeMap<u32, Window> = BTreeMap::new();
+        windows.insert(
+            self.last as u32,
+            Window {
+                after: None,
+                owner: None,
+            },
+        );
         let mut nodes: Vec<Node> = Vec::with_capacity(cuts.len() + removed.len());
         let mut root = None;
         let items = cuts
             .iter()
-            .map(|&(e, at)| (Cut::Empty(e), at, at, at))
+            .map(|&(e, at)| (Cut::Empty(e as u32), at, at, at))
             .chain(removed.iter().map(|r| {
                 (
-                    Cut::Value(r.value),
+                    Cut::Value(r.value as u32),
                     self.last_start(r.value),
                     r.push_at,
                     r.pop_at,
                 )
             }));
         for (item, key, t1, t2) in items {
-            let Some((&last, &(first, owner))) = windows.range(key..).next() else {
+            let Some((&last, &window)) = windows.range(key as u32..).next() else {
                 continue;
             };
-            let low = first.unwrap_or(0);
-            let at = (t1.clamp(low, last), t2.clamp(low, last));
-            let node = nodes.len();
+            let low = window.after.unwrap_or(0);
+            let at = ((t1 as u32).clamp(low, last), (t2 as u32).clamp(low, last));
+            let node = nodes.len() as u32;
             nodes.push(Node {
                 item,
-                at,
+                pop_at: at.1,
                 children: [None; 3],
             });
-            match owner {
-                Some((parent, side)) => nodes[parent].children[side] = Some(node),
+            match window.owner {
+                Some((parent, side)) => {
+                    nodes[parent as usize].children[usize::from(side)] = Some(node);
+                }
                 None => root = Some(node),
             }
             windows.remove(&last);
-            let bounds = [(first, at.0), (Some(at.0), at.1), (Some(at.1), last)];
-            for (side, (from, to)) in bounds.into_iter().enumerate() {
-                if from.is_none_or(|f| f < to) {
-                    windows.insert(to, (from, Some((node, side))));
+            let bounds = [(window.after, at.0), (Some(at.0), at.1), (Some(at.1), last)];
+            for (side, (after, to)) in (0u8..).zip(bounds) {
+                if after.is_none_or(|a| a < to) {
+                    let owner = Some((node, side));
+                    windows.insert(to, Window { after, owner });
                 }
             }
         }
@@ -603,18 +630,19 @@ impl<'a, O> Peel<'a, O> {
                     order.push(op);
                     continue;
                 }
-                Visit::Node(node) => &nodes[node],
+                Visit::Node(node) => &nodes[node as usize],
             };
             let [before, above, after] = node.children;
             stack.extend(after.map(Visit::Node));
             match node.item {
-                Cut::Empty(e) => stack.push(Visit::Emit(e)),
+                Cut::Empty(e) => stack.push(Visit::Emit(e as usize)),
                 Cut::Value(v) => {
+                    let v = v as usize;
                     let pop = self.pop_of[v];
                     if self.is_real(pop) {
                         stack.push(Visit::Emit(pop));
                     } else if let Some(c) = self.taken_by[v]
-                        && node.at.1 < self.last
+                        && (node.pop_at as usize) < self.last
                     {
                         stack.push(Visit::Emit(c));
                     }
@@ -821,6 +849,6 @@ impl<'a, O> Peel<'a, O> {
 
 /// A step of the walk that writes the linearization out.
 enum Visit {
-    Node(usize),
+    Node(u32),
     Emit(usize),
 }

@@ -13,34 +13,34 @@ pub(super) struct Held {
 impl Held {
     /// A tree over gaps `0..counts.len()` holding `counts`.
     pub(super) fn new(counts: &[i32]) -> Held {
-        let len = counts.len().max(1);
-        let mut tree = Held {
+        // A full binary tree: node `k` has children `2k` and `2k + 1`, leaves from `len`.
+        // Gaps past the end hold a count that never reaches zero.
+        let len = counts.len().next_power_of_two();
+        let mut min = vec![i32::MAX / 2; 2 * len];
+        min[len..len + counts.len()].copy_from_slice(counts);
+        for node in (1..len).rev() {
+            min[node] = min[2 * node].min(min[2 * node + 1]);
+        }
+        Held {
             len,
-            min: vec![0; 4 * len],
-            lazy: vec![0; 4 * len],
-        };
-        tree.build(1, 0, len - 1, counts);
-        tree
+            min,
+            lazy: vec![0; len],
+        }
     }
 
-    fn build(&mut self, node: usize, lo: usize, hi: usize, counts: &[i32]) {
-        if lo == hi {
-            self.min[node] = counts.get(lo).copied().unwrap_or(0);
-            return;
+    /// Adds `delta` to the whole of `node`.
+    fn apply(&mut self, node: usize, delta: i32) {
+        self.min[node] += delta;
+        if node < self.len {
+            self.lazy[node] += delta;
         }
-        let mid = (lo + hi) / 2;
-        self.build(2 * node, lo, mid, counts);
-        self.build(2 * node + 1, mid + 1, hi, counts);
-        self.min[node] = self.min[2 * node].min(self.min[2 * node + 1]);
     }
 
     fn push_down(&mut self, node: usize) {
         let add = self.lazy[node];
         if add != 0 {
-            for child in [2 * node, 2 * node + 1] {
-                self.min[child] += add;
-                self.lazy[child] += add;
-            }
+            self.apply(2 * node, add);
+            self.apply(2 * node + 1, add);
             self.lazy[node] = 0;
         }
     }
@@ -55,8 +55,7 @@ impl Held {
             return;
         }
         if from <= lo && hi <= to {
-            self.min[node] += delta;
-            self.lazy[node] += delta;
+            self.apply(node, delta);
             return;
         }
         self.push_down(node);
@@ -134,23 +133,33 @@ pub(super) enum Part {
     Pop,
 }
 
+/// A range of gaps a value waits on, in 16 bytes (gaps and values number fewer than
+/// `2^32`: a history that long would not fit in memory).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Range {
+    pub(super) from: u32,
+    pub(super) to: u32,
+    pub(super) value: u32,
+    pub(super) part: Part,
+}
+
 /// Ranges of gaps waiting for a gap where no value must be in the stack; each is reported
 /// once, by the first zero run it meets, in `O(log m)` per report.
 pub(super) struct Waiting {
     /// Each range's first and last gap, its value and part, sorted by first gap.
-    ranges: Vec<(usize, usize, usize, Part)>,
+    ranges: Vec<Range>,
     /// The largest last gap below each node, `-1` once reported.
     max_to: Vec<i64>,
     size: usize,
 }
 
 impl Waiting {
-    pub(super) fn new(mut ranges: Vec<(usize, usize, usize, Part)>) -> Waiting {
-        ranges.sort_unstable_by_key(|r| r.0);
+    pub(super) fn new(mut ranges: Vec<Range>) -> Waiting {
+        ranges.sort_unstable_by_key(|r| r.from);
         let size = ranges.len().next_power_of_two().max(1);
         let mut max_to = vec![-1i64; 2 * size];
         for (i, r) in ranges.iter().enumerate() {
-            max_to[size + i] = r.1 as i64;
+            max_to[size + i] = i64::from(r.to);
         }
         for node in (1..size).rev() {
             max_to[node] = max_to[2 * node].max(max_to[2 * node + 1]);
@@ -165,7 +174,7 @@ impl Waiting {
     /// Reports, once each, the ranges that meet the zero run `from..=to`: value, part and
     /// a gap of the run inside the range.
     pub(super) fn meet(&mut self, from: usize, to: usize, out: &mut Vec<(usize, Part, usize)>) {
-        let limit = self.ranges.partition_point(|r| r.0 <= to);
+        let limit = self.ranges.partition_point(|r| r.from as usize <= to);
         if limit > 0 {
             self.meet_in(1, 0, self.size - 1, limit, from, out);
         }
@@ -184,8 +193,8 @@ impl Waiting {
             return;
         }
         if node >= self.size {
-            let (first, _, value, part) = self.ranges[lo];
-            out.push((value, part, first.max(from)));
+            let r = self.ranges[lo];
+            out.push((r.value as usize, r.part, (r.from as usize).max(from)));
             self.max_to[node] = -1;
             return;
         }
