@@ -294,8 +294,8 @@ struct Removed {
 /// may both use, or one for each, the push's first.
 #[derive(Clone, Copy, Debug, Default)]
 struct Wait {
-    push_at: Option<usize>,
-    pop_at: Option<usize>,
+    push_at: Option<u32>,
+    pop_at: Option<u32>,
     done: bool,
 }
 
@@ -470,6 +470,7 @@ impl<'a, O> Peel<'a, O> {
         }
         counts.truncate(self.last + 1);
         let mut held = Held::new(&counts);
+        drop(counts);
         // Each empty pop at a gap where no value must be in the stack.
         let mut cuts = Vec::with_capacity(empties.len());
         for &e in &empties {
@@ -480,6 +481,7 @@ impl<'a, O> Peel<'a, O> {
             }
         }
         let removed = self.remove_bottoms(&values, &mut held);
+        drop(held);
         if removed.len() < values.len() {
             let mut done = vec![false; self.values.add_of.len()];
             for r in &removed {
@@ -492,6 +494,7 @@ impl<'a, O> Peel<'a, O> {
                 blocked,
             }));
         }
+        drop(values);
         Ok(self.linearize(&cuts, &removed))
     }
 
@@ -535,6 +538,7 @@ impl<'a, O> Peel<'a, O> {
                 met.clear();
                 waiting.meet(from, to, &mut met);
                 for &(id, part, at) in &met {
+                    let at = at as u32;
                     let w = &mut wait[id];
                     if w.done {
                         continue;
@@ -551,8 +555,8 @@ impl<'a, O> Peel<'a, O> {
                         w.done = true;
                         removed.push(Removed {
                             value: id,
-                            push_at,
-                            pop_at,
+                            push_at: push_at as usize,
+                            pop_at: pop_at as usize,
                         });
                     }
                 }
