@@ -253,7 +253,7 @@ fn the_stack_pass_agrees_with_search_and_brute_force() {
 
 #[test]
 fn the_stack_pass_agrees_with_search_on_longer_histories() {
-    let mut rng = Rng::new(0x57ac_10_2026);
+    let mut rng = Rng::new(0x0057_ac10_2026);
     let mut options = Options::default();
     options.budget.threads = Some(1);
     // The search can blow up on these (that is why the pass exists): it gets a budget,
