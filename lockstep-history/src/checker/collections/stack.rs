@@ -577,7 +577,7 @@ impl<'a, O> Peel<'a, O> {
     /// after it, and its gaps are clamped to that window.
     fn linearize(&self, cuts: &[(usize, usize)], removed: &[Removed]) -> Vec<usize> {
         // Windows by their last gap. A value belongs to the window with
-        // `first < last_start <= last`; the first window starts before every gap.
+        // `after < last_start <= last`; the first window starts before every gap.
         let mut windows: BTreeMap<u32, Window> = BTreeMap::new();
         windows.insert(
             self.last as u32,
