@@ -214,6 +214,52 @@ fn an_empty_pop_while_the_stack_held_a_value() {
 }
 
 #[test]
+fn an_empty_pop_while_values_took_turns_in_the_stack() {
+    // 1 is surely in the stack from event 2 until event 5, 2 from event 4 until event 8:
+    // neither covers the whole empty pop (events 3..7), but together they do.
+    let h = history(&[
+        ('i', 0, "push", int(2)),
+        ('i', 1, "push", int(1)),
+        ('o', 1, "push", int(1)),
+        ('i', 2, "pop", NIL),
+        ('o', 0, "push", int(2)),
+        ('i', 1, "pop", NIL),
+        ('o', 1, "pop", int(1)),
+        ('o', 2, "pop", NIL),
+        ('i', 1, "pop", NIL),
+        ('o', 1, "pop", int(2)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_pattern(
+        &c,
+        Pattern::EmptyButHeld,
+        &[3, 1, 0],
+        &["found the stack empty", "at every moment it ran"],
+    );
+}
+
+#[test]
+fn a_deep_stack_is_peeled_without_guessing() {
+    // Two processes push 1..=40 in turns, each push overlapping the next, then pop them
+    // all: every value sits on the ones before it.
+    let mut steps = Vec::new();
+    for v in 1..=40 {
+        steps.push(('i', v % 2, "push", int(v as i64)));
+        if v > 1 {
+            steps.push(('o', (v - 1) % 2, "push", int(v as i64 - 1)));
+        }
+    }
+    steps.push(('o', 0, "push", int(40)));
+    for v in (1..=40).rev() {
+        steps.push(('i', 2, "pop", NIL));
+        steps.push(('o', 2, "pop", int(v as i64)));
+    }
+    let c = check(&history(&steps), Collection::Stack);
+    assert_eq!(c.method, Method::Polynomial);
+    assert!(c.verdict.is_linearizable(), "{c}");
+}
+
+#[test]
 fn a_set_read_listing_an_element_twice() {
     let h = history(&[
         ('i', 0, "add", int(1)),

@@ -5,10 +5,15 @@
 //! interns keys and values as integers, so the same histories with their keys and values
 //! written as other scalars (strings, keywords, large or unsigned integers, floats, one
 //! value in two integer forms) must be judged exactly alike.
+//!
+//! Every history checked here is also written in each file format and read back straight
+//! into the checker's compact form (`Transactions::parse`, what `txn::check_file` and the
+//! CLI use): the analysis must be exactly the one the events give, explanations included.
 
 mod common;
 
-use lockstep_history::checker::txn::{self, Analysis, ConsistencyModel, Options};
+use lockstep_history::checker::txn::{self, Analysis, ConsistencyModel, Options, Transactions};
+use lockstep_history::format::{self, Format};
 use lockstep_history::{Event, EventKind, Value};
 use proptest::prelude::*;
 
@@ -157,8 +162,26 @@ impl Gen {
     }
 }
 
+/// The analysis of `events` in memory, after checking that each file format read straight
+/// into the compact form gives exactly the same one.
 fn check(events: &[Event]) -> Analysis {
-    txn::check(events, &Options::default()).unwrap()
+    let options = Options::default();
+    let analysis = txn::check(events, &options).unwrap();
+    // Large histories in Jepsen's format only, to keep the test quick.
+    let formats: &[Format] = if events.len() > 10_000 {
+        &[Format::Edn]
+    } else {
+        &[Format::Edn, Format::Json, Format::Jsonl]
+    };
+    for &f in formats {
+        let mut bytes = Vec::new();
+        format::write(&mut bytes, events, f).unwrap();
+        let txns = Transactions::parse(&bytes, f, options.workload).unwrap();
+        assert_eq!(txns.len(), analysis.transactions, "{f}");
+        let from_file = txns.check(&options).unwrap();
+        assert_eq!(from_file, analysis, "{f}:\n{from_file}\n---\n{analysis}");
+    }
+    analysis
 }
 
 proptest! {

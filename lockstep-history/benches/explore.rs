@@ -6,14 +6,18 @@
 //! `cargo bench -p lockstep-history --features shuttle --bench explore`
 //!
 //! A third row, recorded but not checked, splits the overhead between recording (with the
-//! scheduling points it adds at every invoke and completion) and checking.
+//! scheduling points it adds at every invoke and completion) and checking. A fourth, the
+//! floor, is shuttle alone with only those scheduling points added (one before each call and
+//! one after it, where recording puts them) and nothing recorded.
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lockstep_history::checker::Budget;
 use lockstep_history::event::Event;
-use lockstep_history::explore::{Explorer, Judgement, Oracle, Rng, Scenarios, Strategy};
+use lockstep_history::explore::{
+    Explorer, Judgement, Oracle, Rng, Scenarios, Strategy, yield_point,
+};
 use lockstep_history::model::Stack;
 
 #[allow(dead_code)] // the example's `main` is not called here
@@ -28,6 +32,44 @@ const SEED: u64 = 1;
 
 fn scenarios(retry: bool) -> Scenarios<treiber_stack::TreiberStack> {
     treiber_stack::scenarios(retry, Strategy::pct(DEPTH, SEED), ITERATIONS).prefix(0)
+}
+
+/// The same operations with a scheduling point before and after each call, where recording
+/// would put the invoke's and the completion's, and no history installed.
+fn floor() -> Scenarios<treiber_stack::TreiberStack> {
+    Scenarios::new(|| treiber_stack::TreiberStack::new(true))
+        .op(
+            "push",
+            |rng| rng.below(10) as i64,
+            |s, v: i64| {
+                yield_point();
+                s.push(v);
+                yield_point();
+            },
+        )
+        .op(
+            "pop",
+            |_| (),
+            |s, (): ()| {
+                yield_point();
+                s.pop();
+                yield_point();
+            },
+        )
+        .threads(3)
+        .ops_per_thread(4)
+        .prefix(0)
+}
+
+/// The same shuttle run (scheduler, seed, configuration) as the explorer's, of `body`, with
+/// no history installed: each recorded call only finds that nothing records.
+fn shuttle_alone(body: std::sync::Arc<dyn Fn() + Send + Sync>) {
+    let scheduler = shuttle::scheduler::PctScheduler::new_from_seed(SEED, DEPTH, ITERATIONS);
+    let mut config = shuttle::Config::new();
+    config.stack_size = 0x40000;
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    let ran = shuttle::Runner::new(scheduler, config).run(move || body());
+    assert_eq!(ran, ITERATIONS);
 }
 
 /// Accepts every history: the recorded row without the check.
@@ -60,18 +102,13 @@ fn explore(c: &mut Criterion) {
         });
     });
     group.bench_function("stack 3x4, shuttle alone", |b| {
-        b.iter(|| {
-            // The same body, scheduler, seed and configuration as the explorer's run, with
-            // no history installed: each recorded call only finds that nothing records.
-            let body = fixed.body(&scenario);
-            let scheduler =
-                shuttle::scheduler::PctScheduler::new_from_seed(SEED, DEPTH, ITERATIONS);
-            let mut config = shuttle::Config::new();
-            config.stack_size = 0x40000;
-            config.failure_persistence = shuttle::FailurePersistence::None;
-            let ran = shuttle::Runner::new(scheduler, config).run(move || body());
-            assert_eq!(ran, ITERATIONS);
-        });
+        b.iter(|| shuttle_alone(fixed.body(&scenario)));
+    });
+    let floor = floor();
+    let same = floor.generate(&mut Rng::new(7));
+    assert_eq!(same.to_json(), scenario.to_json());
+    group.bench_function("stack 3x4, shuttle alone + 24 scheduling points", |b| {
+        b.iter(|| shuttle_alone(floor.body(&same)));
     });
     group.finish();
 

@@ -2,20 +2,40 @@
 //! transactions (about 4 micro-ops each, 10 and 100 processes, 10 keys in flight, each key
 //! retired after 8 appends). `TXN_BENCH_MAX` limits the largest size (default 1,000,000).
 //!
-//! `TXN_BENCH_ONCE=N:P` skips criterion: it generates one history of `N` transactions on
-//! `P` processes, checks it once and prints how long each took, so the process can be
-//! measured whole under `/usr/bin/time`; `TXN_BENCH_ONCE=N:P:generate` only generates, to
-//! tell the checker's share from the generator's.
+//! Two routes are timed: `in memory` checks a history already held as events
+//! (`txn::check`); `from file` reads a Jepsen EDN file of the same history straight into
+//! the checker's compact form and checks it (`txn::check_file`), which is what `lockstep
+//! check --model list-append` does with a file.
+//!
+//! `TXN_BENCH_ONCE` skips criterion and runs one step once, printing how long it took, so
+//! the process can be measured whole under `/usr/bin/time`:
+//! - `N:P` generates one history of `N` transactions on `P` processes as events and checks
+//!   it in memory; `N:P:generate` only generates it, to tell the checker's share from the
+//!   generator's;
+//! - `N:P:write:PATH` streams the same history into the file `PATH` (format from its
+//!   extension) without holding it;
+//! - `file:PATH` reads `PATH` straight into the compact form and checks it: the whole
+//!   process is the measured part.
 
 use std::hint::black_box;
+use std::io::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use lockstep_history::checker::txn::{self, Options};
+use lockstep_history::format::{self, Format};
 use lockstep_history::{Event, EventKind, Process, Value};
 
 /// A valid history: each transaction applies atomically between its invoke and its ok.
 pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
+    let mut events = Vec::with_capacity(txns * 2);
+    generate_each(txns, procs, seed, |e| events.push(e));
+    events
+}
+
+/// [`generate`]'s history, handed to `emit` one event at a time.
+fn generate_each(txns: usize, procs: usize, seed: u64, mut emit: impl FnMut(Event)) {
     let mut rng = seed | 1;
     let mut next = move || {
         rng ^= rng << 13;
@@ -23,7 +43,7 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
         rng ^= rng << 17;
         rng
     };
-    let mut events = Vec::with_capacity(txns * 2);
+    let mut index = 0u64;
     let mut lists: Vec<Vec<i64>> = Vec::new();
     let mut live: Vec<usize> = Vec::new();
     for _ in 0..10 {
@@ -39,8 +59,9 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
     while started < txns || pending.iter().any(Option::is_some) {
         let p = (next() % procs as u64) as usize;
         let mut push = |kind, value| {
-            events.push(Event {
-                index: events.len() as u64,
+            index += 1;
+            emit(Event {
+                index: index - 1,
                 time: 0,
                 kind,
                 process: Process::Id(p as u64),
@@ -105,7 +126,39 @@ pub fn generate(txns: usize, procs: usize, seed: u64) -> Vec<Event> {
             }
         }
     }
-    events
+}
+
+/// Streams [`generate`]'s history into `path`, one event at a time: JSON Lines for a
+/// `.jsonl` path, else Jepsen EDN (a stream of op maps, as Jepsen writes `history.edn`).
+fn write_file(path: &Path, txns: usize, procs: usize, seed: u64) -> std::io::Result<()> {
+    let format = match Format::from_path(path) {
+        Some(Format::Jsonl) => Format::Jsonl,
+        _ => Format::Edn,
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut failed = None;
+    let mut buf = Vec::with_capacity(256);
+    generate_each(txns, procs, seed, |e| {
+        if failed.is_some() {
+            return;
+        }
+        let one = std::slice::from_ref(&e);
+        buf.clear();
+        let written = match format {
+            Format::Jsonl => format::jsonl::write(&mut buf, one),
+            _ => format::edn::write_stream(&mut buf, one),
+        };
+        if let Err(e) = written
+            .map_err(std::io::Error::other)
+            .and_then(|()| out.write_all(&buf))
+        {
+            failed = Some(e);
+        }
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => out.flush(),
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -113,6 +166,8 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("lockstep-txn-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let mut group = c.benchmark_group("txn");
     group.sample_size(10);
     for procs in [10, 100] {
@@ -123,25 +178,73 @@ fn bench(c: &mut Criterion) {
             let events = generate(n, procs, n as u64);
             let a = txn::check(&events, &Options::default()).unwrap();
             assert!(a.is_valid(), "{a}");
-            let id = BenchmarkId::new(format!("list-append/{procs} processes"), n);
+            let id = BenchmarkId::new(format!("in memory/{procs} processes"), n);
             group.bench_with_input(id, &events, |b, events| {
                 b.iter(|| black_box(txn::check(events, &Options::default()).unwrap()))
             });
+            drop(events);
+            let path = dir.join(format!("{n}-{procs}.edn"));
+            write_file(&path, n, procs, n as u64).unwrap();
+            let a = txn::check_file(&path, &Options::default()).unwrap();
+            assert!(a.is_valid(), "{a}");
+            let id = BenchmarkId::new(format!("from file/{procs} processes"), n);
+            group.bench_with_input(id, &path, |b, path| {
+                b.iter(|| black_box(txn::check_file(path, &Options::default()).unwrap()))
+            });
+            std::fs::remove_file(&path).unwrap();
         }
     }
     group.finish();
+    let _ = std::fs::remove_dir(&dir);
 }
 
-/// `TXN_BENCH_ONCE=N:P[:generate]`: one history, generated and (unless `generate`)
-/// checked once, with the time of each step.
+/// The process's peak resident memory so far, in MiB, where the system says (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn usage(spec: &str) -> ! {
+    eprintln!("TXN_BENCH_ONCE must be N:P, N:P:generate, N:P:write:PATH or file:PATH, not {spec}");
+    std::process::exit(2);
+}
+
+/// `TXN_BENCH_ONCE`: one step once, with its time (see the module docs).
 fn once(spec: &str) {
-    let parts: Vec<&str> = spec.split(':').collect();
+    if let Some(path) = spec.strip_prefix("file:") {
+        let start = Instant::now();
+        let a = txn::check_file(path, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        println!(
+            "read {path} and checked {} transactions in {:.2?}: {}; peak RSS {:.0} MiB",
+            a.transactions,
+            start.elapsed(),
+            a.summary(),
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+        return;
+    }
+    let parts: Vec<&str> = spec.splitn(4, ':').collect();
     let number = |i: usize| parts.get(i).and_then(|s| s.parse::<usize>().ok());
     let (Some(n), Some(procs)) = (number(0), number(1)) else {
-        eprintln!("TXN_BENCH_ONCE must be N:P or N:P:generate, not {spec}");
-        std::process::exit(2);
+        usage(spec);
     };
     let start = Instant::now();
+    match (parts.get(2), parts.get(3)) {
+        (Some(&"write"), Some(path)) => {
+            write_file(Path::new(path), n, procs, n as u64).unwrap();
+            let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+            println!(
+                "wrote {n} transactions on {procs} processes to {path} ({:.0} MiB) in {:.2?}",
+                bytes as f64 / (1024.0 * 1024.0),
+                start.elapsed()
+            );
+            return;
+        }
+        (None | Some(&"generate"), None) => {}
+        _ => usage(spec),
+    }
     let events = generate(n, procs, n as u64);
     println!(
         "generated {n} transactions on {procs} processes ({} events) in {:.2?}",

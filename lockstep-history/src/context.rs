@@ -34,7 +34,7 @@ thread_local! {
 }
 
 #[cfg(feature = "shuttle")]
-shuttle::thread_local! {
+crate::explore::task_local! {
     static TASK_CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
 }
 

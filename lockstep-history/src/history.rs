@@ -93,7 +93,8 @@ impl fmt::Display for LostCall {
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
 /// running beside another on one task).
 struct Slot {
-    events: Log<Event>,
+    /// Boxed: the slot vector zeroes its first 32 slots at once, and a log inline is ~500 bytes.
+    events: Box<Log<Event>>,
     /// The process number it records under now; bumped after an `info`.
     process: AtomicU64,
 }
@@ -345,7 +346,7 @@ impl History {
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
         self.inner.slots.push(Slot {
-            events: Log::new(),
+            events: Box::new(Log::new()),
             process: AtomicU64::new(process),
         })
     }
@@ -384,7 +385,7 @@ thread_local! {
 }
 
 #[cfg(feature = "shuttle")]
-shuttle::thread_local! {
+crate::explore::task_local! {
     static TASK_IN_OP: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -483,7 +484,7 @@ thread_local! {
 }
 
 #[cfg(feature = "shuttle")]
-shuttle::thread_local! {
+crate::explore::task_local! {
     static TASK_BINDINGS: RefCell<Bindings> = const {
         RefCell::new(Bindings { task: None, threads: Vec::new() })
     };

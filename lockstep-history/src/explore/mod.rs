@@ -44,7 +44,9 @@ mod oracle;
 mod run;
 mod scenario;
 mod schedule;
+mod small;
 mod strategy;
+mod task_local;
 
 pub use failure::{Cause, Failure};
 pub use oracle::{Judgement, Oracle};
@@ -52,6 +54,7 @@ pub use run::{Explorer, Summary, replay};
 pub use scenario::{Arg, Call, Rng, Scenario, ScenarioError, ScenarioFailure, Scenarios};
 pub use schedule::ScheduleError;
 pub use strategy::Strategy;
+pub(crate) use task_local::{Table, TaskLocal, task_local};
 
 /// Whether this code runs inside a shuttle execution (on a shuttle task).
 pub(crate) fn in_execution() -> bool {

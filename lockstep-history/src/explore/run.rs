@@ -14,6 +14,7 @@ use super::failure::{self, Cause, Failure};
 use super::oracle::{Judgement, Oracle};
 use super::schedule::{self, ScheduleError, Taken, Tracker};
 use super::strategy::Strategy;
+use super::task_local;
 use crate::checker::Budget;
 use crate::event::Event;
 use crate::history::History;
@@ -343,6 +344,9 @@ fn run_executions(
         between: unsafe { erase(between) },
     };
     let shared = Arc::clone(&slot);
+    // Each execution opens an epoch of its own (see `task_local`); the one open before
+    // (none, unless this runs inside another run) comes back afterwards.
+    let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
             let history = History::new();
@@ -350,6 +354,7 @@ fn run_executions(
             history.in_scope(|| body());
         })
     }));
+    task_local::restore_epoch(outer);
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
@@ -408,6 +413,7 @@ impl Scheduler for Iterations {
         }
         let schedule = self.tracker.new_execution()?;
         self.started.set(finished + 1);
+        task_local::begin_epoch();
         Some(schedule)
     }
 

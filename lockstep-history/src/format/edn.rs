@@ -82,9 +82,20 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
 
 /// Like [`parse`], and also gives the 1-based line each event starts on.
 pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
-    let mut p = Parser::new(bytes)?;
     let mut events = Vec::with_capacity(bytes.len() / 64);
     let mut lines = Vec::with_capacity(bytes.len() / 64);
+    each_event(bytes, |e, line| {
+        events.push(e);
+        lines.push(line);
+    })?;
+    Ok((events, lines))
+}
+
+/// Parses an EDN history as [`parse`] does, handing each event to `f` with the 1-based
+/// line it starts on, as soon as it is read, instead of keeping them.
+pub(crate) fn each_event(bytes: &[u8], mut f: impl FnMut(Event, u64)) -> Result<(), FormatError> {
+    let mut p = Parser::new(bytes)?;
+    let mut events = 0u64;
     let mut counter = LineCounter::new(bytes);
     p.skip_ws_and_discards()?;
     match p.peek() {
@@ -102,9 +113,9 @@ pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), F
                     }
                     None => return Err(p.unclosed(start)),
                     Some(_) => {
-                        let index = events.len() as u64;
-                        lines.push(counter.line_at(p.pos));
-                        events.push(p.op(index)?);
+                        let line = counter.line_at(p.pos);
+                        f(p.op(events)?, line);
+                        events += 1;
                     }
                 }
             }
@@ -115,14 +126,14 @@ pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), F
         }
         Some(_) => {
             while p.peek().is_some() {
-                let index = events.len() as u64;
-                lines.push(counter.line_at(p.pos));
-                events.push(p.op(index)?);
+                let line = counter.line_at(p.pos);
+                f(p.op(events)?, line);
+                events += 1;
                 p.skip_ws_and_discards()?;
             }
         }
     }
-    Ok((events, lines))
+    Ok(())
 }
 
 /// Parses one EDN value, such as a model's initial value given on a command line.
@@ -914,7 +925,7 @@ impl<'a> Parser<'a> {
                 name if name.starts_with(':') => {
                     return Err(self.error(at, "auto-resolved keywords (`::k`) are not EDN"));
                 }
-                name => Value::Keyword(Arc::from(name)),
+                name => Value::Keyword(keyword(name)),
             },
             _ => Value::String(Arc::from(t)),
         })
@@ -1000,6 +1011,18 @@ fn check_digits(digits: &str, whole: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A keyword's name, shared for the keywords histories repeat on every line (op types and
+/// Elle's micro-op functions) so reading them does not allocate.
+fn keyword(name: &str) -> Arc<str> {
+    static COMMON: std::sync::LazyLock<[Arc<str>; 8]> = std::sync::LazyLock::new(|| {
+        ["invoke", "ok", "fail", "info", "txn", "append", "r", "w"].map(Arc::from)
+    });
+    match COMMON.iter().find(|c| ***c == *name) {
+        Some(c) => Arc::clone(c),
+        None => Arc::from(name),
+    }
 }
 
 /// An op name, borrowed for the names Jepsen uses most so reading them does not allocate.

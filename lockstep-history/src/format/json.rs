@@ -43,14 +43,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
 
 /// Like [`parse`], and also gives the 1-based line each event starts on.
 pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
-    let read = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let events = de
-        .deserialize_seq(Events { read: &read })
-        .and_then(|events| de.end().map(|()| events));
-    let mut events = events.map_err(|e| syntax_error(&e, 0, read.get()))?;
-    let starts = scan(bytes, true)
-        .map_err(|(offset, event, message)| FormatError::at(bytes, offset, event, message))?;
+    let mut events = Vec::new();
+    let starts = each_event(bytes, |e| events.push(e))?;
     let mut counter = LineCounter::new(bytes);
     let mut lines: Vec<u64> = starts.into_iter().map(|o| counter.line_at(o)).collect();
     if lines.len() != events.len() {
@@ -60,29 +54,45 @@ pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), F
     Ok((events, lines))
 }
 
-/// Reads the array of events, counting them so an error can say which one it is in.
-struct Events<'a> {
-    /// How many events were read, once the array has begun.
-    read: &'a Cell<Option<u64>>,
+/// Parses a JSON array of events as [`parse`] does, handing each event to `f` as soon as it
+/// is read, in the order of the file (not sorted, not renumbered), instead of keeping
+/// them; returns where each event starts. Errors are [`parse`]'s.
+pub(crate) fn each_event(bytes: &[u8], f: impl FnMut(Event)) -> Result<Vec<usize>, FormatError> {
+    let read = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_seq(Events { read: &read, f })
+        .and_then(|()| de.end())
+        .map_err(|e| syntax_error(&e, 0, read.get()))?;
+    scan(bytes, true)
+        .map_err(|(offset, event, message)| FormatError::at(bytes, offset, event, message))
 }
 
-impl<'de> Visitor<'de> for Events<'_> {
-    type Value = Vec<Event>;
+/// Reads the array of events, counting them so an error can say which one it is in.
+struct Events<'a, F> {
+    /// How many events were read, once the array has begun.
+    read: &'a Cell<Option<u64>>,
+    /// Takes each event.
+    f: F,
+}
+
+impl<'de, F: FnMut(Event)> Visitor<'de> for Events<'_, F> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of events")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Event>, A::Error> {
-        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut read = 0;
         self.read.set(Some(0));
         while let Some(e) = seq.next_element()? {
-            events.push(e);
-            self.read.set(Some(events.len() as u64));
+            (self.f)(e);
+            read += 1;
+            self.read.set(Some(read));
         }
         // The closing bracket is checked after this returns; an error there is no event's.
         self.read.set(None);
-        Ok(events)
+        Ok(())
     }
 }
 

@@ -110,6 +110,25 @@ pub struct TornTail {
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
     let mut events = Vec::with_capacity(bytes.len() / 80);
     let mut lines = Vec::with_capacity(bytes.len() / 80);
+    let torn_tail = each_event(bytes, |e, line| {
+        events.push(e);
+        lines.push(line);
+    })?;
+    renumber(&mut events, &mut lines);
+    Ok(JsonlRead {
+        events,
+        torn_tail,
+        lines,
+    })
+}
+
+/// Parses JSON Lines as [`parse`] does, handing each event to `f` with its line as soon as
+/// it is read, in the order of the file (not sorted, not renumbered), instead of keeping
+/// them; returns the torn last line, if any. Errors are [`parse`]'s.
+pub(crate) fn each_event(
+    bytes: &[u8],
+    mut f: impl FnMut(Event, u64),
+) -> Result<Option<TornTail>, FormatError> {
     let mut torn_tail = None;
     let mut line_no = 0u64;
     let mut start = 0;
@@ -140,8 +159,7 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
                         message,
                     });
                 }
-                events.push(e);
-                lines.push(line_no);
+                f(e, line_no);
             }
             Err(e) => {
                 // Only a line whose newline was never written can have been cut short.
@@ -159,12 +177,7 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
         }
         start = next;
     }
-    renumber(&mut events, &mut lines);
-    Ok(JsonlRead {
-        events,
-        torn_tail,
-        lines,
-    })
+    Ok(torn_tail)
 }
 
 /// Writes `events` as JSON Lines, one object per line.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use lockstep_history::ValidationError;
 use lockstep_history::checker::HistoryError;
-use lockstep_history::format::{self, Format, Loaded, excerpt};
+use lockstep_history::format::{self, Format, Loaded, TornTail, excerpt};
 
 use crate::outcome::warning;
 
@@ -17,6 +17,25 @@ use crate::outcome::warning;
 /// One line naming the file (and line and column for malformed content): a missing file, a
 /// directory, an unknown extension, a malformed file or an empty history.
 pub fn load(path: &Path, format: Option<Format>) -> Result<Loaded, String> {
+    check_path(path)?;
+    let format = format_of(path, format)?;
+    let loaded = format::load_file_as(path, format).map_err(|e| {
+        let e = if e.path().is_none() {
+            e.with_path(path)
+        } else {
+            e
+        };
+        e.to_string()
+    })?;
+    check_read(path, loaded.torn_tail.as_ref(), loaded.events.len())?;
+    Ok(loaded)
+}
+
+/// Checks that `path` is a file before reading it.
+///
+/// # Errors
+/// One line naming the file: a missing file or a directory.
+pub fn check_path(path: &Path) -> Result<(), String> {
     let shown = path.display();
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -28,17 +47,18 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Loaded, String> {
         }
         Ok(_) => {}
     }
-    let format = format_of(path, format)?;
-    let loaded = format::load_file_as(path, format).map_err(|e| {
-        let e = if e.path().is_none() {
-            e.with_path(path)
-        } else {
-            e
-        };
-        e.to_string()
-    })?;
-    if let Some(torn) = &loaded.torn_tail {
-        if loaded.events.is_empty() {
+    Ok(())
+}
+
+/// After reading `events` events from `path`: one warning line on stderr for a torn last
+/// line that was left out.
+///
+/// # Errors
+/// One line naming the file when no event was read.
+pub fn check_read(path: &Path, torn_tail: Option<&TornTail>, events: usize) -> Result<(), String> {
+    let shown = path.display();
+    if let Some(torn) = torn_tail {
+        if events == 0 {
             return Err(format!(
                 "{shown}:{}: no events: the only line is torn (cut short after {} bytes: {})",
                 torn.line, torn.bytes, torn.message
@@ -49,10 +69,10 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Loaded, String> {
             torn.line, torn.bytes, torn.message
         ));
     }
-    if loaded.events.is_empty() {
+    if events == 0 {
         return Err(format!("{shown}: empty history (no events)"));
     }
-    Ok(loaded)
+    Ok(())
 }
 
 /// A problem the checker found in a history read from `path`, as one line that names the

@@ -1,7 +1,7 @@
 //! `lockstep check --model list-append|rw-register`: one line per file (valid, the anomaly
 //! names, or unknown), then the explanations.
 
-use lockstep_history::checker::txn::{self, Options, Workload};
+use lockstep_history::checker::txn::{Options, ReadError, Transactions, Workload};
 
 use crate::args::{CheckArgs, CheckOptions};
 use crate::outcome::{Outcome, check_each, error_line, say};
@@ -63,15 +63,28 @@ pub fn options(
 }
 
 fn check_file(file: &std::path::Path, args: &CheckArgs, options: &Options) -> Outcome {
-    let loaded = match crate::input::load(file, args.options.format) {
-        Ok(loaded) => loaded,
+    let shown = file.display();
+    // Straight from the file to the checker's compact form: the events are never held.
+    let read = crate::input::check_path(file)
+        .and_then(|()| crate::input::format_of(file, args.options.format))
+        .and_then(|format| {
+            Transactions::read_file_as(file, format, options.workload).map_err(|e| match e {
+                ReadError::Format(e) => e.to_string(),
+                ReadError::Transactions { error, .. } => format!("{shown}: {error}"),
+            })
+        })
+        .and_then(|txns| {
+            let events = usize::try_from(txns.events()).unwrap_or(usize::MAX);
+            crate::input::check_read(file, txns.torn_tail(), events).map(|()| txns)
+        });
+    let txns = match read {
+        Ok(txns) => txns,
         Err(message) => {
             error_line(&message);
             return Outcome::BadInput;
         }
     };
-    let shown = file.display();
-    let analysis = match txn::check(&loaded.events, options) {
+    let analysis = match txns.check(options) {
         Ok(a) => a,
         Err(e) => {
             error_line(&format!("{shown}: {e}"));

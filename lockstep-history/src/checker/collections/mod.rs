@@ -6,8 +6,9 @@
 //! proven never to lose a linearization, so that getting stuck proves there is none:
 //! - queues (`queue`): one greedy pass, `O(n log n)`, crashed enqueues and dequeues
 //!   included;
-//! - stacks (`stack`): a value that can sit at the bottom is peeled off, and what happens
-//!   before, above and after it is solved on its own;
+//! - stacks (`stack`): each pop that found the stack empty checked once, then values that
+//!   can sit at the bottom removed one at a time, `O(n log n)`, crashed pushes included
+//!   and crashed pops through a guess that only relaxes;
 //! - sets (`set`): per-element observations of each read, placed as layers,
 //!   `O(n log n)` plus the size of the reads.
 //!

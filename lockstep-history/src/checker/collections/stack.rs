@@ -1,73 +1,88 @@
-//! Stacks with distinct values: peel off a value that can sit at the bottom, then solve
-//! what happens before, above and after it, each on its own.
+//! Stacks with distinct values: empty pops first, then values removed one at a time from
+//! the bottom, `O(n log n)`.
 //!
-//! After Lee and Mathur, "Efficient decrease-and-conquer linearizability monitoring"
-//! (arXiv 2410.04581), whose stack section rests on *bottom values*; LiMo (Abdulla,
-//! Grahn, Jonsson, Krishna and Mishra, "Efficient linearizability monitoring", PLDI 2025)
-//! reaches `O(n²)` another way. The code and the argument below are this crate's own.
+//! # Sources, and which proofs hold
+//! - Lee and Mathur, "Efficient decrease-and-conquer linearizability monitoring" (arXiv
+//!   2410.04581, OOPSLA 2025): a linearizable history with distinct values has a *bottom
+//!   value*, one whose operations can each take effect at a moment when no other value
+//!   must be in the stack, and removing it leaves a history that is linearizable exactly
+//!   when the whole one is; since such moments stay so when values are removed, the
+//!   removals amortize to `O(n log n)`. The argument holds for complete histories whose
+//!   pops all return a value, and it is the one used here, with two points made exact
+//!   below: a value's push and pop are placed together (the push's gap no later than the
+//!   pop's), and pops that find the stack empty are settled by the cut argument, each
+//!   against every value, before any removal.
+//! - Abdulla, Grahn, Jonsson, Krishna and Mishra, "Efficient linearizability monitoring"
+//!   (PLDI 2025, LiMo): `O(n²)`, by taking a value that can be pushed first and popped last
+//!   or splitting the history where no value must be in the stack, with a machine-checked
+//!   (Lean) proof for histories without empty pops. Sound, but quadratic; its two steps
+//!   appear here as the bottom and the cut.
+//! - LiMo's authors report errors in the proofs of earlier monitors (Violin, after Emmi and
+//!   Enea, POPL 2018); from those and from Bouajjani, Emmi, Enea and Hamza (ICALP 2015)
+//!   only the names of the bad patterns are kept ([`super::Pattern`]).
+//!
+//! The code and the arguments below are this crate's own.
 //!
 //! # Points
-//! Operations take effect in *gaps* between events: gap `g` lies just after event `g`,
-//! and an operation invoked at `inv` and completed at `comp` may take effect in any gap
-//! `inv ≤ g < comp` (a crashed one: any gap from `inv` on). Operations in one gap may be
-//! ordered freely: none of them completed before another was invoked. A value that no
-//! completed pop returned is given a *virtual pop* in a last gap, after every gap a real
-//! operation (crashed ones included) may use: a linearization may pop what is left at the
-//! end, in stack order, and dropping those pops from the end leaves a linearization.
+//! Operations take effect in *gaps* between events: gap `g` lies just after the `g`-th
+//! event that begins or ends an operation, and an operation may take effect in any gap
+//! from its invoke to just before its completion (a crashed one: any gap from its invoke
+//! on). Operations in one gap may be ordered freely: none of them completed before
+//! another was invoked. A value that no completed pop returned is given a *virtual pop*
+//! in a last gap, after every gap a real operation may use: a linearization may pop what
+//! is left at the end, in stack order, and dropping those pops from the end leaves a
+//! linearization.
 //!
-//! Within a window of gaps `[lo, hi]`, each operation's gaps are clipped to the window.
-//! A value `w` is *critical* at gap `g` when one of its operations must come before `g`
-//! (its gaps end before `g`) and another after (its gaps start after `g`): `w` is then in
-//! the stack at `g` in every linearization.
+//! A value `w` is *held* at gap `g` when one of its operations must come before `g` (its
+//! gaps end before `g`) and the other after (its gaps start after `g`): `w` is then in the
+//! stack at `g` in every linearization. A value is never held at a gap its own push or
+//! pop may use.
 //!
-//! # The property relied on
-//! In a linearization of a stack with distinct values, values pushed later sit above
-//! values pushed earlier for as long as both are in, so the value pushed first, `v`, is
-//! at the bottom from its push to its pop; when it is pushed and popped, nothing else is
-//! in the stack. Conversely, let a value `v` have its push at gap `t1` and its pop at gap
-//! `t2 ≥ t1`, both within their own gaps, such that no other value is critical at `t1`
-//! or at `t2`, and no empty pop must run strictly between (its gaps start after `t1`
-//! and end before `t2`). Then the history is linearizable exactly when each of three
-//! smaller histories is, within its own window: the values that fit before `t1`
-//! (`[lo, t1]`), above `v` (`[t1, t2]`) and after `t2` (`[t2, hi]`), each empty pop in the
-//! first or the last.
+//! # The properties relied on
+//! **Cut.** Let no value be held at gap `g`. Every value then fits wholly before `g` (both
+//! operations may start by `g`) or wholly after it; put it before when it can. The history
+//! is linearizable exactly when the part before `g` is, within gaps up to `g`, and the part
+//! after is, within gaps from `g` on. If: the part before is balanced (every value popped
+//! in it), so the two linearizations concatenate, with anything that needs an empty stack
+//! placed at `g` between them. Only if: keep a linearization's order but only the part's
+//! operations (removing whole values from a stack's linearization leaves one: each value
+//! sits in the same order on a subset of what was there), and move each operation's gap
+//! into the window by the one map `t ↦ clamp(t, window)`: it is monotone, so the order
+//! holds, and each operation's gaps meet the window, so each stays in its own gaps.
 //!
-//! - Every other value fits one of the windows: not critical at `t1`, all its gaps start
-//!   by `t1` (before) or all end at or after `t1`; then, not critical at `t2`, all start by
-//!   `t2` (above) or all end at or after `t2` (after).
-//! - If: concatenate the three linearizations with the push of `v` between the first and
-//!   second and its pop between the second and third. Each part is balanced (every value
-//!   is popped, virtually at the end), the middle one runs above `v` and holds no empty
-//!   pop, so every result is as in its part; each operation takes effect in its own gaps,
-//!   in the order of the gaps, so real time holds.
-//! - Only if: drop `v` from a linearization (what remains is still one: a value's push and
-//!   pop removed, every other result unchanged) and keep each part's operations. A part's
-//!   linearization moves into its window by clamping each operation's gap to the window,
-//!   keeping the order of ties: each operation's gaps meet the window, so it stays within
-//!   them.
-//! - Such a `v` exists in every linearizable window: the value pushed first in a
-//!   linearization, at the gaps the linearization gives its push and pop.
+//! **Empty pops.** A pop that found the stack empty needs a gap where no value is held;
+//! and if each has one, cutting at all of them (each cut leaves the others' gaps unheld
+//! within the windows) gives windows linearizable exactly when the history without the
+//! empty pops is, with each empty pop between two windows. So each empty pop is checked
+//! once, against every value, and then set aside.
 //!
-//! A window with a gap `g` where no value is critical splits more simply: every value fits
-//! wholly before `g` or wholly after it (and each empty pop by where its gaps start), and
-//! the window is linearizable exactly when both halves are, by the same two arguments. The
-//! pass cuts at such a gap near the middle of the window's values when both halves hold a
-//! value, so runs of operations where the stack keeps emptying split in halves.
+//! **Bottom.** Without empty pops: let value `v` have its push at gap `t1` and its pop at
+//! gap `t2 ≥ t1`, each in its own gaps, with no other value held at `t1` or `t2`. Then the
+//! history is linearizable exactly when it is without `v`. Only if: drop `v` from a
+//! linearization. If: cut the rest at `t1` and at `t2`: the three parts are linearizable
+//! in their windows, and the push of `v`, the middle part (balanced, above `v`) and the
+//! pop of `v` go between them. And every linearizable history with a value has such a
+//! `v`: the value pushed first, at the gaps its push and pop take.
 //!
-//! So trying each value in turn and taking any that qualifies loses nothing, and a window
-//! where none qualifies proves the history is not linearizable. For a value, the gaps
-//! that qualify are the union of gap segments where no other value is critical; the pass
-//! pairs the last such gap of each segment of the push's gaps with the first such gap of
-//! the pop's after it (or any gap both may use): a later push and an earlier pop leave the
-//! fewest empty pops forced between them.
+//! So the pass removes any value that qualifies, in any order, and a history where values
+//! are left and none qualifies is not linearizable. Removing values only ever makes gaps
+//! unheld, so a value that qualifies keeps qualifying: each is found once. `v` qualifies
+//! when an unheld gap lies in both its push's and its pop's gaps, or one lies in its
+//! push's gaps before its pop's first and another in its pop's gaps after its push's last
+//! (any other pair of unheld gaps, the push's first, contains one of these).
+//!
+//! **Linearization.** The empty pops, then the values in the order removed, each cut the
+//! window its last start falls in (initially every gap) at its gaps clamped to that window,
+//! into before, above (values only) and after; the linearization walks the tree of cuts in
+//! order. Each cut is one of the steps of the arguments above, applied to what is left in
+//! that window: a later value is not held at an earlier value's gaps, nor at their clamped
+//! copies within its window, so each step stays valid.
 //!
 //! # Cost
-//! A window with `k` values costs `O(k log k)` to find the critical segments and a cut, and
-//! up to `O(k · s)` to try its values (`s` the segments each one meets); its values go on
-//! to the windows it splits into. Cuts halve the windows where the stack empties; a bottom
-//! sends everything above it one level deeper, so a value is examined about once per
-//! level of nesting above it and per halving: `O(n (d + log n) (log n + s))` for nesting
-//! depth `d`, `O(n² (log n + s))` in the worst case.
+//! `O(n log n)` for `n` operations: sorting the gaps; one tree of how many values are held
+//! at each gap (range add, and the runs of gaps that just became unheld: each gap becomes
+//! unheld once); one tree of the ranges still waiting for an unheld gap (each reported
+//! once, `O(log n)`); and an ordered map of windows for the linearization.
 //!
 //! # Crashed operations
 //! A crashed push of a value no completed pop returned is left out (the same argument as
@@ -80,17 +95,21 @@
 //! before it; the crashed pops left over go to the other values. A value given a crashed
 //! pop may be popped at any gap from that pop's invoke on, or in the last gap (the crashed
 //! pop took nothing, the value stays): a relaxation of its virtual pop, so the guess never
-//! rules out what leaving crashed pops out allows. A finished peel is a linearization whatever was guessed; a stuck one goes
-//! to the general search, which [`super::Checked::method`] reports.
+//! rules out what leaving crashed pops out allows. A finished pass is a linearization
+//! whatever was guessed; a stuck one goes to the general search, which
+//! [`super::Checked::method`] reports.
+
+use std::collections::BTreeMap;
 
 use super::ordered::{Act, Discipline, Values, what};
 use super::{Decided, Fallback, Found, Pattern, Violation, describe};
 use crate::checker::preprocess::Prepared;
 
-const D: Discipline = Discipline::Lifo;
+mod trees;
 
-/// Gaps beyond every event.
-const INFINITY: u64 = u64::MAX / 2;
+use trees::{Held, Part, Range, Waiting};
+
+const D: Discipline = Discipline::Lifo;
 
 /// Checks a stack history whose values are numbered in `values`.
 pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) -> Decided {
@@ -134,24 +153,13 @@ pub(super) fn check<O>(prepared: &Prepared<O>, acts: &[Act], values: &Values) ->
             });
         }
     }
-    let mut peel = Peel::new(prepared, acts, values, &taken_by);
+    let peel = Peel::new(prepared, acts, values, &taken_by);
     match peel.run() {
-        Ok(()) => Decided::Linearizable(peel.order),
+        Ok(order) => Decided::Linearizable(order),
         Err(_) if guessed => Decided::Undecided(Fallback::CrashedRemovals {
             crashed: wildcards.len(),
         }),
-        Err(stuck) => {
-            let (pattern, highlighted, explanation) = peel.explain(&stuck);
-            Decided::Violation(Found {
-                violation: Violation {
-                    pattern,
-                    ops: highlighted,
-                    explanation,
-                },
-                prefix: peel.order,
-                blocked: stuck.blocked,
-            })
-        }
+        Err(found) => Decided::Violation(found),
     }
 }
 
@@ -258,55 +266,62 @@ fn shown(acts: &[Act], add: usize) -> String {
     }
 }
 
-/// A value's push and pop (the pop `None` when virtual), or an empty pop.
-#[derive(Clone, Copy, Debug)]
-enum Item {
-    Value(usize),
-    Empty(usize),
-}
-
 /// A range of gaps, both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Gaps {
-    from: u64,
-    to: u64,
+    from: usize,
+    to: usize,
 }
 
-impl Gaps {
-    fn clip(self, window: Gaps) -> Gaps {
-        Gaps {
-            from: self.from.max(window.from),
-            to: self.to.min(window.to),
-        }
-    }
-}
-
-/// Work left: solve a window, or put an operation next in the linearization.
-enum Task {
-    Solve { items: Vec<Item>, window: Gaps },
-    Emit(usize),
-}
-
-/// A window where no value can be at the bottom.
+/// Values that cannot go to the bottom, whichever is tried: the history is not
+/// linearizable.
 struct Stuck {
-    items: Vec<Item>,
-    window: Gaps,
-    /// The operation of the window that must complete first.
+    values: Vec<usize>,
+    /// The operation among them that must complete first.
     blocked: usize,
 }
 
-/// How a chosen bottom value splits its window.
-struct Bottom {
+/// Where a removed value's push and pop go: gaps where no value still left must be in the
+/// stack, the push's no later than the pop's.
+#[derive(Clone, Copy, Debug)]
+struct Removed {
     value: usize,
-    push_at: u64,
-    pop_at: u64,
+    push_at: usize,
+    pop_at: usize,
 }
 
-/// A segment of gaps where at most one value is critical: `None` or that value.
+/// What each value waits for: a gap where none must be in the stack that its push and pop
+/// may both use, or one for each, the push's first.
+#[derive(Clone, Copy, Debug, Default)]
+struct Wait {
+    push_at: Option<u32>,
+    pop_at: Option<u32>,
+    done: bool,
+}
+
+/// A node of the linearization being built: a value or an empty pop, the gap its pop
+/// went to, and what goes before it, above it (values only) and after it. Gaps, values
+/// and nodes are `u32` here, to keep the tree small (they number fewer than `2^32`: a
+/// history that long would not fit in memory).
+struct Node {
+    item: Cut,
+    pop_at: u32,
+    children: [Option<u32>; 3],
+}
+
+/// What cuts a window.
 #[derive(Clone, Copy, Debug)]
-struct Segment {
-    gaps: Gaps,
-    owner: Option<usize>,
+enum Cut {
+    Value(u32),
+    Empty(u32),
+}
+
+/// A window of gaps still open for the values to come: the cut it starts after (`None`:
+/// before every gap), and the node and side it belongs to (`None`: the root).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    after: Option<u32>,
+    owner: Option<(u32, u8)>,
 }
 
 struct Peel<'a, O> {
@@ -319,7 +334,8 @@ struct Peel<'a, O> {
     pop_of: Vec<usize>,
     /// The crashed pop guessed to take each value, if any.
     taken_by: Vec<Option<usize>>,
-    order: Vec<usize>,
+    /// The last gap, the virtual pops'; `last - 1` is after every event.
+    last: usize,
 }
 
 impl<'a, O> Peel<'a, O> {
@@ -331,15 +347,27 @@ impl<'a, O> Peel<'a, O> {
         taken_by: &[Option<usize>],
     ) -> Self {
         let ops = &prepared.operations;
-        let n = ops.len();
+        // Gaps numbered by the events that bound operations: gap `k` lies just after the
+        // `k`-th of them (no other event can separate two operations).
+        let mut events: Vec<u64> = ops
+            .iter()
+            .flat_map(|o| {
+                let complete = (!o.is_crashed()).then_some(o.complete).flatten();
+                std::iter::once(o.invoke).chain(complete)
+            })
+            .collect();
+        events.sort_unstable();
+        events.dedup();
+        let rank = |e: u64| events.partition_point(|&x| x < e);
+        let last = events.len() + 1;
         let mut gaps: Vec<Gaps> = ops
             .iter()
             .map(|o| Gaps {
-                from: o.invoke,
+                from: rank(o.invoke),
                 to: match (o.is_crashed(), o.complete) {
-                    (false, Some(c)) => c - 1,
+                    (false, Some(c)) => rank(c) - 1,
                     // Any gap but the last, which is the virtual pops'.
-                    _ => INFINITY - 1,
+                    _ => last - 1,
                 },
             })
             .collect();
@@ -353,15 +381,15 @@ impl<'a, O> Peel<'a, O> {
                 (None, Some(c)) => {
                     pop_of.push(gaps.len());
                     gaps.push(Gaps {
-                        from: ops[*c].invoke,
-                        to: INFINITY,
+                        from: rank(ops[*c].invoke),
+                        to: last,
                     });
                 }
                 (None, None) => {
                     pop_of.push(gaps.len());
                     gaps.push(Gaps {
-                        from: INFINITY,
-                        to: INFINITY,
+                        from: last,
+                        to: last,
                     });
                 }
             }
@@ -373,7 +401,7 @@ impl<'a, O> Peel<'a, O> {
             gaps,
             pop_of,
             taken_by: taken_by.to_vec(),
-            order: Vec::with_capacity(n),
+            last,
         }
     }
 
@@ -381,54 +409,45 @@ impl<'a, O> Peel<'a, O> {
         op < self.prepared.operations.len()
     }
 
-    /// The items of the whole history: values whose push is kept, and empty pops.
-    fn all_items(&self) -> Vec<Item> {
+    /// The values whose push is kept, and the empty pops.
+    fn items(&self) -> (Vec<usize>, Vec<usize>) {
         let ops = &self.prepared.operations;
-        let mut items = Vec::new();
+        let (mut values, mut empties) = (Vec::new(), Vec::new());
         for (i, act) in self.acts.iter().enumerate() {
             match act {
                 Act::Add(_) => {
                     let id = self.values.of(i);
                     // A crashed push of a value no completed pop returned is left out.
                     if !(ops[i].is_crashed() && self.values.unremoved(id)) {
-                        items.push(Item::Value(id));
+                        values.push(id);
                     }
                 }
-                Act::RemoveEmpty => items.push(Item::Empty(i)),
+                Act::RemoveEmpty => empties.push(i),
                 Act::Remove(_) | Act::RemoveUnknown => {}
             }
         }
-        items
+        (values, empties)
     }
 
-    fn run(&mut self) -> Result<(), Stuck> {
-        let mut tasks = vec![Task::Solve {
-            items: self.all_items(),
-            window: Gaps {
-                from: 0,
-                to: INFINITY,
-            },
-        }];
-        while let Some(task) = tasks.pop() {
-            match task {
-                Task::Emit(op) => self.order.push(op),
-                Task::Solve { items, window } => self.solve(items, window, &mut tasks)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// The gaps of a value's push and pop within `window`.
-    fn value_gaps(&self, id: usize, window: Gaps) -> (Gaps, Gaps) {
+    /// The gaps of a value's push and pop.
+    fn value_gaps(&self, id: usize) -> (Gaps, Gaps) {
         (
-            self.gaps[self.values.add_of[id]].clip(window),
-            self.gaps[self.pop_of[id]].clip(window),
+            self.gaps[self.values.add_of[id]],
+            self.gaps[self.pop_of[id]],
         )
     }
 
-    /// The gaps where value `id` is critical within `window`, if any.
-    fn critical(&self, id: usize, window: Gaps) -> Option<Gaps> {
-        let (push, pop) = self.value_gaps(id, window);
+    /// The last gap where value `id`'s push or pop may start: it fits before a gap exactly
+    /// when this is no later.
+    fn last_start(&self, id: usize) -> usize {
+        let (push, pop) = self.value_gaps(id);
+        push.from.max(pop.from)
+    }
+
+    /// The gaps where value `id` must be in the stack, if any: after one of its operations
+    /// must have taken effect and before the other may.
+    fn critical(&self, id: usize) -> Option<Gaps> {
+        let (push, pop) = self.value_gaps(id);
         let (first_end, last_start) = (push.to.min(pop.to), push.from.max(pop.from));
         (first_end + 1 < last_start).then(|| Gaps {
             from: first_end + 1,
@@ -436,305 +455,286 @@ impl<'a, O> Peel<'a, O> {
         })
     }
 
-    fn solve(
-        &mut self,
-        items: Vec<Item>,
-        window: Gaps,
-        tasks: &mut Vec<Task>,
-    ) -> Result<(), Stuck> {
-        let (values, mut empties): (Vec<usize>, Vec<usize>) = {
-            let mut values = Vec::new();
-            let mut empties = Vec::new();
-            for item in &items {
-                match *item {
-                    Item::Value(id) => values.push(id),
-                    Item::Empty(e) => empties.push(e),
-                }
+    /// Decides the history: a linearization, or why there is none.
+    fn run(&self) -> Result<Vec<usize>, Found> {
+        let (values, empties) = self.items();
+        let mut counts = vec![0i32; self.last + 2];
+        for &id in &values {
+            if let Some(c) = self.critical(id) {
+                counts[c.from] += 1;
+                counts[c.to + 1] -= 1;
             }
-            (values, empties)
-        };
-        if values.is_empty() {
-            // The stack holds nothing here: empty pops in order of their first gap.
-            empties.sort_unstable_by_key(|&e| (self.gaps[e].clip(window).from, e));
-            tasks.extend(empties.into_iter().rev().map(Task::Emit));
-            return Ok(());
         }
-        let segments = self.segments(&values, window);
-        if let Some((before, after, at)) = self.cut(&items, &segments, window) {
-            tasks.push(Task::Solve {
-                items: after,
-                window: Gaps {
-                    from: at,
-                    to: window.to,
-                },
-            });
-            tasks.push(Task::Solve {
-                items: before,
-                window: Gaps {
-                    from: window.from,
-                    to: at,
-                },
-            });
-            return Ok(());
+        for g in 1..counts.len() {
+            counts[g] += counts[g - 1];
         }
-        let forced = Forced::new(&empties, &self.gaps, window);
-        let mut candidates = values.clone();
-        candidates.sort_unstable_by_key(|&id| (self.gaps[self.values.add_of[id]].from, id));
-        let Some(bottom) = candidates
-            .iter()
-            .find_map(|&id| self.bottom(id, window, &segments, &forced))
-        else {
-            let blocked = self.blocked(&items, window);
-            return Err(Stuck {
-                items,
-                window,
+        counts.truncate(self.last + 1);
+        let mut held = Held::new(&counts);
+        drop(counts);
+        // Each empty pop at a gap where no value must be in the stack.
+        let mut cuts = Vec::with_capacity(empties.len());
+        for &e in &empties {
+            let g = self.gaps[e];
+            match held.first_zero(g.from, g.to) {
+                Some(at) => cuts.push((e, at)),
+                None => return Err(self.empty_but_held(e, &values)),
+            }
+        }
+        let removed = self.remove_bottoms(&values, &mut held);
+        drop(held);
+        if removed.len() < values.len() {
+            let mut done = vec![false; self.values.add_of.len()];
+            for r in &removed {
+                done[r.value] = true;
+            }
+            let left: Vec<usize> = values.into_iter().filter(|&id| !done[id]).collect();
+            let blocked = self.blocked(&left);
+            return Err(self.explain(&Stuck {
+                values: left,
                 blocked,
-            });
-        };
-        let (before, above, after) = self.split(&items, &bottom, window);
-        let v = bottom.value;
-        let push = Gaps {
-            from: window.from,
-            to: bottom.push_at,
-        };
-        let mid = Gaps {
-            from: bottom.push_at,
-            to: bottom.pop_at,
-        };
-        let rest = Gaps {
-            from: bottom.pop_at,
-            to: window.to,
-        };
-        tasks.push(Task::Solve {
-            items: after,
-            window: rest,
-        });
-        let pop = self.pop_of[v];
-        if self.is_real(pop) {
-            tasks.push(Task::Emit(pop));
-        } else if let Some(c) = self.taken_by[v]
-            && bottom.pop_at < INFINITY
-        {
-            tasks.push(Task::Emit(c));
+            }));
         }
-        tasks.push(Task::Solve {
-            items: above,
-            window: mid,
-        });
-        tasks.push(Task::Emit(self.values.add_of[v]));
-        tasks.push(Task::Solve {
-            items: before,
-            window: push,
-        });
-        Ok(())
+        drop(values);
+        Ok(self.linearize(&cuts, &removed))
     }
 
-    /// The segments of `window` where at most one value is critical, in order.
-    fn segments(&self, values: &[usize], window: Gaps) -> Vec<Segment> {
-        let mut edges: Vec<(u64, i64, usize)> = Vec::with_capacity(2 * values.len());
+    /// Removes values that can go to the bottom, one at a time, until none is left or none
+    /// can: the removed values, in order.
+    fn remove_bottoms(&self, values: &[usize], held: &mut Held) -> Vec<Removed> {
+        let mut ranges = Vec::with_capacity(2 * values.len());
         for &id in values {
-            if let Some(c) = self.critical(id, window) {
-                edges.push((c.from, 1, id));
-                edges.push((c.to + 1, -1, id));
-            }
-        }
-        edges.sort_unstable();
-        let mut segments = Vec::new();
-        let (mut count, mut sum) = (0i64, 0u128);
-        let mut at = window.from;
-        let mut k = 0;
-        while at <= window.to {
-            while k < edges.len() && edges[k].0 <= at {
-                count += edges[k].1;
-                if edges[k].1 > 0 {
-                    sum += edges[k].2 as u128;
-                } else {
-                    sum -= edges[k].2 as u128;
-                }
-                k += 1;
-            }
-            let next = edges
-                .get(k)
-                .map_or(window.to + 1, |e| e.0.min(window.to + 1));
-            let owner = match count {
-                0 => Some(None),
-                1 => Some(Some(sum as usize)),
-                _ => None,
+            let (push, pop) = self.value_gaps(id);
+            // The pop never ends before the push begins (checked before the pass).
+            let both = Gaps {
+                from: push.from.max(pop.from),
+                to: push.to.min(pop.to),
             };
-            if let Some(owner) = owner {
-                segments.push(Segment {
-                    gaps: Gaps {
-                        from: at,
-                        to: next - 1,
-                    },
-                    owner,
+            let mut wait_on = |from: usize, to: usize, part| {
+                ranges.push(Range {
+                    from: from as u32,
+                    to: to as u32,
+                    value: id as u32,
+                    part,
                 });
+            };
+            if both.from <= both.to {
+                wait_on(both.from, both.to, Part::Both);
             }
-            at = next;
+            if push.from < pop.from {
+                wait_on(push.from, push.to.min(pop.from - 1), Part::Push);
+            }
+            if pop.to > push.to {
+                wait_on(pop.from.max(push.to + 1), pop.to, Part::Pop);
+            }
         }
-        segments
+        let mut waiting = Waiting::new(ranges);
+        let mut wait = vec![Wait::default(); self.values.add_of.len()];
+        let mut removed: Vec<Removed> = Vec::with_capacity(values.len());
+        let (mut runs, mut met) = (Vec::new(), Vec::new());
+        held.zero_runs(0, self.last, &mut runs);
+        let mut next = 0;
+        loop {
+            for &(from, to) in &runs {
+                met.clear();
+                waiting.meet(from, to, &mut met);
+                for &(id, part, at) in &met {
+                    let at = at as u32;
+                    let w = &mut wait[id];
+                    if w.done {
+                        continue;
+                    }
+                    match part {
+                        Part::Both => {
+                            w.push_at = Some(at);
+                            w.pop_at = Some(at);
+                        }
+                        Part::Push => w.push_at = w.push_at.or(Some(at)),
+                        Part::Pop => w.pop_at = w.pop_at.or(Some(at)),
+                    }
+                    if let (Some(push_at), Some(pop_at)) = (w.push_at, w.pop_at) {
+                        w.done = true;
+                        removed.push(Removed {
+                            value: id,
+                            push_at: push_at as usize,
+                            pop_at: pop_at as usize,
+                        });
+                    }
+                }
+            }
+            let Some(&r) = removed.get(next) else { break };
+            next += 1;
+            runs.clear();
+            if let Some(c) = self.critical(r.value) {
+                held.add(c.from, c.to, -1);
+                held.zero_runs(c.from, c.to, &mut runs);
+            }
+        }
+        removed
     }
 
-    /// A gap where no value is critical, near the middle of the window's values, that
-    /// leaves values on both sides: the window splits there into two independent ones
-    /// (every value fits wholly before or wholly after it, and each empty pop too).
-    fn cut(
-        &self,
-        items: &[Item],
-        segments: &[Segment],
-        window: Gaps,
-    ) -> Option<(Vec<Item>, Vec<Item>, u64)> {
-        let last_start = |id: usize| {
-            let (push, pop) = self.value_gaps(id, window);
-            push.from.max(pop.from)
-        };
-        let mut starts: Vec<u64> = items
+    /// A linearization from the gaps chosen for each empty pop and removed value: each
+    /// cuts the window it falls in (by its last start) into what goes before, above and
+    /// after it, and its gaps are clamped to that window.
+    fn linearize(&self, cuts: &[(usize, usize)], removed: &[Removed]) -> Vec<usize> {
+        // Windows by their last gap. A value belongs to the window with
+        // `after < last_start <= last`; the first window starts before every gap.
+        let mut windows: BTreeMap<u32, Window> = BTreeMap::new();
+        windows.insert(
+            self.last as u32,
+            Window {
+                after: None,
+                owner: None,
+            },
+        );
+        let mut nodes: Vec<Node> = Vec::with_capacity(cuts.len() + removed.len());
+        let mut root = None;
+        let items = cuts
             .iter()
-            .filter_map(|i| match *i {
-                Item::Value(id) => Some(last_start(id)),
-                Item::Empty(_) => None,
+            .map(|&(e, at)| (Cut::Empty(e as u32), at, at, at))
+            .chain(removed.iter().map(|r| {
+                (
+                    Cut::Value(r.value as u32),
+                    self.last_start(r.value),
+                    r.push_at,
+                    r.pop_at,
+                )
+            }));
+        for (item, key, t1, t2) in items {
+            let Some((&last, &window)) = windows.range(key as u32..).next() else {
+                continue;
+            };
+            let low = window.after.unwrap_or(0);
+            let at = ((t1 as u32).clamp(low, last), (t2 as u32).clamp(low, last));
+            let node = nodes.len() as u32;
+            nodes.push(Node {
+                item,
+                pop_at: at.1,
+                children: [None; 3],
+            });
+            match window.owner {
+                Some((parent, side)) => {
+                    nodes[parent as usize].children[usize::from(side)] = Some(node);
+                }
+                None => root = Some(node),
+            }
+            windows.remove(&last);
+            let bounds = [(window.after, at.0), (Some(at.0), at.1), (Some(at.1), last)];
+            for (side, (after, to)) in (0u8..).zip(bounds) {
+                if after.is_none_or(|a| a < to) {
+                    let owner = Some((node, side));
+                    windows.insert(to, Window { after, owner });
+                }
+            }
+        }
+        let mut order = Vec::with_capacity(self.prepared.operations.len());
+        let mut stack: Vec<Visit> = root.into_iter().map(Visit::Node).collect();
+        while let Some(visit) = stack.pop() {
+            let node = match visit {
+                Visit::Emit(op) => {
+                    order.push(op);
+                    continue;
+                }
+                Visit::Node(node) => &nodes[node as usize],
+            };
+            let [before, above, after] = node.children;
+            stack.extend(after.map(Visit::Node));
+            match node.item {
+                Cut::Empty(e) => stack.push(Visit::Emit(e as usize)),
+                Cut::Value(v) => {
+                    let v = v as usize;
+                    let pop = self.pop_of[v];
+                    if self.is_real(pop) {
+                        stack.push(Visit::Emit(pop));
+                    } else if let Some(c) = self.taken_by[v]
+                        && (node.pop_at as usize) < self.last
+                    {
+                        stack.push(Visit::Emit(c));
+                    }
+                    stack.extend(above.map(Visit::Node));
+                    stack.push(Visit::Emit(self.values.add_of[v]));
+                }
+            }
+            stack.extend(before.map(Visit::Node));
+        }
+        order
+    }
+
+    /// An empty pop that ran while some value had to be in the stack throughout.
+    fn empty_but_held(&self, e: usize, values: &[usize]) -> Found {
+        let ops = &self.prepared.operations;
+        let g = self.gaps[e];
+        let holders: Vec<usize> = values
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.critical(id)
+                    .is_some_and(|c| c.from <= g.to && g.from <= c.to)
             })
             .collect();
-        let middle = starts.len() / 2;
-        let (_, &mut median, _) = starts.select_nth_unstable(middle);
-        // The free gaps nearest the median on either side.
-        let k = segments.partition_point(|s| s.gaps.to < median);
-        let after = segments[k..].iter().find(|s| s.owner.is_none());
-        let before = segments[..k].iter().rev().find(|s| s.owner.is_none());
-        let mut tries = Vec::new();
-        if let Some(s) = after {
-            tries.push(s.gaps.from.max(median));
-        }
-        if let Some(s) = before {
-            tries.push(s.gaps.to);
-        }
-        for at in tries {
-            let (mut left, mut right) = (Vec::new(), Vec::new());
-            for &item in items {
-                let goes_left = match item {
-                    Item::Value(id) => last_start(id) <= at,
-                    Item::Empty(e) => self.gaps[e].clip(window).from <= at,
-                };
-                if goes_left {
-                    left.push(item);
-                } else {
-                    right.push(item);
-                }
+        let whole = holders.iter().copied().find(|&id| {
+            self.critical(id)
+                .is_some_and(|c| c.from <= g.from && g.to <= c.to)
+        });
+        let mut highlighted = vec![ops[e].invoke];
+        let explanation = match whole {
+            Some(id) => {
+                highlighted.push(ops[self.values.add_of[id]].invoke);
+                format!(
+                    "{} found the stack empty, but it ran after {} completed and before {}, \
+                     while {} was in",
+                    self.describe_op(e),
+                    self.describe_op(self.values.add_of[id]),
+                    self.pop_text(id),
+                    shown(self.acts, self.values.add_of[id])
+                )
             }
-            let has_value = |side: &[Item]| side.iter().any(|i| matches!(i, Item::Value(_)));
-            if has_value(&left) && has_value(&right) {
-                return Some((left, right, at));
+            None => {
+                let named: Vec<String> = holders
+                    .iter()
+                    .take(3)
+                    .map(|&id| {
+                        highlighted.push(ops[self.values.add_of[id]].invoke);
+                        format!(
+                            "{} ({})",
+                            shown(self.acts, self.values.add_of[id]),
+                            self.held_by(id)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} found the stack empty, but at every moment it ran one of these values \
+                     was in the stack: {}",
+                    self.describe_op(e),
+                    named.join("; ")
+                )
             }
-        }
-        None
-    }
-
-    /// Where value `id` may be at the bottom: its push and pop gaps, if any qualify.
-    fn bottom(
-        &self,
-        id: usize,
-        window: Gaps,
-        segments: &[Segment],
-        forced: &Forced,
-    ) -> Option<Bottom> {
-        let (push, pop) = self.value_gaps(id, window);
-        let free = |range: Gaps| -> Vec<Gaps> {
-            let start = segments.partition_point(|s| s.gaps.to < range.from);
-            segments[start..]
-                .iter()
-                .take_while(|s| s.gaps.from <= range.to)
-                .filter(|s| s.owner.is_none_or(|o| o == id))
-                .map(|s| s.gaps.clip(range))
-                .collect()
         };
-        let pushes = free(push);
-        let pops = free(pop);
-        // A gap both may use: push and pop back to back.
-        for p in &pushes {
-            let start = pops.partition_point(|q| q.to < p.from);
-            if let Some(q) = pops.get(start)
-                && q.from <= p.to
-            {
-                let at = p.from.max(q.from);
-                return Some(Bottom {
-                    value: id,
-                    push_at: at,
-                    pop_at: at,
-                });
-            }
+        Found {
+            violation: Violation {
+                pattern: Pattern::EmptyButHeld,
+                ops: highlighted,
+                explanation,
+            },
+            prefix: Vec::new(),
+            blocked: e,
         }
-        for p in &pushes {
-            let t1 = p.to;
-            let start = pops.partition_point(|q| q.to <= t1);
-            let Some(q) = pops.get(start) else { break };
-            let t2 = q.from.max(t1 + 1);
-            if forced.allows(t1, t2) {
-                return Some(Bottom {
-                    value: id,
-                    push_at: t1,
-                    pop_at: t2,
-                });
-            }
-        }
-        None
     }
 
-    /// The three windows' items around a bottom value.
-    fn split(
-        &self,
-        items: &[Item],
-        bottom: &Bottom,
-        window: Gaps,
-    ) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
-        let (t1, t2) = (bottom.push_at, bottom.pop_at);
-        let (mut before, mut above, mut after) = (Vec::new(), Vec::new(), Vec::new());
-        for &item in items {
-            match item {
-                Item::Value(id) if id == bottom.value => {}
-                Item::Value(id) => {
-                    let (push, pop) = self.value_gaps(id, window);
-                    let (first_end, last_start) = (push.to.min(pop.to), push.from.max(pop.from));
-                    if last_start <= t1 {
-                        before.push(item);
-                    } else if first_end >= t1 && last_start <= t2 {
-                        above.push(item);
-                    } else {
-                        after.push(item);
-                    }
-                }
-                Item::Empty(e) => {
-                    let gaps = self.gaps[e].clip(window);
-                    if gaps.from <= t1 {
-                        before.push(item);
-                    } else {
-                        after.push(item);
-                    }
-                }
-            }
-        }
-        (before, above, after)
-    }
-
-    /// The operation of a stuck window shown as the one that cannot be linearized: the
+    /// The operation of the values left shown as the one that cannot be linearized: the
     /// pop (or, with none, the operation) that must complete first.
-    fn blocked(&self, items: &[Item], window: Gaps) -> usize {
-        let mut best: Option<(bool, u64, usize)> = None;
+    fn blocked(&self, values: &[usize]) -> usize {
+        let mut best: Option<(bool, usize, usize)> = None;
         let mut consider = |op: usize, pop: bool| {
             if self.is_real(op) {
-                let key = (!pop, self.gaps[op].clip(window).to, op);
+                let key = (!pop, self.gaps[op].to, op);
                 if best.is_none_or(|b| key < b) {
                     best = Some(key);
                 }
             }
         };
-        for item in items {
-            match *item {
-                Item::Value(id) => {
-                    consider(self.values.add_of[id], false);
-                    consider(self.pop_of[id], true);
-                }
-                Item::Empty(e) => consider(e, true),
-            }
+        for &id in values {
+            consider(self.values.add_of[id], false);
+            consider(self.pop_of[id], true);
         }
         best.map_or(0, |(_, _, op)| op)
     }
@@ -743,32 +743,24 @@ impl<'a, O> Peel<'a, O> {
         describe(&self.prepared.operations[op], &what(self.acts, D, op))
     }
 
-    /// Why no value of a stuck window can be at the bottom, in words.
-    fn explain(&self, stuck: &Stuck) -> (Pattern, Vec<u64>, String) {
+    /// Why none of the values left can be at the bottom, in words.
+    fn explain(&self, stuck: &Stuck) -> Found {
         let ops = &self.prepared.operations;
-        let window = stuck.window;
-        let mut values: Vec<usize> = stuck
-            .items
-            .iter()
-            .filter_map(|i| match *i {
-                Item::Value(id) => Some(id),
-                Item::Empty(_) => None,
-            })
-            .collect();
+        let mut values = stuck.values.clone();
         values.sort_unstable_by_key(|&id| (self.gaps[self.values.add_of[id]].from, id));
         let mut highlighted = vec![ops[stuck.blocked].invoke];
         let mut reasons = Vec::new();
-        let mut pattern = Pattern::Order;
         for &id in values.iter().take(3) {
             let add = self.values.add_of[id];
             highlighted.push(ops[add].invoke);
-            let (push, pop) = self.value_gaps(id, window);
-            // A value critical over the whole of this value's push or pop gaps.
+            let (push, pop) = self.value_gaps(id);
+            // A value that must be in the stack over the whole of this value's push or pop
+            // gaps.
             let blocker = |range: Gaps| {
                 values.iter().copied().find(|&w| {
                     w != id
                         && self
-                            .critical(w, window)
+                            .critical(w)
                             .is_some_and(|c| c.from <= range.from && range.to <= c.to)
                 })
             };
@@ -793,55 +785,22 @@ impl<'a, O> Peel<'a, O> {
                         self.held_by(w)
                     )
                 }
-                (None, None) => {
-                    pattern = Pattern::EmptyButHeld;
-                    let inside = stuck.items.iter().find_map(|i| match *i {
-                        Item::Empty(e) => {
-                            let g = self.gaps[e].clip(window);
-                            (g.from > push.to && g.to < pop.from).then_some(e)
-                        }
-                        Item::Value(_) => None,
-                    });
-                    match inside {
-                        Some(e) => {
-                            highlighted.push(ops[e].invoke);
-                            format!(
-                                "{} cannot be at the bottom: {} found the stack empty, but it \
-                                 ran after {} completed and before {}, while {} was in",
-                                shown(self.acts, add),
-                                self.describe_op(e),
-                                self.describe_op(add),
-                                self.pop_text(id),
-                                shown(self.acts, add)
-                            )
-                        }
-                        None => format!(
-                            "{} cannot be at the bottom: wherever its push and its removal ({}) \
-                             go, another value must be in the stack at one of them, or a pop \
-                             that found the stack empty must run while it was in",
-                            shown(self.acts, add),
-                            self.pop_text(id)
-                        ),
-                    }
-                }
+                (None, None) => format!(
+                    "{} cannot be at the bottom: wherever its push and its removal ({}) go, \
+                     the push first, another value must be in the stack at one of them",
+                    shown(self.acts, add),
+                    self.pop_text(id)
+                ),
             };
             reasons.push(reason);
         }
-        if values.is_empty() {
-            pattern = Pattern::EmptyButHeld;
-            reasons.push("an empty pop had to run while a value was held".into());
-        }
         let more = values.len().saturating_sub(3);
-        let text = format!(
-            "{} had to take effect by event {}; between events {} and {}, one of the values \
-             pushed there must be at the bottom of the stack when it is pushed and when it \
-             is popped, with nothing else in, but {}{}",
+        let explanation = format!(
+            "{} had to take effect by event {}; one of the values still to place must be at \
+             the bottom of the stack when it is pushed and when it is popped, with nothing \
+             else in, but {}{}",
             self.describe_op(stuck.blocked),
             ops[stuck.blocked].complete.unwrap_or(u64::MAX),
-            window.from,
-            window
-                .to
-                .min(ops.iter().filter_map(|o| o.complete).max().unwrap_or(0)),
             reasons.join("; "),
             if more > 0 {
                 format!(" (and {more} more values fail the same way)")
@@ -850,7 +809,15 @@ impl<'a, O> Peel<'a, O> {
             }
         );
         highlighted.dedup();
-        (pattern, highlighted, text)
+        Found {
+            violation: Violation {
+                pattern: Pattern::Order,
+                ops: highlighted,
+                explanation,
+            },
+            prefix: Vec::new(),
+            blocked: stuck.blocked,
+        }
     }
 
     fn pop_text(&self, id: usize) -> String {
@@ -884,32 +851,8 @@ impl<'a, O> Peel<'a, O> {
     }
 }
 
-/// Empty pops that would have to run strictly between a push at `t1` and a pop at `t2`.
-struct Forced {
-    /// Empty pops' (first gap, last gap), by first gap, and the smallest last gap from
-    /// each position on.
-    starts: Vec<u64>,
-    min_end_from: Vec<u64>,
-}
-
-impl Forced {
-    fn new(empties: &[usize], gaps: &[Gaps], window: Gaps) -> Forced {
-        let mut spans: Vec<Gaps> = empties.iter().map(|&e| gaps[e].clip(window)).collect();
-        spans.sort_unstable_by_key(|g| g.from);
-        let mut min_end_from = vec![u64::MAX; spans.len() + 1];
-        for k in (0..spans.len()).rev() {
-            min_end_from[k] = min_end_from[k + 1].min(spans[k].to);
-        }
-        Forced {
-            starts: spans.iter().map(|g| g.from).collect(),
-            min_end_from,
-        }
-    }
-
-    /// Whether no empty pop must run strictly between gaps `t1` and `t2`: every one may
-    /// run by `t1` or from `t2` on.
-    fn allows(&self, t1: u64, t2: u64) -> bool {
-        let k = self.starts.partition_point(|&s| s <= t1);
-        self.min_end_from[k] >= t2
-    }
+/// A step of the walk that writes the linearization out.
+enum Visit {
+    Node(u32),
+    Emit(usize),
 }

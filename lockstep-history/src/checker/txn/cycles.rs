@@ -87,7 +87,7 @@ struct Cycle {
 /// Searches every component; returns what the budget left unsearched.
 pub(crate) fn search(
     graph: &Graph,
-    txns: &Txns<'_>,
+    txns: &Txns,
     inferred: &Inferred<'_>,
     budget: &Budget,
     found: &mut Found,

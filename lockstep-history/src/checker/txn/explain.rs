@@ -22,18 +22,18 @@ pub(crate) trait Explain {
 }
 
 /// The micro-ops of a transaction as EDN, as recorded.
-pub(crate) fn ops_text(txns: &Txns<'_>, t: usize) -> String {
-    txns.events[txns.txns[t].source].value.to_string()
+pub(crate) fn ops_text(txns: &Txns, t: usize) -> String {
+    txns.ops_text(t)
 }
 
 /// Describes transaction `t` under `name`.
-pub(crate) fn transaction(txns: &Txns<'_>, t: usize, name: String) -> Transaction {
+pub(crate) fn transaction(txns: &Txns, t: usize, name: String) -> Transaction {
     let txn = &txns.txns[t];
     Transaction {
         name,
-        process: txns.process(t).clone(),
+        process: txns.process(t),
         invoke: txns.index(t),
-        completion: txn.completion.map(|c| txns.events[c].index),
+        completion: txn.completion(),
         status: txn.status,
         ops: ops_text(txns, t),
     }
@@ -41,16 +41,14 @@ pub(crate) fn transaction(txns: &Txns<'_>, t: usize, name: String) -> Transactio
 
 /// Why an order edge holds.
 pub(crate) fn order_why(
-    txns: &Txns<'_>,
+    txns: &Txns,
     from: usize,
     to: usize,
     kind: EdgeKind,
     a: &str,
     b: &str,
 ) -> String {
-    let completed = txns.txns[from]
-        .completion
-        .map_or(0, |c| txns.events[c].index);
+    let completed = txns.txns[from].completion().unwrap_or(0);
     match kind {
         EdgeKind::Process => format!(
             "{a} completed (event #{completed}) before {b}, the next transaction of process {}, began: process",
@@ -66,7 +64,7 @@ pub(crate) fn order_why(
 /// Builds a cycle anomaly from transactions `nodes` (in cycle order) and the edge kind from
 /// each to the next.
 pub(crate) fn cycle_anomaly(
-    txns: &Txns<'_>,
+    txns: &Txns,
     explainer: &dyn Explain,
     kind: AnomalyKind,
     nodes: &[usize],
@@ -133,7 +131,7 @@ fn cycle_meaning(kind: AnomalyKind) -> &'static str {
 
 /// A one-transaction (or two) anomaly that is not a cycle.
 pub(crate) fn simple_anomaly(
-    txns: &Txns<'_>,
+    txns: &Txns,
     kind: AnomalyKind,
     involved: &[usize],
     explanation: String,

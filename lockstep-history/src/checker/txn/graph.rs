@@ -107,7 +107,7 @@ impl Graph {
     /// Builds the graph from the data edges inferred (with `virtual_nodes` virtual nodes
     /// numbered from the first after the transactions), adding process and real-time
     /// order.
-    pub fn build(txns: &Txns<'_>, data: &[Edge], virtual_nodes: u32) -> Graph {
+    pub fn build(txns: &Txns, data: &[Edge], virtual_nodes: u32) -> Graph {
         let n = txns.txns.len() as u32;
         let mut extra = Vec::with_capacity(txns.txns.len() * 3);
         let nodes = order_edges(txns, n + virtual_nodes, &mut extra);
@@ -188,17 +188,17 @@ impl Graph {
 }
 
 /// Adds process-order and real-time edges; returns the number of nodes.
-fn order_edges(txns: &Txns<'_>, first_free: u32, out: &mut Vec<Edge>) -> u32 {
+fn order_edges(txns: &Txns, first_free: u32, out: &mut Vec<Edge>) -> u32 {
     // Process order: each ok transaction points to the next one of its process. A
     // transaction that ended in info may take effect after its completion, so nothing
     // follows it; the last ok one before it still precedes what comes after.
-    let mut last_ok: FxHashMap<&crate::event::Process, u32> = FxHashMap::default();
+    let mut last_ok: FxHashMap<u64, u32> = FxHashMap::default();
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.status == TxnStatus::Fail {
             continue;
         }
-        let p = &txns.events[txn.invoke].process;
-        if let Some(&prev) = last_ok.get(p) {
+        let p = txn.process;
+        if let Some(&prev) = last_ok.get(&p) {
             out.push(Edge {
                 from: prev,
                 to: t as u32,
@@ -209,28 +209,21 @@ fn order_edges(txns: &Txns<'_>, first_free: u32, out: &mut Vec<Edge>) -> u32 {
             last_ok.insert(p, t as u32);
         }
     }
-    // Real time, through time nodes (see the module docs).
-    const NONE: u32 = u32::MAX;
-    let mut at = vec![NONE; txns.events.len()];
-    for (t, txn) in txns.txns.iter().enumerate() {
-        if txn.status == TxnStatus::Fail {
-            continue;
-        }
-        at[txn.invoke] = (t as u32) << 1;
-        if let (Some(c), TxnStatus::Ok) = (txn.completion, txn.status) {
-            at[c] = ((t as u32) << 1) | 1;
-        }
-    }
+    // Real time, through time nodes (see the module docs): the invokes of transactions
+    // that did not fail, and the completions of ok ones, in event order.
     let mut next = first_free;
     let mut current: Option<u32> = None;
     let mut batch: Vec<u32> = Vec::new();
-    for mark in at {
-        if mark == NONE {
+    for &mark in &txns.marks {
+        let t = mark >> 1;
+        let status = txns.txns[t as usize].status;
+        if status == TxnStatus::Fail {
             continue;
         }
-        let t = mark >> 1;
         if mark & 1 == 1 {
-            batch.push(t);
+            if status == TxnStatus::Ok {
+                batch.push(t);
+            }
             continue;
         }
         if !batch.is_empty() {

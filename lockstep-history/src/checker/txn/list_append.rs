@@ -46,15 +46,15 @@ struct Longest {
     mop: u32,
 }
 
-struct Inference<'t, 'a> {
-    txns: &'t Txns<'a>,
+struct Inference<'t> {
+    txns: &'t Txns,
     /// By element.
     writers: Vec<Writer>,
     /// By key.
     orders: Vec<Longest>,
 }
 
-impl Inference<'_, '_> {
+impl Inference<'_> {
     fn writer(&self, e: u32) -> Option<Writer> {
         Some(self.writers[e as usize]).filter(|w| w.txn != NONE)
     }
@@ -104,17 +104,14 @@ impl Inference<'_, '_> {
 }
 
 /// Infers the list-append dependency edges and records the non-cycle anomalies.
-pub(crate) fn infer<'t, 'a: 't>(
-    txns: &'t Txns<'a>,
-    found: &mut Found,
-) -> Result<Inferred<'t>, Error> {
-    let mut writers = vec![NO_WRITER; txns.elems.len()];
+pub(crate) fn infer<'t>(txns: &'t Txns, found: &mut Found) -> Result<Inferred<'t>, Error> {
+    let mut writers = vec![NO_WRITER; txns.elem_count()];
     let mut orders = vec![
         Longest {
             txn: NONE,
             mop: NONE,
         };
-        txns.keys.len()
+        txns.key_count()
     ];
     for (t, txn) in txns.txns.iter().enumerate() {
         let start = txn.start;
@@ -123,10 +120,9 @@ pub(crate) fn infer<'t, 'a: 't>(
                 MopKind::Append => {
                     let w = &mut writers[m.elem as usize];
                     if w.txn != NONE {
-                        let e = &txns.events[txn.source];
                         return Err(Error::DuplicateWrite {
-                            index: e.index,
-                            process: e.process.clone(),
+                            index: txn.source(),
+                            process: txns.process(t),
                             key: txns.key(m.key).to_string(),
                             value: txns.elem(m.elem).to_string(),
                             first: txns.source_index(w.txn as usize),
@@ -183,11 +179,11 @@ pub(crate) fn infer<'t, 'a: 't>(
 }
 
 /// ww edges along each version order; duplicate elements and dirty updates in it.
-fn version_orders(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) {
+fn version_orders(inf: &Inference<'_>, edges: &mut Vec<Edge>, found: &mut Found) {
     let txns = inf.txns;
     // The position of each element in its key's order when last seen, to spot repeats
     // without hashing: `seen[e] == key + 1` means seen in this key's order.
-    let mut seen: Vec<u32> = vec![0; txns.elems.len()];
+    let mut seen: Vec<u32> = vec![0; txns.elem_count()];
     for key in 0..inf.orders.len() as u32 {
         let order = inf.order(key);
         let mut dup_reported = false;
@@ -246,7 +242,7 @@ fn version_orders(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Fo
 }
 
 /// The ok transaction whose read is the key's version order.
-fn longest_reader(inf: &Inference<'_, '_>, key: u32) -> usize {
+fn longest_reader(inf: &Inference<'_>, key: u32) -> usize {
     let t = inf.orders[key as usize].txn;
     if t == NONE { 0 } else { t as usize }
 }
@@ -256,7 +252,7 @@ fn longest_reader(inf: &Inference<'_, '_>, key: u32) -> usize {
 /// transaction whose external read was the whole observed list (rw). When readers and such
 /// appenders are many, the rw edges go through one virtual node per key. Returns how many
 /// virtual nodes were used.
-fn unobserved(inf: &Inference<'_, '_>, full_readers: &FullReaders, edges: &mut Vec<Edge>) -> u32 {
+fn unobserved(inf: &Inference<'_>, full_readers: &FullReaders, edges: &mut Vec<Edge>) -> u32 {
     let txns = inf.txns;
     // Unobserved committed appends, grouped by key (key, txn), sorted.
     let mut appenders: Vec<(u32, u32)> = Vec::new();
@@ -331,7 +327,7 @@ impl FullReaders {
 /// wr and rw edges from external reads; G1a, G1b, incompatible order, lost update,
 /// internal and future reads. Returns, per key, the transactions whose external read was
 /// the whole version order.
-fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> FullReaders {
+fn reads(inf: &Inference<'_>, edges: &mut Vec<Edge>, found: &mut Found) -> FullReaders {
     let txns = inf.txns;
     let mut full_readers: Vec<(u32, u32)> = Vec::new();
     // (key, length read) → the first ok transaction that read that prefix and then appended.
@@ -464,7 +460,7 @@ fn reads(inf: &Inference<'_, '_>, edges: &mut Vec<Edge>, found: &mut Found) -> F
 
 /// Internal consistency: each read of a key the transaction already read or appended to
 /// must show exactly that.
-fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
+fn internal(inf: &Inference<'_>, t: usize, found: &mut Found) {
     let txns = inf.txns;
     let ops = txns.ops(t);
     let repeated = ops
@@ -523,7 +519,7 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
     }
 }
 
-impl Explain for Inference<'_, '_> {
+impl Explain for Inference<'_> {
     fn why(&self, from: usize, to: usize, kind: EdgeKind, a: &str, b: &str) -> Option<String> {
         let txns = self.txns;
         match kind {

@@ -79,6 +79,7 @@ mod list_append;
 mod model;
 mod report;
 mod rw_register;
+mod stream;
 
 pub use analysis::{Analysis, Unsearched};
 pub use anomaly::{
@@ -86,6 +87,7 @@ pub use anomaly::{
 };
 pub use history::Error;
 pub use model::{ConsistencyModel, UnknownModel};
+pub use stream::{ReadError, Transactions, check_file};
 
 use crate::event::Event;
 
@@ -190,17 +192,21 @@ impl Default for Options {
 /// invokes on one process) or a transaction's value is not a vector of well-formed
 /// micro-ops; every error names the event.
 pub fn check(events: &[Event], options: &Options) -> Result<Analysis, Error> {
-    let txns = history::read(events, options.workload)?;
+    check_txns(&history::read(events, options.workload)?, options)
+}
+
+/// Checks transactions read as `options.workload`.
+fn check_txns(txns: &history::Txns, options: &Options) -> Result<Analysis, Error> {
     let mut found = analysis_found::Found::new(options.max_examples);
     let mut inferred = match options.workload {
-        Workload::ListAppend => list_append::infer(&txns, &mut found)?,
-        Workload::RwRegister => rw_register::infer(&txns, options.writes_follow_reads, &mut found)?,
+        Workload::ListAppend => list_append::infer(txns, &mut found)?,
+        Workload::RwRegister => rw_register::infer(txns, options.writes_follow_reads, &mut found)?,
     };
-    let graph = graph::Graph::build(&txns, &inferred.edges, inferred.virtual_nodes);
+    let graph = graph::Graph::build(txns, &inferred.edges, inferred.virtual_nodes);
     // The graph holds the edges now; the search needs only the explanations.
     inferred.edges = Vec::new();
     let budget = budget::Budget::new(options.time_limit, options.component_time_limit);
-    let unsearched = cycles::search(&graph, &txns, &inferred, &budget, &mut found);
+    let unsearched = cycles::search(&graph, txns, &inferred, &budget, &mut found);
     Ok(found.into_analysis(options, txns.txns.len(), unsearched))
 }
 

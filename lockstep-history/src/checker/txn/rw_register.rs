@@ -33,13 +33,13 @@ struct Writer {
     last: bool,
 }
 
-struct Inference<'t, 'a> {
-    txns: &'t Txns<'a>,
+struct Inference<'t> {
+    txns: &'t Txns,
     /// By element.
     writers: Vec<Writer>,
 }
 
-impl Inference<'_, '_> {
+impl Inference<'_> {
     fn writer(&self, e: u32) -> Option<Writer> {
         Some(self.writers[e as usize]).filter(|w| w.txn != NONE)
     }
@@ -49,7 +49,7 @@ impl Inference<'_, '_> {
 /// write per key, as (key, element).
 type KeyValues = Vec<(u32, u32)>;
 
-fn external(txns: &Txns<'_>, t: usize) -> (KeyValues, KeyValues) {
+fn external(txns: &Txns, t: usize) -> (KeyValues, KeyValues) {
     let ops = txns.ops(t);
     let mut reads = Vec::new();
     let mut writes: Vec<(u32, u32)> = Vec::new();
@@ -69,8 +69,8 @@ fn external(txns: &Txns<'_>, t: usize) -> (KeyValues, KeyValues) {
 }
 
 /// Infers rw-register edges and records the non-cycle anomalies.
-pub(crate) fn infer<'t, 'a: 't>(
-    txns: &'t Txns<'a>,
+pub(crate) fn infer<'t>(
+    txns: &'t Txns,
     writes_follow_reads: bool,
     found: &mut Found,
 ) -> Result<Inferred<'t>, Error> {
@@ -79,7 +79,7 @@ pub(crate) fn infer<'t, 'a: 't>(
             txn: NONE,
             last: false
         };
-        txns.elems.len()
+        txns.elem_count()
     ];
     for (t, txn) in txns.txns.iter().enumerate() {
         let ops = txns.ops(t);
@@ -98,10 +98,9 @@ pub(crate) fn infer<'t, 'a: 't>(
                 },
             );
             if first.txn != NONE && first.txn as usize != t {
-                let e = &txns.events[txn.source];
                 return Err(Error::DuplicateWrite {
-                    index: e.index,
-                    process: e.process.clone(),
+                    index: txn.source(),
+                    process: txns.process(t),
                     key: txns.key(m.key).to_string(),
                     value: txns.elem(m.elem).to_string(),
                     first: txns.source_index(first.txn as usize),
@@ -112,8 +111,8 @@ pub(crate) fn infer<'t, 'a: 't>(
     let inf = Inference { txns, writers };
     let mut edges = Vec::new();
     // Per key: readers of nil, and committed (or maybe committed) last writers.
-    let mut nil_readers: Vec<Vec<u32>> = vec![Vec::new(); txns.keys.len()];
-    let mut key_writers: Vec<Vec<u32>> = vec![Vec::new(); txns.keys.len()];
+    let mut nil_readers: Vec<Vec<u32>> = vec![Vec::new(); txns.key_count()];
+    let mut key_writers: Vec<Vec<u32>> = vec![Vec::new(); txns.key_count()];
     // (key, version read) → readers, and those of them that then wrote the key.
     let mut readers: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
     let mut overwriters: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
@@ -261,7 +260,7 @@ pub(crate) fn infer<'t, 'a: 't>(
 
 /// Internal consistency: a read of a key the transaction wrote shows its last write; a
 /// second read with no write between shows what the first did.
-fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
+fn internal(inf: &Inference<'_>, t: usize, found: &mut Found) {
     let txns = inf.txns;
     let ops = txns.ops(t);
     let mut known: Vec<(u32, u32, bool)> = Vec::new();
@@ -299,12 +298,12 @@ fn internal(inf: &Inference<'_, '_>, t: usize, found: &mut Found) {
     }
 }
 
-struct Explainer<'t, 'a> {
-    inf: Inference<'t, 'a>,
+struct Explainer<'t> {
+    inf: Inference<'t>,
     writes_follow_reads: bool,
 }
 
-impl Explain for Explainer<'_, '_> {
+impl Explain for Explainer<'_> {
     fn why(&self, from: usize, to: usize, kind: EdgeKind, a: &str, b: &str) -> Option<String> {
         let txns = self.inf.txns;
         let (from_reads, from_writes) = external(txns, from);

@@ -1,0 +1,219 @@
+//! Per-task values for the recorder, cheap to reach inside the explorer's executions.
+//!
+//! Shuttle keeps each task's task-local values in a map hashed with SipHash, and the
+//! recorder reads its per-task state (the installed history, the process, whether an
+//! operation runs) several times per recorded call: under the explorer that lookup was a
+//! large part of the cost of recording. A [`TaskLocal`] keeps its values instead in a
+//! vector on the OS thread running the executions, indexed by shuttle's task id.
+//!
+//! Task ids start again from 0 at each execution, so a value is valid only in the
+//! execution that made it: the explorer's scheduler opens a new [`epoch`](begin_epoch) as
+//! each execution starts, and a table whose epoch is not the current one is emptied before
+//! use. Outside the explorer (shuttle run by other code), no epoch is open and the values
+//! live in shuttle's own task-locals, as before.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A value per shuttle task; declare one with [`task_local!`](crate::explore::task_local).
+pub(crate) struct TaskLocal<T: 'static> {
+    table: &'static std::thread::LocalKey<RefCell<Table<T>>>,
+    fallback: &'static shuttle::thread::LocalKey<T>,
+    init: fn() -> T,
+}
+
+/// The values of one [`TaskLocal`] on this thread, in the epoch that made them.
+pub(crate) struct Table<T> {
+    epoch: u64,
+    values: Vec<Option<Rc<T>>>,
+}
+
+impl<T> Table<T> {
+    /// An empty table of no epoch.
+    pub(crate) const fn new() -> Table<T> {
+        Table {
+            epoch: 0,
+            values: Vec::new(),
+        }
+    }
+}
+
+/// The value could not be reached: the thread, or the task, is being torn down.
+#[derive(Debug)]
+pub(crate) struct AccessError;
+
+thread_local! {
+    /// The epoch of the execution running on this thread under the explorer, or 0.
+    static EPOCH: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Hands out epochs, unique in the process.
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// Opens a new epoch on this thread, as an execution starts: values made in earlier ones
+/// are no longer seen. Returns the epoch that was open before.
+pub(crate) fn begin_epoch() -> u64 {
+    let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
+    EPOCH.with(|e| e.replace(epoch))
+}
+
+/// Restores the epoch `begin_epoch` returned, once the explorer's run is over (0: the
+/// values go back to shuttle's task-locals).
+pub(crate) fn restore_epoch(epoch: u64) {
+    EPOCH.with(|e| e.set(epoch));
+}
+
+impl<T: 'static> TaskLocal<T> {
+    /// A task-local kept in `table` inside the explorer's executions, in `fallback`
+    /// elsewhere, made by `init` in each task on first use.
+    pub(crate) const fn new(
+        table: &'static std::thread::LocalKey<RefCell<Table<T>>>,
+        fallback: &'static shuttle::thread::LocalKey<T>,
+        init: fn() -> T,
+    ) -> TaskLocal<T> {
+        TaskLocal {
+            table,
+            fallback,
+            init,
+        }
+    }
+
+    /// Runs `f` on this task's value, made now if it has none.
+    ///
+    /// # Errors
+    /// [`AccessError`] during thread or task teardown, or outside a shuttle task.
+    pub(crate) fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, AccessError> {
+        let epoch = EPOCH.try_with(Cell::get).map_err(|_| AccessError)?;
+        if epoch == 0 {
+            return self.fallback.try_with(f).map_err(|_| AccessError);
+        }
+        let task = shuttle::current::try_get_current_task().ok_or(AccessError)?;
+        let value = self.value(epoch, usize::from(task))?;
+        Ok(f(&value))
+    }
+
+    /// Task `task`'s value in `epoch`. The table is not borrowed while the value is used,
+    /// so `f` may reach this task-local again.
+    fn value(&'static self, epoch: u64, task: usize) -> Result<Rc<T>, AccessError> {
+        let (value, stale) = self
+            .table
+            .try_with(|table| {
+                let mut table = table.borrow_mut();
+                let stale = if table.epoch == epoch {
+                    Vec::new()
+                } else {
+                    table.epoch = epoch;
+                    std::mem::take(&mut table.values)
+                };
+                if table.values.len() <= task {
+                    table.values.resize_with(task + 1, || None);
+                }
+                let value = table.values[task].get_or_insert_with(|| Rc::new((self.init)()));
+                (Rc::clone(value), stale)
+            })
+            .map_err(|_| AccessError)?;
+        // Values of an earlier execution are dropped outside the borrow.
+        drop(stale);
+        Ok(value)
+    }
+}
+
+/// Declares a [`TaskLocal`] as `shuttle::thread_local!` declares a task-local:
+/// `static NAME: Type = const { init };`.
+macro_rules! task_local {
+    ($vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+        $vis static $name: $crate::explore::TaskLocal<$t> = {
+            ::std::thread_local! {
+                static TABLE: ::std::cell::RefCell<$crate::explore::Table<$t>> =
+                    const { ::std::cell::RefCell::new($crate::explore::Table::new()) };
+            }
+            ::shuttle::thread_local! {
+                static FALLBACK: $t = const { $init };
+            }
+            $crate::explore::TaskLocal::new(&TABLE, &FALLBACK, || $init)
+        };
+    };
+}
+pub(crate) use task_local;
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::{Arc, Mutex};
+
+    use shuttle::scheduler::RandomScheduler;
+    use shuttle::{Config, Runner};
+
+    use super::*;
+    use crate::explore::{Explorer, Judgement, Oracle, Strategy};
+
+    task_local! {
+        static CALLS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// What each task saw: its count of calls before its own, per execution.
+    fn count_in_tasks(seen: &Arc<Mutex<Vec<u32>>>) {
+        let mut handles = Vec::new();
+        for _ in 0..3 {
+            let seen = Arc::clone(seen);
+            handles.push(shuttle::thread::spawn(move || {
+                for _ in 0..2 {
+                    let before = CALLS.try_with(|c| c.replace(c.get() + 1)).unwrap();
+                    seen.lock().unwrap().push(before);
+                    shuttle::thread::yield_now();
+                }
+            }));
+        }
+        let before = CALLS.try_with(|c| c.replace(c.get() + 1)).unwrap();
+        seen.lock().unwrap().push(before);
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    }
+
+    struct Accept;
+    impl Oracle for Accept {
+        fn judge(&self, _: &[crate::event::Event], _: &crate::checker::Budget) -> Judgement {
+            Judgement::Valid
+        }
+    }
+
+    #[test]
+    fn each_task_has_its_own_value_and_each_execution_starts_afresh() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let body = {
+            let seen = Arc::clone(&seen);
+            move || count_in_tasks(&seen)
+        };
+        let summary = Explorer::new(Strategy::random(5))
+            .iterations(20)
+            .run(&Accept, body)
+            .unwrap();
+        assert_eq!(summary.iterations, 20);
+        let seen = seen.lock().unwrap();
+        // Per execution: the main task's first call, and each of three tasks' two calls.
+        assert_eq!(seen.len(), 20 * 7);
+        let mut counts = seen.clone();
+        counts.sort_unstable();
+        assert_eq!(counts.iter().filter(|&&c| c == 0).count(), 20 * 4);
+        assert_eq!(counts.iter().filter(|&&c| c == 1).count(), 20 * 3);
+        assert_eq!(EPOCH.with(Cell::get), 0, "the epoch closes with the run");
+    }
+
+    #[test]
+    fn outside_the_explorer_shuttle_keeps_the_values() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let body = {
+            let seen = Arc::clone(&seen);
+            move || count_in_tasks(&seen)
+        };
+        let ran = Runner::new(RandomScheduler::new_from_seed(5, 20), Config::new()).run(body);
+        assert_eq!(ran, 20);
+        let mut counts = seen.lock().unwrap().clone();
+        counts.sort_unstable();
+        assert_eq!(counts.len(), 20 * 7);
+        assert_eq!(counts.iter().filter(|&&c| c == 0).count(), 20 * 4);
+        assert_eq!(counts.iter().filter(|&&c| c == 1).count(), 20 * 3);
+    }
+}
