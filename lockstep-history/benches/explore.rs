@@ -13,73 +13,17 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lockstep_history::checker::Budget;
-use lockstep_history::event::Event;
-use lockstep_history::explore::{
-    Explorer, Judgement, Oracle, Rng, Scenarios, Strategy, yield_point,
-};
+use lockstep_history::explore::{Explorer, Rng, Strategy};
 use lockstep_history::model::Stack;
 
 #[allow(dead_code)] // the example's `main` is not called here
 #[path = "../../examples/treiber_stack.rs"]
 mod treiber_stack;
 
-/// Iterations (shuttle executions) per measured run.
-const ITERATIONS: usize = 100;
-/// PCT's depth and seed, for every row.
-const DEPTH: usize = 3;
-const SEED: u64 = 1;
+#[path = "common/explore_rows.rs"]
+mod rows;
 
-fn scenarios(retry: bool) -> Scenarios<treiber_stack::TreiberStack> {
-    treiber_stack::scenarios(retry, Strategy::pct(DEPTH, SEED), ITERATIONS).prefix(0)
-}
-
-/// The same operations with a scheduling point before and after each call, where recording
-/// would put the invoke's and the completion's, and no history installed.
-fn floor() -> Scenarios<treiber_stack::TreiberStack> {
-    Scenarios::new(|| treiber_stack::TreiberStack::new(true))
-        .op(
-            "push",
-            |rng| rng.below(10) as i64,
-            |s, v: i64| {
-                yield_point();
-                s.push(v);
-                yield_point();
-            },
-        )
-        .op(
-            "pop",
-            |_| (),
-            |s, (): ()| {
-                yield_point();
-                s.pop();
-                yield_point();
-            },
-        )
-        .threads(3)
-        .ops_per_thread(4)
-        .prefix(0)
-}
-
-/// The same shuttle run (scheduler, seed, configuration) as the explorer's, of `body`, with
-/// no history installed: each recorded call only finds that nothing records.
-fn shuttle_alone(body: std::sync::Arc<dyn Fn() + Send + Sync>) {
-    let scheduler = shuttle::scheduler::PctScheduler::new_from_seed(SEED, DEPTH, ITERATIONS);
-    let mut config = shuttle::Config::new();
-    config.stack_size = 0x40000;
-    config.failure_persistence = shuttle::FailurePersistence::None;
-    let ran = shuttle::Runner::new(scheduler, config).run(move || body());
-    assert_eq!(ran, ITERATIONS);
-}
-
-/// Accepts every history: the recorded row without the check.
-struct Unchecked;
-
-impl Oracle for Unchecked {
-    fn judge(&self, _: &[Event], _: &Budget) -> Judgement {
-        Judgement::Valid
-    }
-}
+use rows::{DEPTH, ITERATIONS, SEED, Unchecked, floor, scenarios, shuttle_alone};
 
 fn explore(c: &mut Criterion) {
     let fixed = scenarios(true);
