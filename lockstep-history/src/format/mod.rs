@@ -176,7 +176,7 @@ impl fmt::Display for PathPrefix<'_> {
 }
 
 /// `path: ` before a message that has no position.
-struct FileLabel<'a>(Option<&'a Path>);
+pub(crate) struct FileLabel<'a>(pub(crate) Option<&'a Path>);
 
 impl fmt::Display for FileLabel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use super::history::{self, Reader, Txns};
 use super::{Analysis, Error, Options, Workload};
 use crate::event::Event;
-use crate::format::{self, Format, FormatError, TornTail};
+use crate::format::{self, FileLabel, Format, FormatError, TornTail};
 
 /// A history of transactions in the checker's compact form, read from events or straight
 /// from a file.
@@ -77,18 +77,6 @@ pub enum ReadError {
         /// What is wrong, naming the event.
         error: Error,
     },
-}
-
-/// `path: ` before a message.
-struct FileLabel<'a>(Option<&'a Path>);
-
-impl fmt::Display for FileLabel<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(p) => write!(f, "{}: ", p.display()),
-            None => Ok(()),
-        }
-    }
 }
 
 impl ReadError {
