@@ -13,7 +13,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{CasRegister, FifoQueue, Mutex, Register, Set};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
+use common::{OracleOp, Rng, brute_force_linearizable, event, listing, oracle_ops};
 
 const CASES: u64 = 24_000;
 
@@ -358,17 +358,11 @@ fn checker_agrees_with_brute_force_oracle() {
             apply(kind, knossos, state, &op.f, &op.input, op.output.as_ref())
         });
         let verdict = checker_verdict(kind, knossos, &events);
-        let dump = || {
-            events
-                .iter()
-                .map(|e| format!("  {e}\n"))
-                .collect::<String>()
-        };
         assert_eq!(
             verdict.is_linearizable(),
             expected,
             "case {case}: {kind:?} (knossos {knossos}): checker says {verdict}, oracle says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         match &verdict {
             Verdict::Linearizable(l) => {
@@ -377,7 +371,7 @@ fn checker_agrees_with_brute_force_oracle() {
                 assert!(
                     witness_is_valid(kind, knossos, &ops, order),
                     "case {case}: bad witness {order:?}\n{}",
-                    dump()
+                    listing(&events)
                 );
             }
             Verdict::NotLinearizable(c) => {

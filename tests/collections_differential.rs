@@ -15,7 +15,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{Collection, FifoQueue, Set, Stack};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
+use common::{OracleOp, Rng, brute_force_linearizable, event, listing, oracle_ops};
 
 const CASES: u64 = 21_000;
 
@@ -310,23 +310,17 @@ fn collections_agree_with_search_and_brute_force() {
         };
         let checked = collections::check(&events, collection, &options)
             .expect("generated histories are well formed");
-        let dump = || {
-            events
-                .iter()
-                .map(|e| format!("  {e}\n"))
-                .collect::<String>()
-        };
         assert_eq!(
             searched.is_linearizable(),
             expected,
             "case {case}: {kind:?}: search says {searched}, oracle says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         assert_eq!(
             checked.verdict.is_linearizable(),
             expected,
             "case {case}: {kind:?}: collections say {checked}, oracle says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         // The automatic selection gives the collections checker's verdict.
         let chosen = search_verdict(kind, &events, &options);
@@ -341,7 +335,7 @@ fn collections_agree_with_search_and_brute_force() {
                 assert!(
                     witness_is_valid(kind, &ops, order),
                     "case {case}: {kind:?}: bad witness {order:?}\n{}",
-                    dump()
+                    listing(&events)
                 );
             }
             Verdict::NotLinearizable(c) => {

@@ -15,7 +15,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{Collection, Set};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{OracleOp, Rng, brute_force_linearizable, event, numbered, oracle_ops};
+use common::{OracleOp, Rng, brute_force_linearizable, event, listing, numbered, oracle_ops};
 
 const CASES: u64 = 6_000;
 
@@ -278,25 +278,19 @@ fn every_encoding_agrees_with_search_and_brute_force() {
         };
         let searched = linearizable::check_with(&events, &Set, &search).expect("well formed");
         let checked = collections::check(&events, Collection::Set, &options).expect("well formed");
-        let dump = || {
-            events
-                .iter()
-                .map(|e| format!("  {e}\n"))
-                .collect::<String>()
-        };
         assert_eq!(
             searched.is_linearizable(),
             expected,
             "case {case} ({encoding:?}, knossos {knossos}): search says {searched}, oracle \
              says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         assert_eq!(
             checked.verdict.is_linearizable(),
             expected,
             "case {case} ({encoding:?}, knossos {knossos}): collections say {checked}, oracle \
              says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         assert_eq!(checked.method, Method::Polynomial, "case {case}: {checked}");
         match &checked.verdict {
@@ -307,7 +301,7 @@ fn every_encoding_agrees_with_search_and_brute_force() {
                     witness_is_valid(encoding, knossos, &ops, &p.order),
                     "case {case} ({encoding:?}): bad witness {:?}\n{}",
                     p.order,
-                    dump()
+                    listing(&events)
                 );
                 let states = if options.witness_states {
                     p.order.len()
@@ -330,7 +324,7 @@ fn every_encoding_agrees_with_search_and_brute_force() {
                     blocked.is_some_and(|o| o.output.is_some()),
                     "case {case}: blocked {:?}\n{}",
                     c.op.op,
-                    dump()
+                    listing(&events)
                 );
             }
             Verdict::Unknown(u) => panic!("case {case}: {u}"),

@@ -18,7 +18,7 @@ use lockstep_history::checker::{Options, Verdict, linearizable};
 use lockstep_history::model::{Collection, Stack};
 use lockstep_history::{Event, EventKind, Value};
 
-use common::{OracleOp, Rng, brute_force_linearizable, event, oracle_ops};
+use common::{OracleOp, Rng, brute_force_linearizable, event, listing, oracle_ops};
 
 const CASES: u64 = 12_000;
 const LONGER_CASES: u64 = 600;
@@ -194,23 +194,17 @@ fn the_stack_pass_agrees_with_search_and_brute_force() {
         let searched = linearizable::check_with(&events, &Stack, &search).expect("well formed");
         let checked =
             collections::check(&events, Collection::Stack, &options).expect("well formed");
-        let dump = || {
-            events
-                .iter()
-                .map(|e| format!("  {e}\n"))
-                .collect::<String>()
-        };
         assert_eq!(
             searched.is_linearizable(),
             expected,
             "case {case}: search says {searched}, oracle says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         assert_eq!(
             checked.verdict.is_linearizable(),
             expected,
             "case {case}: the stack pass says {checked}, oracle says {expected}\n{}",
-            dump()
+            listing(&events)
         );
         if checked.method == Method::Polynomial {
             polynomial += 1;
@@ -228,7 +222,7 @@ fn the_stack_pass_agrees_with_search_and_brute_force() {
                 assert!(
                     witness_is_valid(&ops, order),
                     "case {case}: bad witness {order:?}\n{}",
-                    dump()
+                    listing(&events)
                 );
             }
             Verdict::NotLinearizable(c) => {
@@ -283,10 +277,7 @@ fn the_stack_pass_agrees_with_search_on_longer_histories() {
             checked.verdict.is_linearizable(),
             searched.is_linearizable(),
             "case {case}: the stack pass says {checked}, search says {searched}\n{}",
-            events
-                .iter()
-                .map(|e| format!("  {e}\n"))
-                .collect::<String>()
+            listing(&events)
         );
         if searched.is_linearizable() {
             yes += 1;

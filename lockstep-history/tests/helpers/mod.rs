@@ -15,6 +15,11 @@ use std::task::{Context, Poll};
 
 use lockstep_history::{Event, EventKind, Process, Value};
 
+/// `events` one to a line, indented: the history a failing differential case prints.
+pub fn listing(events: &[Event]) -> String {
+    events.iter().map(|e| format!("  {e}\n")).collect()
+}
+
 /// `t` as a recorded value.
 pub fn v<T: serde::Serialize>(t: T) -> Value {
     lockstep_history::to_value(&t).unwrap()
