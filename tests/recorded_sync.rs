@@ -506,3 +506,57 @@ fn a_function_that_never_returns_is_recorded_as_info() {
     assert_eq!((e[0].kind, e[1].kind), (EventKind::Invoke, EventKind::Info));
     assert_eq!(e[1].value, Value::Int(7));
 }
+
+/// Arguments the invoke value reads pass through the recorder by value and come back: a
+/// `&mut` argument, a `mut` one and one read by `value` reach the body unchanged, history or
+/// not.
+#[recorded(f = "append", value = (*count, item))]
+fn append(list: &mut Vec<u8>, mut count: u8, item: u8) -> u8 {
+    count += 1;
+    list.push(item);
+    count
+}
+
+#[recorded(f = "extend")]
+fn extend(list: &mut Vec<u8>, items: Vec<u8>, mut times: u8) -> usize {
+    while times > 0 {
+        list.extend_from_slice(&items);
+        times -= 1;
+    }
+    list.len()
+}
+
+#[test]
+fn arguments_reach_the_body_whether_recorded_or_not() {
+    let mut outside = Vec::new();
+    assert_eq!(append(&mut outside, 4, 7), 5);
+    assert_eq!(extend(&mut outside, vec![1, 2], 2), 5);
+    assert_eq!(outside, [7, 1, 2, 1, 2]);
+
+    let mut inside = Vec::new();
+    let ((first, second), history) = with_history(|| {
+        (
+            append(&mut inside, 4, 7),
+            extend(&mut inside, vec![1, 2], 2),
+        )
+    });
+    assert_eq!((first, second), (5, 5));
+    assert_eq!(inside, outside);
+    let events = history.events();
+    assert_eq!(
+        summary(&events)
+            .into_iter()
+            .map(|(kind, _, f, value, _)| (kind, f, value))
+            .collect::<Vec<_>>(),
+        [
+            (EventKind::Invoke, "append".to_owned(), v((4, 7))),
+            (EventKind::Ok, "append".to_owned(), v(5)),
+            (
+                EventKind::Invoke,
+                "extend".to_owned(),
+                v(([7u8], [1u8, 2], 2))
+            ),
+            (EventKind::Ok, "extend".to_owned(), v(5)),
+        ]
+    );
+}

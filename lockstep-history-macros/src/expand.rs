@@ -10,7 +10,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{
     Expr, FnArg, GenericArgument, Ident, Item, ItemFn, LitStr, Pat, PathArguments, ReturnType,
-    Type, TypeParamBound,
+    Signature, Token, Type, TypeParamBound,
 };
 
 use crate::args::{Args, Keyed, OnErr, push};
@@ -221,15 +221,16 @@ impl Recorded {
             quote!(move)
         };
         let track_caller = attrs.iter().any(|a| a.path().is_ident("track_caller"));
+        let mut sig = sig;
         let body = match &self.shape {
             // The body of a `#[track_caller]` fn runs inline, where it sees the caller.
             Shape::Returned(ret) if track_caller && !self.shape.is_never() => {
                 let result = hidden("result");
                 let block = inline_body(*block, krate);
+                let begin = self.begin_sync(&op, &invoke, &mut sig);
                 quote! {
-                    let #op = #krate::__private::Inline::new(
-                        #krate::__private::begin(#f, || #invoke),
-                    );
+                    #begin
+                    let #op = #krate::__private::Inline::new(#op);
                     let #result: #ret = #block;
                     #op.finish(&#result, #outcome);
                     #result
@@ -247,8 +248,9 @@ impl Recorded {
                 } else {
                     call
                 };
+                let begin = self.begin_sync(&op, &invoke, &mut sig);
                 quote! {
-                    let #op = #krate::__private::begin(#f, || #invoke);
+                    #begin
                     #call
                 }
             }
@@ -282,6 +284,57 @@ impl Recorded {
         quote! {
             #(#attrs)*
             #vis #defaultness #sig #body
+        }
+    }
+
+    /// The statement that begins a synchronous call, binding `op` to the operation.
+    ///
+    /// The arguments the invoke value reads pass through `begin_with` by value and are
+    /// bound again under their own names, rather than borrowed by a closure. A borrowed
+    /// argument must live in memory, and the compiler then stores it there on every call,
+    /// also when nothing records; passed by value, it stays in a register on the path that
+    /// records nothing, which is then one load and a branch. A `mut` parameter so passed
+    /// loses its `mut` in the signature and keeps it where it is bound again, which is the
+    /// binding the body uses.
+    fn begin_sync(&self, op: &Ident, invoke: &TokenStream, sig: &mut Signature) -> TokenStream {
+        let (krate, f) = (&self.krate, &self.f);
+        let moved = self.invoke_bindings();
+        if moved.is_empty() {
+            return quote!(let #op = #krate::__private::begin(#f, || #invoke););
+        }
+        let mut muts = Vec::new();
+        for input in &mut sig.inputs {
+            if let FnArg::Typed(typed) = input {
+                take_mut(&mut typed.pat, &moved, &mut muts);
+            }
+        }
+        let rebound = moved
+            .iter()
+            .map(|name| match muts.iter().find(|(bound, _)| bound == name) {
+                Some((_, token)) => quote!(#token #name),
+                None => quote!(#name),
+            });
+        // Passing an argument on is no use of it by the user's code (`_x` stays unused).
+        let passed: Vec<Ident> = moved.iter().map(generated_use).collect();
+        quote! {
+            #[allow(unused_variables)]
+            let (#op, (#(#rebound,)*)) = #krate::__private::begin_with(
+                #f,
+                (#(#passed,)*),
+                |(#(#moved,)*)| (#invoke, (#(#passed,)*)),
+            );
+        }
+    }
+
+    /// The parameter bindings the invoke value reads.
+    fn invoke_bindings(&self) -> Vec<Ident> {
+        match &self.invoke {
+            Invoke::Params(params) => params.iter().flat_map(|p| p.bindings.clone()).collect(),
+            Invoke::Expr(expr) => self
+                .used(expr.to_token_stream())
+                .into_iter()
+                .cloned()
+                .collect(),
         }
     }
 
@@ -650,17 +703,9 @@ impl Param {
             .bindings
             .iter()
             .map(|b| {
-                // An error about the argument's type shows at the parameter. A binding named
-                // `_x` is resolved as generated code (still shown there), so that clippy does
-                // not take recording it for a use of an `_`-prefixed binding by the user.
-                let span = if b.unraw().to_string().starts_with('_') {
-                    Span::call_site().located_at(b.span())
-                } else {
-                    b.span()
-                };
-                let mut b = b.clone();
-                b.set_span(span);
-                quote_spanned!(span=> #krate::__private::arg(&#b))
+                // An error about the argument's type shows at the parameter.
+                let b = generated_use(b);
+                quote_spanned!(b.span()=> #krate::__private::arg(&#b))
             })
             .collect();
         match values.as_slice() {
@@ -669,6 +714,17 @@ impl Param {
             many => quote!(#krate::__private::vector([#(#many),*])),
         }
     }
+}
+
+/// `binding` as generated code uses it: a binding named `_x` is resolved as generated code
+/// (still shown where the user wrote it), so that clippy does not take recording it for a
+/// use of an `_`-prefixed binding by the user.
+fn generated_use(binding: &Ident) -> Ident {
+    let mut binding = binding.clone();
+    if binding.unraw().to_string().starts_with('_') {
+        binding.set_span(Span::call_site().located_at(binding.span()));
+    }
+    binding
 }
 
 /// The typed parameters (not `self`), with the names each binds.
@@ -699,6 +755,34 @@ fn bindings_of(pat: &Pat, out: &mut Vec<Ident>) {
         Pat::Reference(r) => bindings_of(&r.pat, out),
         Pat::Paren(p) => bindings_of(&p.pat, out),
         Pat::Type(t) => bindings_of(&t.pat, out),
+        _ => {}
+    }
+}
+
+/// Takes the `mut` off each binding in `pat` that `names` lists, into `out`.
+fn take_mut(pat: &mut Pat, names: &[Ident], out: &mut Vec<(Ident, Token![mut])>) {
+    match pat {
+        Pat::Ident(p) => {
+            if p.by_ref.is_none()
+                && names.contains(&p.ident)
+                && let Some(token) = p.mutability.take()
+            {
+                out.push((p.ident.clone(), token));
+            }
+            if let Some((_, sub)) = &mut p.subpat {
+                take_mut(sub, names, out);
+            }
+        }
+        Pat::Tuple(t) => t.elems.iter_mut().for_each(|p| take_mut(p, names, out)),
+        Pat::TupleStruct(t) => t.elems.iter_mut().for_each(|p| take_mut(p, names, out)),
+        Pat::Struct(s) => s
+            .fields
+            .iter_mut()
+            .for_each(|f| take_mut(&mut f.pat, names, out)),
+        Pat::Slice(s) => s.elems.iter_mut().for_each(|p| take_mut(p, names, out)),
+        Pat::Reference(r) => take_mut(&mut r.pat, names, out),
+        Pat::Paren(p) => take_mut(&mut p.pat, names, out),
+        Pat::Type(t) => take_mut(&mut t.pat, names, out),
         _ => {}
     }
 }

@@ -105,6 +105,43 @@ fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> 
     Some(Op { history, slot, f })
 }
 
+/// [`begin`] for a synchronous call, with the arguments the invoke value reads passed by
+/// value and handed back: `invoke` makes the value from them and returns them. Borrowed by
+/// a closure, the arguments would be stored to memory at every call, history or not; passed
+/// by value they stay in registers on the path that records nothing.
+#[inline(always)]
+pub fn begin_with<A>(
+    f: &'static str,
+    args: A,
+    invoke: impl FnOnce(A) -> (Value, A),
+) -> (Option<Op>, A) {
+    if any_active() {
+        begin_active_with(f, args, invoke)
+    } else {
+        (None, args)
+    }
+}
+
+/// [`begin_with`] when some history is installed or open somewhere: out of line and cold,
+/// as [`begin_active`] is.
+#[cold]
+#[inline(never)]
+fn begin_active_with<A>(
+    f: &'static str,
+    args: A,
+    invoke: impl FnOnce(A) -> (Value, A),
+) -> (Option<Op>, A) {
+    let mut held = Some(args);
+    let op = begin_active(f, || {
+        let args = held.take().expect("the invoke value is taken once");
+        let (value, args) = invoke(args);
+        held = Some(args);
+        value
+    });
+    let args = held.expect("the arguments are handed back by the invoke value");
+    (op, args)
+}
+
 /// The invoke value of a call to a function that returns a future, taken when it is called
 /// (its arguments then move into the future) and recorded at the future's first poll, as an
 /// `async fn`'s is. Taken at every call, history or not: a future made before a history
