@@ -354,7 +354,7 @@ fn run_executions(
             history.in_scope(|| body());
         })
     }));
-    task_local::restore_epoch(outer);
+    task_local::restore(outer);
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
@@ -392,6 +392,7 @@ struct Iterations {
 
 impl Scheduler for Iterations {
     fn new_execution(&mut self) -> Option<Schedule> {
+        task_local::between_executions();
         let finished = self.started.get();
         if finished > 0 {
             let history = self
@@ -423,7 +424,11 @@ impl Scheduler for Iterations {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.tracker.next_task(runnable, current, is_yielding)
+        let next = self.tracker.next_task(runnable, current, is_yielding);
+        if let Some(task) = next {
+            task_local::scheduled(usize::from(task));
+        }
+        next
     }
 
     fn next_u64(&mut self) -> u64 {

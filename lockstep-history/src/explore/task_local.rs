@@ -11,6 +11,13 @@
 //! each execution starts, and a table whose epoch is not the current one is emptied before
 //! use. Outside the explorer (shuttle run by other code), no epoch is open and the values
 //! live in shuttle's own task-locals, as before.
+//!
+//! Which task runs is also known without asking shuttle: the explorer's scheduler chooses
+//! it, and tells this module at every choice ([`scheduled`]). Asking shuttle
+//! (`try_get_current_task`) borrows its execution state each time, and the recorder asks
+//! about twenty times per recorded call (whether it runs in an execution, then which
+//! task's value it wants); inside the explorer's executions the answer is one thread-local
+//! read instead.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -43,25 +50,83 @@ impl<T> Table<T> {
 #[derive(Debug)]
 pub(crate) struct AccessError;
 
+/// Where this thread is, as far as the explorer knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Running {
+    /// The epoch of the execution under way on this thread under the explorer, or 0.
+    epoch: u64,
+    /// The task the explorer's scheduler last chose in that execution, or [`NO_TASK`]
+    /// (between executions, and before the first choice).
+    task: usize,
+}
+
+/// [`Running::task`] when no task of the explorer's runs.
+const NO_TASK: usize = usize::MAX;
+
+/// Outside any explorer run.
+const OUTSIDE: Running = Running {
+    epoch: 0,
+    task: NO_TASK,
+};
+
 thread_local! {
-    /// The epoch of the execution running on this thread under the explorer, or 0.
-    static EPOCH: Cell<u64> = const { Cell::new(0) };
+    static RUNNING: Cell<Running> = const { Cell::new(OUTSIDE) };
 }
 
 /// Hands out epochs, unique in the process.
 static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
 
 /// Opens a new epoch on this thread, as an execution starts: values made in earlier ones
-/// are no longer seen. Returns the epoch that was open before.
-pub(crate) fn begin_epoch() -> u64 {
+/// are no longer seen, and no task runs until the scheduler chooses one. Returns what was
+/// open before.
+pub(crate) fn begin_epoch() -> Running {
     let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
-    EPOCH.with(|e| e.replace(epoch))
+    RUNNING.with(|r| {
+        r.replace(Running {
+            epoch,
+            task: NO_TASK,
+        })
+    })
 }
 
-/// Restores the epoch `begin_epoch` returned, once the explorer's run is over (0: the
-/// values go back to shuttle's task-locals).
-pub(crate) fn restore_epoch(epoch: u64) {
-    EPOCH.with(|e| e.set(epoch));
+/// Between two executions of the explorer's run: no task runs (the epoch stays open until
+/// the next execution begins its own).
+pub(crate) fn between_executions() {
+    RUNNING.with(|r| {
+        let epoch = r.get().epoch;
+        r.set(Running {
+            epoch,
+            task: NO_TASK,
+        });
+    });
+}
+
+/// Restores what `begin_epoch` returned, once the explorer's run is over (outside any run:
+/// the values go back to shuttle's task-locals).
+pub(crate) fn restore(running: Running) {
+    RUNNING.with(|r| r.set(running));
+}
+
+/// The explorer's scheduler chose `task` to run next in the execution under way. Shuttle
+/// switches to the task its scheduler returns before any code of a task runs again, so
+/// this is the running task until the next choice.
+pub(crate) fn scheduled(task: usize) {
+    RUNNING.with(|r| {
+        let epoch = r.get().epoch;
+        r.set(Running { epoch, task });
+    });
+}
+
+/// The shuttle task running on this thread: inside the explorer's executions, the one its
+/// scheduler chose last; under shuttle run by other code, shuttle's answer; `None` outside
+/// any execution.
+#[inline]
+pub(crate) fn current_task() -> Option<usize> {
+    match RUNNING.try_with(Cell::get) {
+        Ok(OUTSIDE) => shuttle::current::try_get_current_task().map(usize::from),
+        Ok(Running { task: NO_TASK, .. }) | Err(_) => None,
+        Ok(Running { task, .. }) => Some(task),
+    }
 }
 
 impl<T: 'static> TaskLocal<T> {
@@ -84,12 +149,14 @@ impl<T: 'static> TaskLocal<T> {
     /// # Errors
     /// [`AccessError`] during thread or task teardown, or outside a shuttle task.
     pub(crate) fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, AccessError> {
-        let epoch = EPOCH.try_with(Cell::get).map_err(|_| AccessError)?;
-        if epoch == 0 {
+        let running = RUNNING.try_with(Cell::get).map_err(|_| AccessError)?;
+        if running.epoch == 0 {
             return self.fallback.try_with(f).map_err(|_| AccessError);
         }
-        let task = shuttle::current::try_get_current_task().ok_or(AccessError)?;
-        let value = self.value(epoch, usize::from(task))?;
+        if running.task == NO_TASK {
+            return Err(AccessError);
+        }
+        let value = self.value(running.epoch, running.task)?;
         Ok(f(&value))
     }
 
@@ -198,7 +265,11 @@ mod tests {
         counts.sort_unstable();
         assert_eq!(counts.iter().filter(|&&c| c == 0).count(), 20 * 4);
         assert_eq!(counts.iter().filter(|&&c| c == 1).count(), 20 * 3);
-        assert_eq!(EPOCH.with(Cell::get), 0, "the epoch closes with the run");
+        assert_eq!(
+            RUNNING.with(Cell::get),
+            OUTSIDE,
+            "the epoch closes with the run"
+        );
     }
 
     #[test]
