@@ -162,27 +162,43 @@ impl<T: 'static> TaskLocal<T> {
 
     /// Task `task`'s value in `epoch`. The table is not borrowed while the value is used,
     /// so `f` may reach this task-local again.
+    #[inline]
     fn value(&'static self, epoch: u64, task: usize) -> Result<Rc<T>, AccessError> {
-        let (value, stale) = self
-            .table
+        self.table
             .try_with(|table| {
-                let mut table = table.borrow_mut();
-                let stale = if table.epoch == epoch {
-                    Vec::new()
-                } else {
-                    table.epoch = epoch;
-                    std::mem::take(&mut table.values)
+                let found = {
+                    let table = table.borrow();
+                    match table.values.get(task) {
+                        Some(Some(value)) if table.epoch == epoch => Some(Rc::clone(value)),
+                        _ => None,
+                    }
                 };
-                if table.values.len() <= task {
-                    table.values.resize_with(task + 1, || None);
-                }
-                let value = table.values[task].get_or_insert_with(|| Rc::new((self.init)()));
-                (Rc::clone(value), stale)
+                found.unwrap_or_else(|| self.make(table, epoch, task))
             })
-            .map_err(|_| AccessError)?;
+            .map_err(|_| AccessError)
+    }
+
+    /// Makes task `task`'s value in `epoch`, first emptying the table if it holds an earlier
+    /// execution's values.
+    #[cold]
+    fn make(&'static self, table: &RefCell<Table<T>>, epoch: u64, task: usize) -> Rc<T> {
+        let (value, stale) = {
+            let mut table = table.borrow_mut();
+            let stale = if table.epoch == epoch {
+                Vec::new()
+            } else {
+                table.epoch = epoch;
+                std::mem::take(&mut table.values)
+            };
+            if table.values.len() <= task {
+                table.values.resize_with(task + 1, || None);
+            }
+            let value = table.values[task].get_or_insert_with(|| Rc::new((self.init)()));
+            (Rc::clone(value), stale)
+        };
         // Values of an earlier execution are dropped outside the borrow.
         drop(stale);
-        Ok(value)
+        value
     }
 }
 
