@@ -107,51 +107,92 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
     Some(ops)
 }
 
-/// A place in the search: the operations placed (a bit each), the model's state after
-/// them, and the next operation to try from here.
+/// A place in the search: the operations placed (a bit each, by invoke order and by
+/// completion order), the model's state after them, and the candidates not yet tried from
+/// here (a bit each).
 struct Frame<S> {
     placed: u64,
+    completed: u64,
     state: S,
-    next: usize,
+    untried: u64,
+}
+
+/// The order of completions: each operation's rank among them, and the operation of each
+/// rank. With it, the earliest completion among the operations not yet placed is the lowest
+/// rank not placed.
+struct Completions {
+    rank: Vec<u32>,
+    by_rank: Vec<usize>,
+    /// Operation `i`'s bit in `invoked_before[j]`: `i` was invoked before `j` completed.
+    invoked_before: Vec<u64>,
+}
+
+impl Completions {
+    /// `ops` in invoke order.
+    fn new<O>(ops: &[Op<O>]) -> Completions {
+        let mut by_rank: Vec<usize> = (0..ops.len()).collect();
+        by_rank.sort_unstable_by_key(|&i| ops[i].complete);
+        let mut rank = vec![0; ops.len()];
+        for (r, &i) in by_rank.iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        // Invoke order: the operations invoked before a completion are a prefix.
+        let invoked_before = ops
+            .iter()
+            .map(|o| {
+                let k = ops.partition_point(|p| p.invoke < o.complete) as u32;
+                u64::MAX.checked_shr(64 - k).unwrap_or(0)
+            })
+            .collect();
+        Completions {
+            rank,
+            by_rank,
+            invoked_before,
+        }
+    }
+
+    /// The operations that may go next once those in `placed` (`completed` by rank) are:
+    /// each unplaced one invoked before the earliest completion among the unplaced.
+    fn candidates(&self, placed: u64, completed: u64, all: u64) -> u64 {
+        let first = (!completed & all).trailing_zeros() as usize;
+        self.by_rank
+            .get(first)
+            .map_or(0, |&i| self.invoked_before[i] & all & !placed)
+    }
 }
 
 /// Wing and Gong's search, depth first. Configurations are remembered only once the search
 /// has taken more than `remember_after` steps per operation ([`REMEMBER_AFTER`] for
 /// [`linearizes`]): most histories are settled in fewer, with a little going back, and
 /// hashing every state would cost more than it saves.
+///
+/// The sets of operations are bit sets, so finding the candidates at a place is a few
+/// operations on words rather than a pass over the operations; candidates are tried in
+/// invoke order.
 fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize) -> bool {
     let n = ops.len();
-    let all = u64::MAX >> (64 - n.max(1));
     if n == 0 {
         return true;
     }
+    let all = u64::MAX >> (64 - n);
+    let completions = Completions::new(ops);
     let mut seen: FxHashSet<(u64, M::State)> = FxHashSet::default();
     let mut steps = 0;
-    let mut frames = vec![Frame {
+    let mut frames = Vec::with_capacity(n + 1);
+    frames.push(Frame {
         placed: 0,
+        completed: 0,
         state: model.init(),
-        next: 0,
-    }];
+        untried: completions.candidates(0, 0, all),
+    });
     while let Some(frame) = frames.last_mut() {
         if frame.placed == all {
             return true;
         }
-        // An operation may go next when it was invoked before every other unplaced one
-        // completed; in invoke order, the first that was not ends the candidates.
-        let horizon = ops
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| frame.placed & (1 << i) == 0)
-            .map(|(_, o)| o.complete)
-            .min()
-            .unwrap_or(u64::MAX);
         let mut child = None;
-        while frame.next < n && ops[frame.next].invoke < horizon {
-            let i = frame.next;
-            frame.next += 1;
-            if frame.placed & (1 << i) != 0 {
-                continue;
-            }
+        while frame.untried != 0 {
+            let i = frame.untried.trailing_zeros() as usize;
+            frame.untried &= frame.untried - 1;
             steps += 1;
             if steps > MAX_STEPS {
                 return false;
@@ -163,10 +204,12 @@ fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize
             if steps > remember_after * n && !seen.insert((placed, state.clone())) {
                 continue;
             }
+            let completed = frame.completed | (1 << completions.rank[i]);
             child = Some(Frame {
                 placed,
+                completed,
                 state,
-                next: 0,
+                untried: completions.candidates(placed, completed, all),
             });
             break;
         }
