@@ -8,8 +8,9 @@
 //!
 //! Task ids start again from 0 at each execution, so a value is valid only in the
 //! execution that made it: the explorer's scheduler opens a new [`epoch`](begin_epoch) as
-//! each execution starts, and a table whose epoch is not the current one is emptied before
-//! use. Outside the explorer (shuttle run by other code), no epoch is open and the values
+//! each execution starts, and a value of an earlier epoch is made afresh at its first use
+//! in the new one (in the place of the old, so that executions after the first allocate
+//! nothing here). Outside the explorer (shuttle run by other code), no epoch is open and the values
 //! live in shuttle's own task-locals, as before.
 //!
 //! Which task runs is also known without asking shuttle: the explorer's scheduler chooses
@@ -30,19 +31,16 @@ pub(crate) struct TaskLocal<T: 'static> {
     init: fn() -> T,
 }
 
-/// The values of one [`TaskLocal`] on this thread, in the epoch that made them.
+/// The values of one [`TaskLocal`] on this thread, by task id, each with the epoch that
+/// made it.
 pub(crate) struct Table<T> {
-    epoch: u64,
-    values: Vec<Option<Rc<T>>>,
+    values: Vec<Option<(u64, Rc<T>)>>,
 }
 
 impl<T> Table<T> {
-    /// An empty table of no epoch.
+    /// An empty table.
     pub(crate) const fn new() -> Table<T> {
-        Table {
-            epoch: 0,
-            values: Vec::new(),
-        }
+        Table { values: Vec::new() }
     }
 }
 
@@ -166,37 +164,35 @@ impl<T: 'static> TaskLocal<T> {
     fn value(&'static self, epoch: u64, task: usize) -> Result<Rc<T>, AccessError> {
         self.table
             .try_with(|table| {
-                let found = {
-                    let table = table.borrow();
-                    match table.values.get(task) {
-                        Some(Some(value)) if table.epoch == epoch => Some(Rc::clone(value)),
-                        _ => None,
-                    }
+                let found = match table.borrow().values.get(task) {
+                    Some(Some((made, value))) if *made == epoch => Some(Rc::clone(value)),
+                    _ => None,
                 };
                 found.unwrap_or_else(|| self.make(table, epoch, task))
             })
             .map_err(|_| AccessError)
     }
 
-    /// Makes task `task`'s value in `epoch`, first emptying the table if it holds an earlier
-    /// execution's values.
+    /// Makes task `task`'s value in `epoch`, in the place of an earlier epoch's if there is
+    /// one and nothing else holds it.
     #[cold]
     fn make(&'static self, table: &RefCell<Table<T>>, epoch: u64, task: usize) -> Rc<T> {
         let (value, stale) = {
             let mut table = table.borrow_mut();
-            let stale = if table.epoch == epoch {
-                Vec::new()
-            } else {
-                table.epoch = epoch;
-                std::mem::take(&mut table.values)
-            };
             if table.values.len() <= task {
                 table.values.resize_with(task + 1, || None);
             }
-            let value = table.values[task].get_or_insert_with(|| Rc::new((self.init)()));
-            (Rc::clone(value), stale)
+            let (stale, value) = match table.values[task].take() {
+                Some((_, mut value)) => match Rc::get_mut(&mut value) {
+                    Some(place) => (Some(std::mem::replace(place, (self.init)())), value),
+                    None => (None, Rc::new((self.init)())),
+                },
+                None => (None, Rc::new((self.init)())),
+            };
+            table.values[task] = Some((epoch, Rc::clone(&value)));
+            (value, stale)
         };
-        // Values of an earlier execution are dropped outside the borrow.
+        // An earlier execution's value is dropped outside the borrow.
         drop(stale);
         value
     }
