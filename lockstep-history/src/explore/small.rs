@@ -37,10 +37,16 @@ const MAX_STEPS: usize = 20_000;
 /// Steps per operation after which the search remembers configurations.
 const REMEMBER_AFTER: usize = 4;
 
-/// One completed operation, by event index.
+/// One completed operation.
 struct Op<O> {
+    /// The event indices of its invoke and completion: what [`Op::before`] is worked out
+    /// from, and what the tests check it against.
+    #[cfg_attr(not(test), allow(dead_code))]
     invoke: u64,
+    #[cfg_attr(not(test), allow(dead_code))]
     complete: u64,
+    /// The operations invoked before this one completed, a bit each by completion order.
+    before: u64,
     op: O,
 }
 
@@ -54,7 +60,7 @@ pub(crate) fn linearizes<M: Model + ?Sized>(events: &[Event], model: &M) -> bool
     }
 }
 
-/// The operations of `events`, by invoke, if the history is one this module covers: well
+/// The operations of `events`, in the order they completed, if the history is one this module covers: well
 /// formed (dense indices, each client process alternating an invoke and an `ok` of the same
 /// `f`), every operation completed with `ok`, no named process, at most [`MAX_OPS`]
 /// operations, each one the model reads and none partitioned or split.
@@ -62,9 +68,10 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
     if events.len() > 2 * MAX_OPS {
         return None;
     }
-    // The open invoke of each process: (process, position). A handful of processes.
-    let mut open: Vec<(u64, usize)> = Vec::new();
-    let mut ops = Vec::with_capacity(events.len() / 2);
+    // The open invoke of each process: (process, position, operations completed before
+    // it). A handful of processes.
+    let mut open: Vec<(u64, usize, usize)> = Vec::new();
+    let mut ops: Vec<Op<M::Op>> = Vec::with_capacity(events.len() / 2);
     for (position, e) in events.iter().enumerate() {
         if e.index != position as u64 {
             return None;
@@ -72,11 +79,12 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
         let Process::Id(process) = e.process else {
             return None;
         };
-        let pending = open.iter().position(|&(p, _)| p == process);
+        let pending = open.iter().position(|&(p, _, _)| p == process);
         match (e.kind, pending) {
-            (EventKind::Invoke, None) => open.push((process, position)),
+            (EventKind::Invoke, None) => open.push((process, position, ops.len())),
             (EventKind::Ok, Some(at)) => {
-                let invoke = &events[open.swap_remove(at).1];
+                let (_, invoked, completed_before) = open.swap_remove(at);
+                let invoke = &events[invoked];
                 if invoke.f != e.f {
                     return None;
                 }
@@ -90,100 +98,61 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
                 if model.partition(&op).is_some() || model.split(&op).is_some() {
                     return None;
                 }
+                // This operation was invoked before itself and every earlier completion, and
+                // before each completion since its invoke.
+                let this = ops.len();
+                for earlier in &mut ops[completed_before..] {
+                    earlier.before |= 1 << this;
+                }
                 ops.push(Op {
                     invoke: invoke.index,
                     complete: e.index,
+                    before: u64::MAX >> (63 - this),
                     op,
                 });
             }
             _ => return None,
         }
     }
-    if !open.is_empty() {
-        return None;
-    }
-    // Pushed as they completed.
-    ops.sort_unstable_by_key(|o| o.invoke);
-    Some(ops)
+    open.is_empty().then_some(ops)
 }
 
-/// A place in the search: the operations placed (a bit each, by invoke order and by
-/// completion order), the model's state after them, and the candidates not yet tried from
-/// here (a bit each).
+/// A place in the search: the operations placed (a bit each), the model's state after
+/// them, and the candidates not yet tried from here (a bit each).
 struct Frame<S> {
     placed: u64,
-    completed: u64,
     state: S,
     untried: u64,
 }
 
-/// The order of completions: each operation's rank among them, and the operation of each
-/// rank. With it, the earliest completion among the operations not yet placed is the lowest
-/// rank not placed.
-struct Completions {
-    rank: Vec<u32>,
-    by_rank: Vec<usize>,
-    /// Operation `i`'s bit in `invoked_before[j]`: `i` was invoked before `j` completed.
-    invoked_before: Vec<u64>,
-}
-
-impl Completions {
-    /// `ops` in invoke order.
-    fn new<O>(ops: &[Op<O>]) -> Completions {
-        let mut by_rank: Vec<usize> = (0..ops.len()).collect();
-        by_rank.sort_unstable_by_key(|&i| ops[i].complete);
-        let mut rank = vec![0; ops.len()];
-        for (r, &i) in by_rank.iter().enumerate() {
-            rank[i] = r as u32;
-        }
-        // Invoke order: the operations invoked before a completion are a prefix.
-        let invoked_before = ops
-            .iter()
-            .map(|o| {
-                let k = ops.partition_point(|p| p.invoke < o.complete) as u32;
-                u64::MAX.checked_shr(64 - k).unwrap_or(0)
-            })
-            .collect();
-        Completions {
-            rank,
-            by_rank,
-            invoked_before,
-        }
-    }
-
-    /// The operations that may go next once those in `placed` (`completed` by rank) are:
-    /// each unplaced one invoked before the earliest completion among the unplaced.
-    fn candidates(&self, placed: u64, completed: u64, all: u64) -> u64 {
-        let first = (!completed & all).trailing_zeros() as usize;
-        self.by_rank
-            .get(first)
-            .map_or(0, |&i| self.invoked_before[i] & all & !placed)
-    }
-}
-
-/// Wing and Gong's search, depth first. Configurations are remembered only once the search
-/// has taken more than `remember_after` steps per operation ([`REMEMBER_AFTER`] for
-/// [`linearizes`]): most histories are settled in fewer, with a little going back, and
-/// hashing every state would cost more than it saves.
+/// Wing and Gong's search, depth first, on `ops` in completion order. Configurations are
+/// remembered only once the search has taken more than `remember_after` steps per operation
+/// ([`REMEMBER_AFTER`] for [`linearizes`]): most histories are settled in fewer, with a
+/// little going back, and hashing every state would cost more than it saves.
 ///
-/// The sets of operations are bit sets, so finding the candidates at a place is a few
-/// operations on words rather than a pass over the operations; candidates are tried in
-/// invoke order.
+/// Sets of operations are bit sets, an operation's bit its place in completion order. The
+/// operations that may go next are those invoked before the earliest completion among the
+/// unplaced: that completion is the lowest unplaced bit, and the operations invoked before
+/// each completion are worked out with the operations ([`Op::before`]), so finding the
+/// candidates at a place is a few operations on words. Candidates are tried in completion order.
 fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize) -> bool {
     let n = ops.len();
     if n == 0 {
         return true;
     }
     let all = u64::MAX >> (64 - n);
-    let completions = Completions::new(ops);
+    let candidates = |placed: u64| {
+        let unplaced = all & !placed;
+        ops.get(unplaced.trailing_zeros() as usize)
+            .map_or(0, |first| first.before & unplaced)
+    };
     let mut seen: FxHashSet<(u64, M::State)> = FxHashSet::default();
     let mut steps = 0;
     let mut frames = Vec::with_capacity(n + 1);
     frames.push(Frame {
         placed: 0,
-        completed: 0,
         state: model.init(),
-        untried: completions.candidates(0, 0, all),
+        untried: candidates(0),
     });
     while let Some(frame) = frames.last_mut() {
         if frame.placed == all {
@@ -204,12 +173,10 @@ fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize
             if steps > remember_after * n && !seen.insert((placed, state.clone())) {
                 continue;
             }
-            let completed = frame.completed | (1 << completions.rank[i]);
             child = Some(Frame {
                 placed,
-                completed,
                 state,
-                untried: completions.candidates(placed, completed, all),
+                untried: candidates(placed),
             });
             break;
         }
@@ -342,6 +309,12 @@ mod tests {
             assert_eq!(quick, brute_force(&events), "{events:#?}");
             // Remembering every configuration from the start changes nothing.
             let ops = operations(&events, &Stack).unwrap();
+            for (h, later) in ops.iter().enumerate() {
+                for (i, o) in ops.iter().enumerate() {
+                    let before = later.before & (1 << i) != 0;
+                    assert_eq!(before, o.invoke < later.complete, "{h} {i} {events:#?}");
+                }
+            }
             assert_eq!(quick, search(&Stack, &ops, 0), "{events:#?}");
             let full = linearizable::check_with(&events, &Stack, &options).unwrap();
             assert_eq!(
@@ -392,7 +365,7 @@ mod tests {
     fn a_search_that_must_go_back_still_finds_the_order() {
         use EventKind::*;
         // Two overlapping writes, then a read of the first: only write 2, write 1, read
-        // works, and invoke order tries write 1 first.
+        // works, and completion order tries write 1 first.
         let events = vec![
             event(0, Invoke, 0, "write", Value::Int(1)),
             event(1, Invoke, 1, "write", Value::Int(2)),
