@@ -8,7 +8,9 @@
 //! A third row, recorded but not checked, splits the overhead between recording (with the
 //! scheduling points it adds at every invoke and completion) and checking. A fourth, the
 //! floor, is shuttle alone with only those scheduling points added (one before each call and
-//! one after it, where recording puts them) and nothing recorded.
+//! one after it, where recording puts them) and nothing recorded. A fifth, plain shuttle,
+//! makes the same calls as a hand-written shuttle test would (`shuttle::thread::spawn`, the
+//! stack's methods called directly): what the scenario runner itself costs over that.
 
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ mod treiber_stack;
 #[path = "common/explore_rows.rs"]
 mod rows;
 
-use rows::{DEPTH, ITERATIONS, SEED, Unchecked, floor, scenarios, shuttle_alone};
+use rows::{DEPTH, ITERATIONS, SEED, Unchecked, floor, plain, scenarios, shuttle_alone};
 
 fn explore(c: &mut Criterion) {
     let fixed = scenarios(true);
@@ -47,6 +49,9 @@ fn explore(c: &mut Criterion) {
     });
     group.bench_function("stack 3x4, shuttle alone", |b| {
         b.iter(|| shuttle_alone(fixed.body(&scenario)));
+    });
+    group.bench_function("stack 3x4, plain shuttle test", |b| {
+        b.iter(|| shuttle_alone(plain(&scenario)));
     });
     let floor = floor();
     let same = floor.generate(&mut Rng::new(7));

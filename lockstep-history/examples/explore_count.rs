@@ -6,7 +6,8 @@
 //! valgrind --tool=callgrind target/release/examples/explore_count checked 25
 //! ```
 //!
-//! The row is `checked`, `unchecked`, `alone` or `floor` (as in `benches/explore.rs`); each
+//! The row is `checked`, `unchecked`, `alone`, `floor` or `plain` (as in
+//! `benches/explore.rs`); each
 //! run is 100 iterations. The difference between counts for 25 and 5 runs, over 20, is the
 //! cost of one run without start-up.
 
@@ -20,7 +21,7 @@ mod treiber_stack;
 #[path = "../benches/common/explore_rows.rs"]
 mod rows;
 
-use rows::{ITERATIONS, Unchecked, floor, scenarios, shuttle_alone};
+use rows::{ITERATIONS, Unchecked, floor, plain, scenarios, shuttle_alone};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -48,8 +49,9 @@ fn main() {
             }
             "alone" => shuttle_alone(fixed.body(&scenario)),
             "floor" => shuttle_alone(floor.body(&same)),
+            "plain" => shuttle_alone(plain(&scenario)),
             other => {
-                eprintln!("unknown row {other:?}: checked, unchecked, alone or floor");
+                eprintln!("unknown row {other:?}: checked, unchecked, alone, floor or plain");
                 std::process::exit(2);
             }
         }

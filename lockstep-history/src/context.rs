@@ -59,6 +59,10 @@ fn with_current<R>(f: impl FnOnce(&RefCell<Option<History>>) -> R) -> Option<R> 
 /// assert_eq!(inner, h);
 /// ```
 pub fn current() -> Option<History> {
+    // With no history installed anywhere, there is nothing to look up.
+    if !any_active() {
+        return None;
+    }
     with_current(|c| c.borrow().clone()).flatten()
 }
 
@@ -353,6 +357,10 @@ where
 /// part of that call, so it records as a process of its own rather than being taken for a
 /// nested call.
 fn run_bound<R>(history: Option<History>, f: impl FnOnce() -> R) -> R {
+    // With no history installed anywhere, `f` already runs with none.
+    if history.is_none() && !any_active() {
+        return f();
+    }
     match history {
         Some(history) if history.op_running_here() => {
             let _installed = Installed::new(Some(history.clone()));

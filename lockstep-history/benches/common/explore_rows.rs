@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use lockstep_history::checker::Budget;
 use lockstep_history::event::Event;
-use lockstep_history::explore::{Judgement, Oracle, Scenarios, Strategy, yield_point};
+use lockstep_history::explore::{Judgement, Oracle, Scenario, Scenarios, Strategy, yield_point};
 
 use super::treiber_stack::{self, TreiberStack};
 
@@ -58,6 +58,51 @@ pub fn shuttle_alone(body: Arc<dyn Fn() + Send + Sync>) {
     config.failure_persistence = shuttle::FailurePersistence::None;
     let ran = shuttle::Runner::new(scheduler, config).run(move || body());
     assert_eq!(ran, ITERATIONS);
+}
+
+/// The scenario's calls as a plain shuttle test makes them, with no scenario runner and no
+/// history: a `shuttle::thread::spawn` per thread, the stack's methods called directly
+/// (their `#[recorded]` wrapper finds that nothing records), each thread joined.
+pub fn plain(scenario: &Scenario) -> Arc<dyn Fn() + Send + Sync> {
+    // Each call as `Some(value)` for a push, `None` for a pop, read back from the JSON form.
+    let json: serde_json::Value = serde_json::from_str(&scenario.to_json()).unwrap();
+    let threads: Vec<Vec<Option<i64>>> = json["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|calls| {
+            calls
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|call| (call[0] == "push").then(|| call[1].as_i64().unwrap()))
+                .collect()
+        })
+        .collect();
+    assert!(json["prefix"].as_array().unwrap().is_empty());
+    let threads = Arc::new(threads);
+    Arc::new(move || {
+        let stack = Arc::new(TreiberStack::new(true));
+        let handles: Vec<_> = threads
+            .iter()
+            .map(|calls| {
+                let (stack, calls) = (Arc::clone(&stack), calls.clone());
+                shuttle::thread::spawn(move || {
+                    for call in calls {
+                        match call {
+                            Some(v) => stack.push(v),
+                            None => {
+                                stack.pop();
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    })
 }
 
 /// Accepts every history: the recorded row without the check.

@@ -57,8 +57,9 @@ pub use strategy::Strategy;
 pub(crate) use task_local::{Table, TaskLocal, task_local};
 
 /// Whether this code runs inside a shuttle execution (on a shuttle task).
+#[inline]
 pub(crate) fn in_execution() -> bool {
-    shuttle::current::try_get_current_task().is_some()
+    task_local::current_task().is_some()
 }
 
 /// A point where the scheduler may switch to another task, inside a shuttle execution;

@@ -16,7 +16,7 @@ use super::schedule::{self, ScheduleError, Taken, Tracker};
 use super::strategy::Strategy;
 use super::task_local;
 use crate::checker::Budget;
-use crate::event::Event;
+use crate::event::{Event, EventSink};
 use crate::history::History;
 use crate::report::Analysis;
 
@@ -206,10 +206,9 @@ impl Explorer {
         });
         let mut summary = Summary::default();
         let mut invalid = None;
-        let mut judge = |iteration: usize, history: History, taken: &Taken| {
+        let mut judge = |iteration: usize, _: History, events: &[Event], taken: &Taken| {
             summary.iterations += 1;
-            let events = history.events();
-            match oracle.judge(&events, &budget) {
+            match oracle.judge(events, &budget) {
                 Judgement::Valid => ControlFlow::Continue(()),
                 Judgement::Unknown(_) => {
                     summary.unknown += 1;
@@ -220,6 +219,7 @@ impl Explorer {
                     analysis,
                 } => {
                     let cause = Cause::Invalid(explanation);
+                    let events = events.to_vec();
                     invalid = Some(fail(iteration, taken.encode(), events, cause, *analysis));
                     ControlFlow::Break(())
                 }
@@ -291,7 +291,7 @@ where
         schedule::decode(schedule)?,
     ));
     let mut recorded = None;
-    let ran = run_executions(scheduler, 1, Arc::new(body), &mut |_, history, _| {
+    let ran = run_executions(scheduler, 1, Arc::new(body), &mut |_, history, _, _| {
         recorded = Some(history);
         ControlFlow::Break(())
     });
@@ -302,8 +302,9 @@ where
 }
 
 /// What happens after each execution: the explorer gets the execution's number (from 1),
-/// the history it recorded and its schedule, and says whether to start another.
-type Between<'a> = dyn FnMut(usize, History, &Taken) -> ControlFlow<()> + 'a;
+/// the history it recorded with its events in index order, and its schedule, and says
+/// whether to start another.
+type Between<'a> = dyn FnMut(usize, History, &[Event], &Taken) -> ControlFlow<()> + 'a;
 
 /// How a shuttle run of many executions ended.
 struct Ran {
@@ -331,6 +332,7 @@ fn run_executions(
     // The failure reports its own schedule, in the form `replay` reads.
     config.failure_persistence = FailurePersistence::None;
     let slot: Arc<Mutex<Option<History>>> = Arc::default();
+    let copied: Arc<Mutex<Vec<Event>>> = Arc::default();
     let taken = Rc::new(RefCell::new(Taken::default()));
     let started = Rc::new(Cell::new(0));
     let iterations = Iterations {
@@ -339,6 +341,7 @@ fn run_executions(
         limit,
         started: Rc::clone(&started),
         slot: Arc::clone(&slot),
+        copied: Arc::clone(&copied),
         // SAFETY (for the dereference in `Iterations::new_execution`): `between` outlives
         // the `Runner::run` below, and shuttle calls the scheduler only during that call.
         between: unsafe { erase(between) },
@@ -349,12 +352,12 @@ fn run_executions(
     let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
-            let history = History::new();
+            let history = History::with_sink(Copied(Arc::clone(&copied)));
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
     }));
-    task_local::restore_epoch(outer);
+    task_local::restore(outer);
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
@@ -386,12 +389,15 @@ struct Iterations {
     limit: usize,
     started: Rc<Cell<usize>>,
     slot: Arc<Mutex<Option<History>>>,
+    /// The events of the execution under way, as its history records them.
+    copied: Arc<Mutex<Vec<Event>>>,
     /// Borrowed from `run_executions` for the length of its `Runner::run` call.
     between: NonNull<Between<'static>>,
 }
 
 impl Scheduler for Iterations {
     fn new_execution(&mut self) -> Option<Schedule> {
+        task_local::between_executions();
         let finished = self.started.get();
         if finished > 0 {
             let history = self
@@ -404,7 +410,15 @@ impl Scheduler for Iterations {
             // `run_executions` calls while it holds `between` borrowed and does nothing else
             // with it; shuttle calls one scheduler method at a time, on this thread.
             let between = unsafe { self.between.as_mut() };
-            if between(finished, history, &self.taken.borrow()).is_break() {
+            let mut copied = self.copied.lock().unwrap_or_else(PoisonError::into_inner);
+            let flow = if Copied::complete(&copied, &history) {
+                between(finished, history, &copied, &self.taken.borrow())
+            } else {
+                let events = history.events();
+                between(finished, history, &events, &self.taken.borrow())
+            };
+            copied.clear();
+            if flow.is_break() {
                 return None;
             }
         }
@@ -423,11 +437,38 @@ impl Scheduler for Iterations {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.tracker.next_task(runnable, current, is_yielding)
+        let next = self.tracker.next_task(runnable, current, is_yielding);
+        if let Some(task) = next {
+            task_local::scheduled(usize::from(task));
+        }
+        next
     }
 
     fn next_u64(&mut self) -> u64 {
         self.tracker.next_u64()
+    }
+}
+
+/// Keeps a copy of each event as it is recorded, into a buffer the explorer reuses from
+/// one execution to the next: the events to check, with no snapshot of the history's logs
+/// (a fresh vector, each event found in its process's log, a sort) after each execution.
+struct Copied(Arc<Mutex<Vec<Event>>>);
+
+impl EventSink for Copied {
+    fn record(&self, event: &Event) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event.clone());
+    }
+}
+
+impl Copied {
+    /// Whether `copied` is every event of `history` in index order. Under shuttle every task
+    /// runs on one thread and an event is handed to the sink as it takes its index, so it
+    /// is, unless the body recorded from threads of its own.
+    fn complete(copied: &[Event], history: &History) -> bool {
+        copied.len() == history.len() && copied.iter().enumerate().all(|(i, e)| e.index == i as u64)
     }
 }
 

@@ -37,10 +37,16 @@ const MAX_STEPS: usize = 20_000;
 /// Steps per operation after which the search remembers configurations.
 const REMEMBER_AFTER: usize = 4;
 
-/// One completed operation, by event index.
+/// One completed operation.
 struct Op<O> {
+    /// The event indices of its invoke and completion: what [`Op::before`] is worked out
+    /// from, and what the tests check it against.
+    #[cfg_attr(not(test), allow(dead_code))]
     invoke: u64,
+    #[cfg_attr(not(test), allow(dead_code))]
     complete: u64,
+    /// The operations invoked before this one completed, a bit each by completion order.
+    before: u64,
     op: O,
 }
 
@@ -54,7 +60,7 @@ pub(crate) fn linearizes<M: Model + ?Sized>(events: &[Event], model: &M) -> bool
     }
 }
 
-/// The operations of `events`, by invoke, if the history is one this module covers: well
+/// The operations of `events`, in the order they completed, if the history is one this module covers: well
 /// formed (dense indices, each client process alternating an invoke and an `ok` of the same
 /// `f`), every operation completed with `ok`, no named process, at most [`MAX_OPS`]
 /// operations, each one the model reads and none partitioned or split.
@@ -62,9 +68,10 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
     if events.len() > 2 * MAX_OPS {
         return None;
     }
-    // The open invoke of each process: (process, position). A handful of processes.
-    let mut open: Vec<(u64, usize)> = Vec::new();
-    let mut ops = Vec::with_capacity(events.len() / 2);
+    // The open invoke of each process: (process, position, operations completed before
+    // it). A handful of processes.
+    let mut open: Vec<(u64, usize, usize)> = Vec::new();
+    let mut ops: Vec<Op<M::Op>> = Vec::with_capacity(events.len() / 2);
     for (position, e) in events.iter().enumerate() {
         if e.index != position as u64 {
             return None;
@@ -72,11 +79,12 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
         let Process::Id(process) = e.process else {
             return None;
         };
-        let pending = open.iter().position(|&(p, _)| p == process);
+        let pending = open.iter().position(|&(p, _, _)| p == process);
         match (e.kind, pending) {
-            (EventKind::Invoke, None) => open.push((process, position)),
+            (EventKind::Invoke, None) => open.push((process, position, ops.len())),
             (EventKind::Ok, Some(at)) => {
-                let invoke = &events[open.swap_remove(at).1];
+                let (_, invoked, completed_before) = open.swap_remove(at);
+                let invoke = &events[invoked];
                 if invoke.f != e.f {
                     return None;
                 }
@@ -90,68 +98,70 @@ fn operations<M: Model + ?Sized>(events: &[Event], model: &M) -> Option<Vec<Op<M
                 if model.partition(&op).is_some() || model.split(&op).is_some() {
                     return None;
                 }
+                // This operation was invoked before itself and every earlier completion, and
+                // before each completion since its invoke.
+                let this = ops.len();
+                for earlier in &mut ops[completed_before..] {
+                    earlier.before |= 1 << this;
+                }
                 ops.push(Op {
                     invoke: invoke.index,
                     complete: e.index,
+                    before: u64::MAX >> (63 - this),
                     op,
                 });
             }
             _ => return None,
         }
     }
-    if !open.is_empty() {
-        return None;
-    }
-    // Pushed as they completed.
-    ops.sort_unstable_by_key(|o| o.invoke);
-    Some(ops)
+    open.is_empty().then_some(ops)
 }
 
 /// A place in the search: the operations placed (a bit each), the model's state after
-/// them, and the next operation to try from here.
+/// them, and the candidates not yet tried from here (a bit each).
 struct Frame<S> {
     placed: u64,
     state: S,
-    next: usize,
+    untried: u64,
 }
 
-/// Wing and Gong's search, depth first. Configurations are remembered only once the search
-/// has taken more than `remember_after` steps per operation ([`REMEMBER_AFTER`] for
-/// [`linearizes`]): most histories are settled in fewer, with a little going back, and
-/// hashing every state would cost more than it saves.
+/// Wing and Gong's search, depth first, on `ops` in completion order. Configurations are
+/// remembered only once the search has taken more than `remember_after` steps per operation
+/// ([`REMEMBER_AFTER`] for [`linearizes`]): most histories are settled in fewer, with a
+/// little going back, and hashing every state would cost more than it saves.
+///
+/// Sets of operations are bit sets, an operation's bit its place in completion order. The
+/// operations that may go next are those invoked before the earliest completion among the
+/// unplaced: that completion is the lowest unplaced bit, and the operations invoked before
+/// each completion are worked out with the operations ([`Op::before`]), so finding the
+/// candidates at a place is a few operations on words. Candidates are tried in completion order.
 fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize) -> bool {
     let n = ops.len();
-    let all = u64::MAX >> (64 - n.max(1));
     if n == 0 {
         return true;
     }
+    let all = u64::MAX >> (64 - n);
+    let candidates = |placed: u64| {
+        let unplaced = all & !placed;
+        ops.get(unplaced.trailing_zeros() as usize)
+            .map_or(0, |first| first.before & unplaced)
+    };
     let mut seen: FxHashSet<(u64, M::State)> = FxHashSet::default();
     let mut steps = 0;
-    let mut frames = vec![Frame {
+    let mut frames = Vec::with_capacity(n + 1);
+    frames.push(Frame {
         placed: 0,
         state: model.init(),
-        next: 0,
-    }];
+        untried: candidates(0),
+    });
     while let Some(frame) = frames.last_mut() {
         if frame.placed == all {
             return true;
         }
-        // An operation may go next when it was invoked before every other unplaced one
-        // completed; in invoke order, the first that was not ends the candidates.
-        let horizon = ops
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| frame.placed & (1 << i) == 0)
-            .map(|(_, o)| o.complete)
-            .min()
-            .unwrap_or(u64::MAX);
         let mut child = None;
-        while frame.next < n && ops[frame.next].invoke < horizon {
-            let i = frame.next;
-            frame.next += 1;
-            if frame.placed & (1 << i) != 0 {
-                continue;
-            }
+        while frame.untried != 0 {
+            let i = frame.untried.trailing_zeros() as usize;
+            frame.untried &= frame.untried - 1;
             steps += 1;
             if steps > MAX_STEPS {
                 return false;
@@ -166,7 +176,7 @@ fn search<M: Model + ?Sized>(model: &M, ops: &[Op<M::Op>], remember_after: usize
             child = Some(Frame {
                 placed,
                 state,
-                next: 0,
+                untried: candidates(placed),
             });
             break;
         }
@@ -299,6 +309,12 @@ mod tests {
             assert_eq!(quick, brute_force(&events), "{events:#?}");
             // Remembering every configuration from the start changes nothing.
             let ops = operations(&events, &Stack).unwrap();
+            for (h, later) in ops.iter().enumerate() {
+                for (i, o) in ops.iter().enumerate() {
+                    let before = later.before & (1 << i) != 0;
+                    assert_eq!(before, o.invoke < later.complete, "{h} {i} {events:#?}");
+                }
+            }
             assert_eq!(quick, search(&Stack, &ops, 0), "{events:#?}");
             let full = linearizable::check_with(&events, &Stack, &options).unwrap();
             assert_eq!(
@@ -349,7 +365,7 @@ mod tests {
     fn a_search_that_must_go_back_still_finds_the_order() {
         use EventKind::*;
         // Two overlapping writes, then a read of the first: only write 2, write 1, read
-        // works, and invoke order tries write 1 first.
+        // works, and completion order tries write 1 first.
         let events = vec![
             event(0, Invoke, 0, "write", Value::Int(1)),
             event(1, Invoke, 1, "write", Value::Int(2)),

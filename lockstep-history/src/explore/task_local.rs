@@ -8,9 +8,17 @@
 //!
 //! Task ids start again from 0 at each execution, so a value is valid only in the
 //! execution that made it: the explorer's scheduler opens a new [`epoch`](begin_epoch) as
-//! each execution starts, and a table whose epoch is not the current one is emptied before
-//! use. Outside the explorer (shuttle run by other code), no epoch is open and the values
+//! each execution starts, and a value of an earlier epoch is made afresh at its first use
+//! in the new one (in the place of the old, so that executions after the first allocate
+//! nothing here). Outside the explorer (shuttle run by other code), no epoch is open and the values
 //! live in shuttle's own task-locals, as before.
+//!
+//! Which task runs is also known without asking shuttle: the explorer's scheduler chooses
+//! it, and tells this module at every choice ([`scheduled`]). Asking shuttle
+//! (`try_get_current_task`) borrows its execution state each time, and the recorder asks
+//! about twenty times per recorded call (whether it runs in an execution, then which
+//! task's value it wants); inside the explorer's executions the answer is one thread-local
+//! read instead.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -23,19 +31,16 @@ pub(crate) struct TaskLocal<T: 'static> {
     init: fn() -> T,
 }
 
-/// The values of one [`TaskLocal`] on this thread, in the epoch that made them.
+/// The values of one [`TaskLocal`] on this thread, by task id, each with the epoch that
+/// made it.
 pub(crate) struct Table<T> {
-    epoch: u64,
-    values: Vec<Option<Rc<T>>>,
+    values: Vec<Option<(u64, Rc<T>)>>,
 }
 
 impl<T> Table<T> {
-    /// An empty table of no epoch.
+    /// An empty table.
     pub(crate) const fn new() -> Table<T> {
-        Table {
-            epoch: 0,
-            values: Vec::new(),
-        }
+        Table { values: Vec::new() }
     }
 }
 
@@ -43,25 +48,83 @@ impl<T> Table<T> {
 #[derive(Debug)]
 pub(crate) struct AccessError;
 
+/// Where this thread is, as far as the explorer knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Running {
+    /// The epoch of the execution under way on this thread under the explorer, or 0.
+    epoch: u64,
+    /// The task the explorer's scheduler last chose in that execution, or [`NO_TASK`]
+    /// (between executions, and before the first choice).
+    task: usize,
+}
+
+/// [`Running::task`] when no task of the explorer's runs.
+const NO_TASK: usize = usize::MAX;
+
+/// Outside any explorer run.
+const OUTSIDE: Running = Running {
+    epoch: 0,
+    task: NO_TASK,
+};
+
 thread_local! {
-    /// The epoch of the execution running on this thread under the explorer, or 0.
-    static EPOCH: Cell<u64> = const { Cell::new(0) };
+    static RUNNING: Cell<Running> = const { Cell::new(OUTSIDE) };
 }
 
 /// Hands out epochs, unique in the process.
 static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
 
 /// Opens a new epoch on this thread, as an execution starts: values made in earlier ones
-/// are no longer seen. Returns the epoch that was open before.
-pub(crate) fn begin_epoch() -> u64 {
+/// are no longer seen, and no task runs until the scheduler chooses one. Returns what was
+/// open before.
+pub(crate) fn begin_epoch() -> Running {
     let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
-    EPOCH.with(|e| e.replace(epoch))
+    RUNNING.with(|r| {
+        r.replace(Running {
+            epoch,
+            task: NO_TASK,
+        })
+    })
 }
 
-/// Restores the epoch `begin_epoch` returned, once the explorer's run is over (0: the
-/// values go back to shuttle's task-locals).
-pub(crate) fn restore_epoch(epoch: u64) {
-    EPOCH.with(|e| e.set(epoch));
+/// Between two executions of the explorer's run: no task runs (the epoch stays open until
+/// the next execution begins its own).
+pub(crate) fn between_executions() {
+    RUNNING.with(|r| {
+        let epoch = r.get().epoch;
+        r.set(Running {
+            epoch,
+            task: NO_TASK,
+        });
+    });
+}
+
+/// Restores what `begin_epoch` returned, once the explorer's run is over (outside any run:
+/// the values go back to shuttle's task-locals).
+pub(crate) fn restore(running: Running) {
+    RUNNING.with(|r| r.set(running));
+}
+
+/// The explorer's scheduler chose `task` to run next in the execution under way. Shuttle
+/// switches to the task its scheduler returns before any code of a task runs again, so
+/// this is the running task until the next choice.
+pub(crate) fn scheduled(task: usize) {
+    RUNNING.with(|r| {
+        let epoch = r.get().epoch;
+        r.set(Running { epoch, task });
+    });
+}
+
+/// The shuttle task running on this thread: inside the explorer's executions, the one its
+/// scheduler chose last; under shuttle run by other code, shuttle's answer; `None` outside
+/// any execution.
+#[inline]
+pub(crate) fn current_task() -> Option<usize> {
+    match RUNNING.try_with(Cell::get) {
+        Ok(OUTSIDE) => shuttle::current::try_get_current_task().map(usize::from),
+        Ok(Running { task: NO_TASK, .. }) | Err(_) => None,
+        Ok(Running { task, .. }) => Some(task),
+    }
 }
 
 impl<T: 'static> TaskLocal<T> {
@@ -84,38 +147,54 @@ impl<T: 'static> TaskLocal<T> {
     /// # Errors
     /// [`AccessError`] during thread or task teardown, or outside a shuttle task.
     pub(crate) fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, AccessError> {
-        let epoch = EPOCH.try_with(Cell::get).map_err(|_| AccessError)?;
-        if epoch == 0 {
+        let running = RUNNING.try_with(Cell::get).map_err(|_| AccessError)?;
+        if running.epoch == 0 {
             return self.fallback.try_with(f).map_err(|_| AccessError);
         }
-        let task = shuttle::current::try_get_current_task().ok_or(AccessError)?;
-        let value = self.value(epoch, usize::from(task))?;
+        if running.task == NO_TASK {
+            return Err(AccessError);
+        }
+        let value = self.value(running.epoch, running.task)?;
         Ok(f(&value))
     }
 
     /// Task `task`'s value in `epoch`. The table is not borrowed while the value is used,
     /// so `f` may reach this task-local again.
+    #[inline]
     fn value(&'static self, epoch: u64, task: usize) -> Result<Rc<T>, AccessError> {
-        let (value, stale) = self
-            .table
+        self.table
             .try_with(|table| {
-                let mut table = table.borrow_mut();
-                let stale = if table.epoch == epoch {
-                    Vec::new()
-                } else {
-                    table.epoch = epoch;
-                    std::mem::take(&mut table.values)
+                let found = match table.borrow().values.get(task) {
+                    Some(Some((made, value))) if *made == epoch => Some(Rc::clone(value)),
+                    _ => None,
                 };
-                if table.values.len() <= task {
-                    table.values.resize_with(task + 1, || None);
-                }
-                let value = table.values[task].get_or_insert_with(|| Rc::new((self.init)()));
-                (Rc::clone(value), stale)
+                found.unwrap_or_else(|| self.make(table, epoch, task))
             })
-            .map_err(|_| AccessError)?;
-        // Values of an earlier execution are dropped outside the borrow.
+            .map_err(|_| AccessError)
+    }
+
+    /// Makes task `task`'s value in `epoch`, in the place of an earlier epoch's if there is
+    /// one and nothing else holds it.
+    #[cold]
+    fn make(&'static self, table: &RefCell<Table<T>>, epoch: u64, task: usize) -> Rc<T> {
+        let (value, stale) = {
+            let mut table = table.borrow_mut();
+            if table.values.len() <= task {
+                table.values.resize_with(task + 1, || None);
+            }
+            let (stale, value) = match table.values[task].take() {
+                Some((_, mut value)) => match Rc::get_mut(&mut value) {
+                    Some(place) => (Some(std::mem::replace(place, (self.init)())), value),
+                    None => (None, Rc::new((self.init)())),
+                },
+                None => (None, Rc::new((self.init)())),
+            };
+            table.values[task] = Some((epoch, Rc::clone(&value)));
+            (value, stale)
+        };
+        // An earlier execution's value is dropped outside the borrow.
         drop(stale);
-        Ok(value)
+        value
     }
 }
 
@@ -198,7 +277,11 @@ mod tests {
         counts.sort_unstable();
         assert_eq!(counts.iter().filter(|&&c| c == 0).count(), 20 * 4);
         assert_eq!(counts.iter().filter(|&&c| c == 1).count(), 20 * 3);
-        assert_eq!(EPOCH.with(Cell::get), 0, "the epoch closes with the run");
+        assert_eq!(
+            RUNNING.with(Cell::get),
+            OUTSIDE,
+            "the epoch closes with the run"
+        );
     }
 
     #[test]
