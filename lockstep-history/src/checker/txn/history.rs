@@ -200,7 +200,7 @@ impl fmt::Display for Shown<'_> {
 }
 
 /// Values by number: integers inline (16 bytes each), others in a side table.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Table {
     slots: Vec<Slot>,
     others: Vec<Value>,
@@ -237,6 +237,7 @@ impl Table {
 
 /// The transactions of a history, in flat arrays indexed by transaction, micro-op, key and
 /// element number. It owns everything it holds: the events it was read from may be gone.
+#[derive(Debug)]
 pub(crate) struct Txns {
     pub workload: Workload,
     /// In invoke order.

@@ -477,3 +477,506 @@ pub(crate) fn json_array(
     c.json_space();
     (c.pos == src.len()).then_some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::checker::txn::{Analysis, ConsistencyModel, Error, Options, Transactions, Workload};
+    use crate::event::{Event, Process};
+    use crate::format::{self, Format};
+    use crate::value::Value;
+
+    /// What one route made of a history: the compact form written out, the check with
+    /// every model (analysis and explanation text); or the error as text.
+    type Outcome = Result<(String, Result<Analysis, Error>, String), String>;
+
+    fn outcome(read: Result<Transactions, String>, workload: Workload) -> Outcome {
+        let options = Options {
+            workload,
+            consistency_models: ConsistencyModel::all().to_vec(),
+            ..Options::default()
+        };
+        read.map(|t| {
+            let checked = t.check(&options);
+            let text = checked
+                .as_ref()
+                .map_or_else(Error::to_string, Analysis::to_string);
+            (t.compact(), checked, text)
+        })
+    }
+
+    /// Reads `text` by the three routes: events built by the format's parser and read as
+    /// events, the compact route reading the usual events from text, and the compact route
+    /// without that. All must agree, compact form included.
+    fn agree(text: &[u8], f: Format, workload: Workload) -> Outcome {
+        let by_events = outcome(
+            format::load(text, f)
+                .map_err(|e| e.to_string())
+                .and_then(|l| {
+                    Transactions::from_events(&l.events, workload).map_err(|e| e.to_string())
+                }),
+            workload,
+        );
+        for skims in [true, false] {
+            let got = outcome(
+                Transactions::parse_as(text, f, workload, skims).map_err(|e| e.to_string()),
+                workload,
+            );
+            assert_eq!(
+                got,
+                by_events,
+                "{f}, reading text: {skims}\n{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        by_events
+    }
+
+    /// The regular events a test history has around the one that makes the reader give
+    /// up: process 0's transaction completed (when `before` invokes it), process 1's whole.
+    const EDN_OK: &str = "{:process 0 :type :ok :value [[:append 1 1] [:r 1 [1]]]}\n\
+        {:process 1 :type :invoke :value [[:r 1 nil] [:append 2 1]]}\n\
+        {:process 1 :type :ok :value [[:r 1 [1]] [:append 2 1]]}";
+    const EDN_INVOKE: &str = "{:process 0 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+    const JSON_OK: &str = "{\"index\":1,\"type\":\"ok\",\"process\":0,\"value\":[[\"append\",1,1],[\"r\",1,[1]]]}\n\
+        {\"index\":2,\"type\":\"invoke\",\"process\":1,\"value\":[[\"r\",1,null],[\"append\",2,1]]}\n\
+        {\"index\":3,\"type\":\"ok\",\"process\":1,\"value\":[[\"r\",1,[1]],[\"append\",2,1]]}";
+    const JSON_INVOKE: &str = "{\"index\":0,\"type\":\"invoke\",\"process\":0,\"value\":[[\"append\",1,1],[\"r\",1,null]]}";
+
+    /// The EDN reader gives up on the op map `trigger`, and the history `before`,
+    /// `trigger`, `after` reads the same by every route.
+    fn edn_gives_up(before: &str, trigger: &str, after: &str, workload: Workload) -> Outcome {
+        assert_eq!(
+            edn_op(trigger.as_bytes(), 0, &mut Skimmed::default()),
+            None,
+            "{trigger}"
+        );
+        let text = format!("{before}\n{trigger}\n{after}\n");
+        let vector = format!("[{before}\n{trigger}\n{after}]");
+        let got = agree(text.as_bytes(), Format::Edn, workload);
+        assert_eq!(agree(vector.as_bytes(), Format::Edn, workload), got);
+        got
+    }
+
+    /// As [`edn_gives_up`], for JSON: as JSON Lines and as one JSON array.
+    fn json_gives_up(before: &str, trigger: &str, after: &str) -> Outcome {
+        assert_eq!(
+            json_line(trigger.as_bytes(), &mut Skimmed::default()),
+            None,
+            "{trigger}"
+        );
+        let lines: Vec<&str> = [before, trigger, after]
+            .into_iter()
+            .flat_map(str::lines)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let got = agree(
+            format!("{}\n", lines.join("\n")).as_bytes(),
+            Format::Jsonl,
+            Workload::ListAppend,
+        );
+        let array = format!("[{}]", lines.join(",\n "));
+        let array_got = agree(array.as_bytes(), Format::Json, Workload::ListAppend);
+        // JSON Lines and JSON words a few syntax errors differently; the analyses agree.
+        if got.is_ok() {
+            assert_eq!(array_got, got);
+        }
+        got
+    }
+
+    /// One test per thing that makes the EDN reader give up: an invoke of process 0 (then
+    /// completed by [`EDN_OK`]) with the thing in it.
+    macro_rules! edn_triggers {
+        ($($name:ident: $trigger:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                edn_gives_up("", $trigger, EDN_OK, Workload::ListAppend).ok();
+            }
+        )*};
+    }
+
+    edn_triggers! {
+        edn_comment: "{:process 0 ; a comment\n :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_discard: "{:process 0 #_ :x :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_tagged_op_map: "#jepsen.history.Op{:process 0 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_other_key: "{:process 0 :type :invoke :node \"n1\" :value [[:append 1 1] [:r 1 nil]]}";
+        edn_error_key: "{:process 0 :type :invoke :error :timeout :value [[:append 1 1] [:r 1 nil]]}";
+        edn_string_key_in_op_map: "{\"process\" 0 :process 0 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_duplicate_key: "{:process 0 :type :invoke :process 0 :value [[:append 1 1] [:r 1 nil]]}";
+        edn_duplicate_index: "{:index 0 :index 0 :process 0 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_no_type: "{:process 0 :value [[:append 1 1] [:r 1 nil]]}";
+        edn_no_process: "{:type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_key_without_value: "{:process 0 :type :invoke :value}";
+        edn_string_type: "{:process 0 :type \"invoke\" :value [[:append 1 1] [:r 1 nil]]}";
+        edn_unknown_type: "{:process 0 :type :begin :value [[:append 1 1] [:r 1 nil]]}";
+        edn_negative_process: "{:process -1 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_process_with_leading_zero: "{:process 00 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_string_process: "{:process \"p\" :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_negative_time: "{:process 0 :time -5 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_float_time: "{:process 0 :time 1.5 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_string_f: "{:process 0 :f \"txn\" :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_f_not_a_name: "{:process 0 :f 3 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_f_with_other_characters: "{:process 0 :f :txn/é :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_keyword_index: "{:index :first :process 0 :type :invoke :value [[:append 1 1] [:r 1 nil]]}";
+        edn_value_not_a_vector: "{:process 0 :type :invoke :value 3}";
+        edn_value_a_list: "{:process 0 :type :invoke :value ([:append 1 1] [:r 1 nil])}";
+        edn_micro_op_a_list: "{:process 0 :type :invoke :value [(:append 1 1) [:r 1 nil]]}";
+        edn_micro_op_too_short: "{:process 0 :type :invoke :value [[:append 1] [:r 1 nil]]}";
+        edn_micro_op_too_long: "{:process 0 :type :invoke :value [[:append 1 1 1] [:r 1 nil]]}";
+        edn_string_head: "{:process 0 :type :invoke :value [[\"append\" 1 1] [\"r\" 1 nil]]}";
+        edn_other_head: "{:process 0 :type :invoke :value [[:cas 1 1] [:r 1 nil]]}";
+        edn_keyword_element: "{:process 0 :type :invoke :value [[:append :x 1] [:r 1 nil]]}";
+        edn_string_element: "{:process 0 :type :invoke :value [[:append 1 \"one\"] [:r 1 nil]]}";
+        edn_float_element: "{:process 0 :type :invoke :value [[:append 1.0 1] [:r 1 nil]]}";
+        edn_boolean_element: "{:process 0 :type :invoke :value [[:append true 1] [:r 1 nil]]}";
+        edn_character_element: "{:process 0 :type :invoke :value [[:append \\a 1] [:r 1 nil]]}";
+        edn_integer_of_19_digits: "{:process 0 :type :invoke :value [[:append 1234567890123456789 1] [:r 1 nil]]}";
+        edn_integer_above_i64: "{:process 0 :type :invoke :value [[:append 18446744073709551615 1] [:r 1 nil]]}";
+        edn_integer_with_plus: "{:process 0 :type :invoke :value [[:append +1 1] [:r 1 nil]]}";
+        edn_minus_zero: "{:process 0 :type :invoke :value [[:append -0 1] [:r 1 nil]]}";
+        edn_bigint_suffix: "{:process 0 :type :invoke :value [[:append 1N 1] [:r 1 nil]]}";
+        edn_ratio: "{:process 0 :type :invoke :value [[:append 1/2 1] [:r 1 nil]]}";
+        edn_symbol_value: "{:process 0 :type :invoke :value [[:append 1 one] [:r 1 nil]]}";
+        edn_tagged_value: "{:process 0 :type :invoke :value [[:append 1 #inst \"2024-01-01\"] [:r 1 nil]]}";
+        edn_set_value: "{:process 0 :type :invoke :value [[:append 1 1] [:r 1 #{}]]}";
+        edn_map_value: "{:process 0 :type :invoke :value [[:append 1 1] [:r 1 {}]]}";
+    }
+
+    /// A completion that reads something other than integers.
+    #[test]
+    fn edn_read_of_other_values() {
+        for read in ["[1 :two]", "[[1]]", "(1)", "[1.0]", "[\"1\"]"] {
+            let trigger = format!("{{:process 0 :type :ok :value [[:append 1 1] [:r 1 {read}]]}}");
+            edn_gives_up(
+                EDN_INVOKE,
+                &trigger,
+                &EDN_OK[EDN_OK.find('\n').unwrap()..],
+                Workload::ListAppend,
+            )
+            .ok();
+        }
+    }
+
+    /// A named process (a nemesis) is not read from text.
+    #[test]
+    fn edn_named_process() {
+        edn_gives_up(
+            EDN_INVOKE,
+            "{:process :nemesis :type :info :f :kill :value nil}",
+            EDN_OK,
+            Workload::ListAppend,
+        )
+        .unwrap()
+        .1
+        .unwrap();
+    }
+
+    /// An event these readers accept whose micro-ops [`parse_mops`] would refuse is read
+    /// through the [`Value`](crate::value::Value) they stand for, so the error is the
+    /// usual one; and the unusual values of transactions that did not commit are kept as
+    /// the usual reader keeps them.
+    #[test]
+    fn malformed_micro_ops_read_from_text_are_the_usual_errors() {
+        let cases = [
+            (
+                "[[:append 1 nil]]",
+                ":ok",
+                Workload::ListAppend,
+                Some("the value written must be a scalar, not nil"),
+            ),
+            (
+                "[[:w 1 1]]",
+                ":ok",
+                Workload::ListAppend,
+                Some("its function must be :append or :r for list-append"),
+            ),
+            (
+                "[[:append 1 1]]",
+                ":ok",
+                Workload::RwRegister,
+                Some("its function must be :w or :r for rw-register"),
+            ),
+            (
+                "[[:r 1 3]]",
+                ":ok",
+                Workload::ListAppend,
+                Some("a list-append read returns a vector or nil, not 3"),
+            ),
+            (
+                "[[:r 1 [3]]]",
+                ":ok",
+                Workload::RwRegister,
+                Some("a register read returns a scalar or nil, not [3]"),
+            ),
+            (
+                "nil",
+                ":fail",
+                Workload::ListAppend,
+                Some("a transaction's value must be a vector of micro-ops, not nil"),
+            ),
+            ("[[:r 1 [3]]]", ":fail", Workload::RwRegister, None),
+            (
+                "[[:r 1 [3 4]] [:r 2 5]]",
+                ":info",
+                Workload::ListAppend,
+                None,
+            ),
+            ("[[:w 1 nil] [:r 1 nil]]", ":ok", Workload::RwRegister, None),
+        ];
+        for (value, completion, workload, error) in cases {
+            let text = format!(
+                "{{:process 0 :type :invoke :value {value}}}\n{{:process 0 :type {completion} :value {value}}}\n"
+            );
+            for line in text.lines() {
+                assert!(
+                    edn_op(line.as_bytes(), 0, &mut Skimmed::default()).is_some(),
+                    "{line}"
+                );
+            }
+            let got = agree(text.as_bytes(), Format::Edn, workload);
+            match error {
+                Some(e) => assert!(
+                    got.as_ref().is_err_and(|m| m.contains(e)),
+                    "{value}: {got:?}"
+                ),
+                None => assert!(got.is_ok(), "{value}: {got:?}"),
+            }
+        }
+    }
+
+    /// A completion that reads something other than integers, in JSON.
+    #[test]
+    fn json_read_of_other_values() {
+        for read in ["[1,\":two\"]", "[[1]]", "[1.5]", "[\"1\"]", "[1,]"] {
+            let trigger = format!(
+                "{{\"index\":1,\"type\":\"ok\",\"process\":0,\"value\":[[\"append\",1,1],[\"r\",1,{read}]]}}"
+            );
+            json_gives_up(
+                JSON_INVOKE,
+                &trigger,
+                &JSON_OK[JSON_OK.find('\n').unwrap()..],
+            )
+            .ok();
+        }
+    }
+
+    /// One test per thing that makes the JSON reader give up: an invoke of process 0 (then
+    /// completed by [`JSON_OK`]) with the thing in it.
+    macro_rules! json_triggers {
+        ($($name:ident: $trigger:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                json_gives_up("", $trigger, JSON_OK).ok();
+            }
+        )*};
+    }
+
+    json_triggers! {
+        json_other_field: r#"{"index":0,"type":"invoke","process":0,"node":"n1","value":[["append",1,1],["r",1,null]]}"#;
+        json_error_field: r#"{"index":0,"type":"invoke","process":0,"error":"timeout","value":[["append",1,1],["r",1,null]]}"#;
+        json_duplicate_field: r#"{"index":0,"type":"invoke","process":0,"process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_no_index: r#"{"type":"invoke","process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_no_type: r#"{"index":0,"process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_no_process: r#"{"index":0,"type":"invoke","value":[["append",1,1],["r",1,null]]}"#;
+        json_empty_object: r#"{}"#;
+        json_escape_in_a_string: r#"{"index":0,"type":"invoke","process":0,"f":"t\u0078n","value":[["append",1,1],["r",1,null]]}"#;
+        json_non_ascii_string: r#"{"index":0,"type":"invoke","process":0,"f":"txé","value":[["append",1,1],["r",1,null]]}"#;
+        json_unknown_type: r#"{"index":0,"type":"begin","process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_float_index: r#"{"index":0.0,"type":"invoke","process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_exponent_index: r#"{"index":0e0,"type":"invoke","process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_null_time: r#"{"index":0,"time":null,"type":"invoke","process":0,"value":[["append",1,1],["r",1,null]]}"#;
+        json_negative_process: r#"{"index":0,"type":"invoke","process":-1,"value":[["append",1,1],["r",1,null]]}"#;
+        json_string_process: r#"{"index":0,"type":"invoke","process":"p","value":[["append",1,1],["r",1,null]]}"#;
+        json_value_not_an_array: r#"{"index":0,"type":"invoke","process":0,"value":3}"#;
+        json_trailing_comma: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,1],["r",1,null],]}"#;
+        json_micro_op_too_short: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1],["r",1,null]]}"#;
+        json_other_head: r#"{"index":0,"type":"invoke","process":0,"value":[["cas",1,1],["r",1,null]]}"#;
+        json_keyword_element: r#"{"index":0,"type":"invoke","process":0,"value":[["append",":x",1],["r",1,null]]}"#;
+        json_string_element: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,"one"],["r",1,null]]}"#;
+        json_float_element: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,1.5],["r",1,null]]}"#;
+        json_boolean_element: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,true],["r",1,null]]}"#;
+        json_tagged_element: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,{"$str":"1"}],["r",1,null]]}"#;
+        json_integer_of_19_digits: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1234567890123456789,1],["r",1,null]]}"#;
+        json_integer_of_21_digits: r#"{"index":0,"type":"invoke","process":0,"value":[["append",123456789012345678901,1],["r",1,null]]}"#;
+        json_minus_zero: r#"{"index":0,"type":"invoke","process":0,"value":[["append",-0,1],["r",1,null]]}"#;
+        json_leading_zero: r#"{"index":0,"type":"invoke","process":0,"value":[["append",01,1],["r",1,null]]}"#;
+        json_text_after_the_object: r#"{"index":0,"type":"invoke","process":0,"value":[["append",1,1],["r",1,null]]} x"#;
+    }
+
+    /// The events the writers write, and their usual variants, are read from text.
+    #[test]
+    fn the_usual_events_are_read_from_text() {
+        let edn = [
+            "{:index 0, :time 0, :type :invoke, :process 5, :f :txn, :value [[:r 2 nil] [:append 6 1]]}",
+            "{:process 5 :type :ok :value [[:r 2 [1 -2 3]] [:append 6 1]] :time nil}",
+            "{:type :fail,:process 0,:value[[:w 1 nil][:r -1 5]]}",
+            "{:process 0, :type :info, :value nil}",
+            "{:process 0, :type :info}",
+        ];
+        for text in edn {
+            let mut s = Skimmed::default();
+            assert_eq!(
+                edn_op(text.as_bytes(), 0, &mut s),
+                Some(text.len()),
+                "{text}"
+            );
+        }
+        let json = [
+            r#"{"index":0,"time":0,"type":"invoke","process":5,"f":"txn","value":[[":r",2,null],[":append",6,1]]}"#,
+            r#" { "index" : 1 , "type" : "ok" , "process" : 5 , "value" : [ [ "r" , 2 , [ 1 , -2 ] ] , [ "w" , 6 , 1 ] ] } "#,
+            r#"{"process":5,"type":"info","index":1}"#,
+        ];
+        for text in json {
+            let mut s = Skimmed::default();
+            assert_eq!(json_line(text.as_bytes(), &mut s), Some(()), "{text}");
+        }
+        let mut s = Skimmed::default();
+        edn_op(edn[1].as_bytes(), 0, &mut s).unwrap();
+        assert_eq!(
+            (s.kind, s.process, s.ops.ints.as_slice()),
+            (Some(EventKind::Ok), 5, &[1, -2, 3][..])
+        );
+        assert_eq!(
+            s.ops.to_value().to_string(),
+            "[[:r 2 [1 -2 3]] [:append 6 1]]"
+        );
+    }
+
+    /// A tiny random number generator (xorshift), so the histories are the same every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// A scalar of kind `kind` (every EDN scalar kind, integers of every size) made from
+    /// `n`: distinct `n` give distinct scalars of one kind.
+    fn scalar(kind: u64, n: u64) -> Value {
+        match kind {
+            0 | 1 => Value::Int(n as i64),
+            2 => Value::Int(-(n as i64) - 1),
+            3 => Value::Int(1_000_000_000_000_000_000 + n as i64),
+            4 => Value::UInt(u64::MAX - n),
+            5 => Value::keyword(&format!("k{n}")),
+            6 => Value::String(Arc::from(format!("s {n}"))),
+            7 => Value::Float(n as f64 + 0.5),
+            8 => Value::Bool(n.is_multiple_of(2)),
+            _ => Value::Nil,
+        }
+    }
+
+    /// A random history of transactions: keys and values of every scalar kind, reads of
+    /// what was appended (or written) so far in any order, heads as keywords or strings,
+    /// every completion type, invokes never completed, a nemesis.
+    fn history(rng: &mut Rng, workload: Workload) -> Vec<Event> {
+        let kinds = [rng.below(10), rng.below(10), rng.below(3)];
+        let keys: Vec<Value> = (0..4).map(|k| scalar(kinds[k as usize % 2], k)).collect();
+        let mut written: Vec<Vec<Value>> = vec![Vec::new(); keys.len()];
+        let mut next = 0;
+        let mut events = Vec::new();
+        let mut pending: Vec<Option<Value>> = vec![None; 4];
+        for _ in 0..24 {
+            let p = rng.below(5) as usize;
+            let (kind, value, process) = if p == 4 {
+                (
+                    crate::event::EventKind::Info,
+                    Value::Nil,
+                    Process::Named(Arc::from("nemesis")),
+                )
+            } else if let Some(invoked) = pending[p].take() {
+                let kind = [
+                    EventKind::Ok,
+                    EventKind::Ok,
+                    EventKind::Fail,
+                    EventKind::Info,
+                ][rng.below(4) as usize];
+                (kind, invoked, Process::Id(p as u64))
+            } else {
+                let mut ops = Vec::new();
+                for _ in 0..=rng.below(4) {
+                    let k = rng.below(keys.len() as u64) as usize;
+                    let string = rng.below(2) == 0;
+                    let head = |name: &str| {
+                        if string {
+                            Value::from(name)
+                        } else {
+                            Value::keyword(name)
+                        }
+                    };
+                    if rng.below(2) == 0 {
+                        let seen = &written[k];
+                        let read = match workload {
+                            Workload::ListAppend if rng.below(5) == 0 => Value::Nil,
+                            Workload::ListAppend => {
+                                let mut l: Vec<Value> =
+                                    seen[..rng.below(seen.len() as u64 + 1) as usize].to_vec();
+                                if rng.below(4) == 0 {
+                                    l.reverse();
+                                }
+                                Value::Vector(l)
+                            }
+                            Workload::RwRegister if seen.is_empty() => Value::Nil,
+                            Workload::RwRegister => {
+                                seen[rng.below(seen.len() as u64) as usize].clone()
+                            }
+                        };
+                        ops.push(Value::Vector(vec![head("r"), keys[k].clone(), read]));
+                    } else {
+                        next += 1;
+                        let v = scalar(kinds[2], next);
+                        written[k].push(v.clone());
+                        let f = if workload == Workload::ListAppend {
+                            "append"
+                        } else {
+                            "w"
+                        };
+                        ops.push(Value::Vector(vec![head(f), keys[k].clone(), v]));
+                    }
+                }
+                let ops = Value::Vector(ops);
+                pending[p] = Some(ops.clone());
+                (EventKind::Invoke, ops, Process::Id(p as u64))
+            };
+            events.push(Event {
+                index: events.len() as u64,
+                time: 0,
+                kind,
+                process,
+                f: "txn".into(),
+                value,
+                error: None,
+            });
+        }
+        events
+    }
+
+    /// Random valid files of every format, with keys and values of every scalar kind,
+    /// read the same (compact form, analysis, explanations, errors) by every route.
+    #[test]
+    fn random_histories_read_the_same_from_text() {
+        let mut rng = Rng(0x5eed);
+        let mut read_from_text = 0;
+        for round in 0..300 {
+            let workload = [Workload::ListAppend, Workload::RwRegister][round % 2];
+            let events = history(&mut rng, workload);
+            for f in [Format::Edn, Format::Json, Format::Jsonl] {
+                let mut text = Vec::new();
+                format::write(&mut text, &events, f).unwrap();
+                let got = agree(&text, f, workload);
+                read_from_text += usize::from(got.is_ok());
+            }
+            let mut stream = Vec::new();
+            format::edn::write_stream(&mut stream, &events).unwrap();
+            agree(&stream, Format::Edn, workload).ok();
+        }
+        // Most histories read and check (their values are unique per key).
+        assert!(read_from_text > 600, "{read_from_text}");
+    }
+}

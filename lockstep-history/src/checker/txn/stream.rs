@@ -158,7 +158,7 @@ impl Transactions {
 
     /// [`Transactions::parse`], with the usual events read straight from their text
     /// ([`skim`]) when `skims`, else every event built by the format's parser.
-    fn parse_as(
+    pub(super) fn parse_as(
         bytes: &[u8],
         format: Format,
         workload: Workload,
@@ -175,6 +175,12 @@ impl Transactions {
             });
         }
         feed.finish(torn_tail)
+    }
+
+    /// Everything the compact form holds, written out, to compare two readings.
+    #[cfg(test)]
+    pub(super) fn compact(&self) -> String {
+        format!("{:?} {:?}", self.txns, self.torn_tail)
     }
 
     /// The workload the micro-ops were read as.
