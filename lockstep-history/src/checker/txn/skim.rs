@@ -35,15 +35,31 @@ pub(crate) struct Skimmed {
     pub ops: RawOps,
 }
 
-/// Bytes that end an EDN token, as the EDN parser splits them.
-const EDN_DELIMITERS: [bool; 256] = {
-    let mut table = [false; 256];
+/// What a byte is to the EDN reader: part of a token, whitespace (commas included), a
+/// delimiter that ends a token, or `;`, which ends a token and begins a comment (where
+/// the reader gives up).
+const TOKEN: u8 = 0;
+const SPACE: u8 = 1;
+const DELIMITER: u8 = 2;
+const GIVE_UP: u8 = 3;
+
+/// [`TOKEN`], [`SPACE`], [`DELIMITER`] or [`GIVE_UP`] for each byte, as the EDN parser
+/// splits tokens and skips whitespace.
+const EDN_CLASS: [u8; 256] = {
+    let mut table = [TOKEN; 256];
     let mut i = 0;
-    let delimiters = b" \t\n\r\x0b\x0c,\";()[]{}\\@^`~";
+    let delimiters = b"\";()[]{}\\@^`~";
     while i < delimiters.len() {
-        table[delimiters[i] as usize] = true;
+        table[delimiters[i] as usize] = DELIMITER;
         i += 1;
     }
+    let spaces = b" \t\n\r\x0b\x0c,";
+    i = 0;
+    while i < spaces.len() {
+        table[spaces[i] as usize] = SPACE;
+        i += 1;
+    }
+    table[b';' as usize] = GIVE_UP;
     table
 };
 
@@ -72,27 +88,29 @@ impl<'s> Cursor<'s> {
 
     /// Skips EDN whitespace and commas; gives up at a comment or a `#` form.
     fn edn_space(&mut self) -> Option<()> {
-        while let Some(b) = self.peek() {
-            match b {
-                b' ' | b'\t' | b'\n' | b'\r' | b',' | 0x0b | 0x0c => self.pos += 1,
-                b';' | b'#' => return None,
-                _ => break,
-            }
+        let src = self.src;
+        let mut i = self.pos;
+        while i < src.len() && EDN_CLASS[src[i] as usize] == SPACE {
+            i += 1;
         }
-        Some(())
+        self.pos = i;
+        match src.get(i) {
+            Some(b';' | b'#') => None,
+            _ => Some(()),
+        }
     }
 
-    /// The EDN token (keyword, symbol, number) at the cursor, up to the next delimiter.
+    /// The EDN token (keyword, symbol, number) at the cursor, up to the next delimiter or
+    /// whitespace.
     fn edn_token(&mut self) -> &'s [u8] {
+        let src = self.src;
         let start = self.pos;
-        while self
-            .src
-            .get(self.pos)
-            .is_some_and(|&b| !EDN_DELIMITERS[b as usize])
-        {
-            self.pos += 1;
+        let mut i = start;
+        while i < src.len() && EDN_CLASS[src[i] as usize] == TOKEN {
+            i += 1;
         }
-        &self.src[start..self.pos]
+        self.pos = i;
+        &src[start..i]
     }
 
     /// Skips JSON whitespace.

@@ -403,7 +403,13 @@ fn read_in_chunks(
             });
             return feed.finish(torn).ok();
         }
-        lines_before += buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+        if f == Format::Jsonl {
+            // Only a torn tail (JSON Lines) needs its line.
+            lines_before += buf[..cut]
+                .iter()
+                .map(|&b| u64::from(b == b'\n'))
+                .sum::<u64>();
+        }
         buf.drain(..cut);
     }
 }
