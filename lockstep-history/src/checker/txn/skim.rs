@@ -113,6 +113,31 @@ impl<'s> Cursor<'s> {
         &src[start..i]
     }
 
+    /// An EDN integer token (see [`scan_int`]).
+    fn edn_int(&mut self) -> Option<i64> {
+        let (v, end) = scan_int(self.src, self.pos)?;
+        if self
+            .src
+            .get(end)
+            .is_some_and(|&b| EDN_CLASS[b as usize] == TOKEN)
+        {
+            return None;
+        }
+        self.pos = end;
+        Some(v)
+    }
+
+    /// Steps over the EDN token `nil` if it is next.
+    fn edn_nil(&mut self) -> bool {
+        let nil = self.src[self.pos..].starts_with(b"nil")
+            && self
+                .src
+                .get(self.pos + 3)
+                .is_none_or(|&b| EDN_CLASS[b as usize] != TOKEN);
+        self.pos += if nil { 3 } else { 0 };
+        nil
+    }
+
     /// Skips JSON whitespace.
     fn json_space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
@@ -135,15 +160,13 @@ impl<'s> Cursor<'s> {
         Some(&self.src[start..self.pos - 1])
     }
 
-    /// A JSON integer (see [`int`]), followed by whitespace, a comma or a closing bracket.
+    /// A JSON integer (see [`scan_int`]), followed by whitespace, a comma or a closing
+    /// bracket.
     fn json_int(&mut self) -> Option<i64> {
-        let start = self.pos;
-        self.eat(b'-');
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.pos += 1;
-        }
+        let (v, end) = scan_int(self.src, self.pos)?;
+        self.pos = end;
         self.json_end()?;
-        int(&self.src[start..self.pos])
+        Some(v)
     }
 
     /// A JSON integer that is not negative.
@@ -171,25 +194,28 @@ impl<'s> Cursor<'s> {
     }
 }
 
-/// A decimal integer of 1 to 18 digits, optionally after `-`, without leading zeros (and
-/// not `-0`): read the same by the EDN parser and by serde_json.
-fn int(t: &[u8]) -> Option<i64> {
-    let (negative, digits) = match t {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.len() > 18 || digits[0] == b'0' && (digits.len() > 1 || negative)
-    {
-        return None;
-    }
+/// The decimal integer at `at` in `src`, and where its digits end: 1 to 18 digits,
+/// optionally after `-`, without leading zeros (and not `-0`), read the same by the EDN
+/// parser and by serde_json. What follows is for the caller to judge.
+fn scan_int(src: &[u8], at: usize) -> Option<(i64, usize)> {
+    let negative = src.get(at) == Some(&b'-');
+    let first = at + usize::from(negative);
+    let mut i = first;
     let mut v = 0i64;
-    for &d in digits {
-        if !d.is_ascii_digit() {
+    while let Some(&d) = src.get(i)
+        && d.is_ascii_digit()
+    {
+        if i - first == 18 {
             return None;
         }
         v = v * 10 + i64::from(d - b'0');
+        i += 1;
     }
-    Some(if negative { -v } else { v })
+    let digits = i - first;
+    if digits == 0 || src[first] == b'0' && (digits > 1 || negative) {
+        return None;
+    }
+    Some((if negative { -v } else { v }, i))
 }
 
 /// An event's type by its name.
@@ -273,15 +299,14 @@ pub(crate) fn edn_op(src: &[u8], at: usize, out: &mut Skimmed) -> Option<usize> 
                 c.byte(b':')?;
                 out.kind = Some(kind(c.edn_token())?);
             }
-            Field::Process => process = Some(u64::try_from(int(c.edn_token())?).ok()?),
+            Field::Process => process = Some(u64::try_from(c.edn_int()?).ok()?),
             Field::Time => {
-                let t = c.edn_token();
-                if t != b"nil" && int(t)? < 0 {
+                if !c.edn_nil() && c.edn_int()? < 0 {
                     return None;
                 }
             }
             Field::Index => {
-                int(c.edn_token())?;
+                c.edn_int()?;
             }
             Field::F => {
                 c.byte(b':')?;
@@ -300,7 +325,7 @@ pub(crate) fn edn_op(src: &[u8], at: usize, out: &mut Skimmed) -> Option<usize> 
 /// Reads an op map's `:value`: nil or a vector of micro-ops.
 fn edn_ops(c: &mut Cursor<'_>, ops: &mut RawOps) -> Option<()> {
     if !c.eat(b'[') {
-        return (c.edn_token() == b"nil").then_some(());
+        return c.edn_nil().then_some(());
     }
     ops.nil = false;
     loop {
@@ -313,7 +338,7 @@ fn edn_ops(c: &mut Cursor<'_>, ops: &mut RawOps) -> Option<()> {
         c.byte(b':')?;
         let kind = function(c.edn_token())?;
         c.edn_space()?;
-        let key = int(c.edn_token())?;
+        let key = c.edn_int()?;
         c.edn_space()?;
         let value = if c.eat(b'[') {
             let start = ops.ints.len() as u32;
@@ -322,16 +347,17 @@ fn edn_ops(c: &mut Cursor<'_>, ops: &mut RawOps) -> Option<()> {
                 if c.eat(b']') {
                     break;
                 }
-                ops.ints.push(int(c.edn_token())?);
+                ops.ints.push(c.edn_int()?);
             }
             RawValue::List {
                 start,
                 len: ops.ints.len() as u32 - start,
             }
         } else {
-            match c.edn_token() {
-                b"nil" => RawValue::Nil,
-                t => RawValue::Int(int(t)?),
+            if c.edn_nil() {
+                RawValue::Nil
+            } else {
+                RawValue::Int(c.edn_int()?)
             }
         };
         c.edn_space()?;
