@@ -649,7 +649,7 @@ impl RawOps {
 /// Where a transaction's micro-ops are read from.
 enum Source<'v, 'a> {
     Value(Cow<'a, Value>),
-    Raw(&'v RawOps),
+    Raw(&'v mut RawOps),
 }
 
 /// A pending invoke's value, kept until its completion says which value to read.
@@ -713,8 +713,9 @@ impl<'a> Reader<'a> {
 
     /// Reads the next event, of a numbered process, whose value was read straight from
     /// text: exactly as [`Reader::event`] reads the same event with the value
-    /// [`RawOps::to_value`] gives.
-    pub fn raw_event(&mut self, index: u64, kind: EventKind, process: u64, ops: &RawOps) {
+    /// [`RawOps::to_value`] gives. An invoke's micro-ops are kept by swapping buffers, so
+    /// `ops` is left holding anything: clear it before reading into it again.
+    pub fn raw_event(&mut self, index: u64, kind: EventKind, process: u64, ops: &mut RawOps) {
         self.take(index, kind, &Process::Id(process), Source::Raw(ops));
     }
 
@@ -740,7 +741,7 @@ impl<'a> Reader<'a> {
                 Source::Value(v) => Invoked::Value(v),
                 Source::Raw(ops) => {
                     let mut kept = self.spare.pop().unwrap_or_default();
-                    kept.clone_from(ops);
+                    std::mem::swap(&mut kept, ops);
                     Invoked::Raw(kept)
                 }
             };

@@ -500,7 +500,7 @@ pub(crate) fn json_line(line: &[u8], out: &mut Skimmed) -> Option<()> {
 pub(crate) fn json_array(
     src: &[u8],
     out: &mut Skimmed,
-    mut take: impl FnMut(&Skimmed),
+    mut take: impl FnMut(&mut Skimmed),
 ) -> Option<()> {
     let mut c = Cursor { src, pos: 0 };
     c.json_space();

@@ -275,13 +275,13 @@ impl Feed {
         self.position += 1;
     }
 
-    /// Takes an event read from its text.
-    fn take_skimmed(&mut self, s: &Skimmed) {
+    /// Takes an event read from its text (leaving its buffers holding anything).
+    fn take_skimmed(&mut self, s: &mut Skimmed) {
         if let Some(kind) = s.kind
             && self.in_order(s.index)
         {
             self.reader
-                .raw_event(self.position, kind, s.process, &s.ops);
+                .raw_event(self.position, kind, s.process, &mut s.ops);
         }
         self.position += 1;
     }
@@ -334,7 +334,7 @@ impl format::Events for Feed {
             Format::Json => None,
         };
         if end.is_some() {
-            self.take_skimmed(&skimmed);
+            self.take_skimmed(&mut skimmed);
         }
         self.skimmed = skimmed;
         end
