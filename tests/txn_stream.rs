@@ -491,3 +491,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Generated files of every format and every scalar kind, corrupted with the bytes
+    /// the compact route's text reader judges (signs, `#`, `;`, dots, suffixes, escapes):
+    /// the same analysis or the same error by both routes.
+    #[test]
+    fn corrupted_generated_files_give_the_same_result_by_both_routes(
+        steps in steps(),
+        kinds in (0u8..10, 0u8..10, 0u8..3),
+        which in 0usize..3,
+        edits in proptest::collection::vec((0usize..4, any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let events = history_of(&steps, kinds, Workload::ListAppend);
+        let f = [Format::Edn, Format::Json, Format::Jsonl][which];
+        let mut bytes = Vec::new();
+        format::write(&mut bytes, &events, f).unwrap();
+        const BYTES: &[u8] = b"[]{}:\" 0123456789nilr,\n-+#;.N_e\\/";
+        for (op, at, b) in edits {
+            let at = at % (bytes.len() + 1);
+            let b = BYTES[b as usize % BYTES.len()];
+            match op {
+                0 if at < bytes.len() => bytes[at] = b,
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                2 => bytes.insert(at, b),
+                _ => bytes.truncate(at),
+            }
+        }
+        let options = Options {
+            consistency_models: ConsistencyModel::all().to_vec(),
+            ..Options::default()
+        };
+        let expected = by_events(&bytes, f, &options);
+        let got = by_compact(&bytes, f, &options);
+        prop_assert_eq!(got, expected);
+    }
+}
