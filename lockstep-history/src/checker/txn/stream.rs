@@ -5,12 +5,15 @@
 //! the form the checker works on: transactions and micro-ops in flat arrays, keys and
 //! values interned as numbers (a few hundred bytes a transaction). Reading a file with
 //! [`Transactions::read_file`] hands each event to the transactional reader as soon as
-//! the format's parser has built it and drops it there, so the events never exist all
-//! at once. JSON Lines and EDN streams of op maps (Jepsen's `history.edn`) are read a
+//! it is read, so the events never exist all at once; the usual events are read straight
+//! from their text into the compact form without building [`Value`](crate::value::Value)s
+//! ([`skim`]), the others by the format's parser, which builds the event and drops it
+//! there. JSON Lines and EDN streams of op maps (Jepsen's `history.edn`) are read a
 //! 16 MiB piece at a time, each piece ending at a line end; a JSON array or an EDN vector
 //! is held as bytes while it is read. What is held is the compact form and that text.
 //!
-//! Every format is read by its own parser, so errors are the ones [`format::load`] gives
+//! Whatever the text reader does not take is read by the format's own parser, so errors
+//! are the ones [`format::load`] gives
 //! (file, line, column, event index), and a problem with the transactions is the one
 //! [`check`](super::check) gives for the same history. JSON and JSON Lines order events
 //! by their `index`: a file whose indices go down somewhere (lines written by racing
