@@ -1,15 +1,23 @@
 //! Elle's conformance histories (elle-cli's test data) get the verdicts elle-cli's own
-//! tests expect, in both their EDN and JSON forms.
+//! tests expect, in both their EDN and JSON forms, read from the file as `lockstep check`
+//! reads it.
 
 mod common;
 
 use lockstep_history::checker::txn::{self, ConsistencyModel, Options, Workload};
 use lockstep_history::format;
 
+/// The file's analysis as `lockstep check` makes it, read straight into the checker's
+/// compact form; the same as the analysis of its events.
 fn check(dir: &std::path::Path, file: &str, options: &Options) -> txn::Analysis {
     let path = dir.join(file);
     let events = format::read_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    txn::check(&events, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let by_events =
+        txn::check(&events, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let from_file =
+        txn::check_file(&path, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(from_file, by_events, "{}", path.display());
+    from_file
 }
 
 #[test]

@@ -11,6 +11,7 @@ use lockstep_history::checker::txn::{
     self, Analysis, ConsistencyModel, Error, Options, ReadError, Transactions, Workload,
 };
 use lockstep_history::format::{self, Format};
+use lockstep_history::{Event, EventKind, Process, Value};
 use proptest::prelude::*;
 
 /// What the usual route says of a file's bytes: the analysis, or the error as text (a
@@ -327,6 +328,188 @@ proptest! {
         let mut bytes = sample(f);
         // Bytes that make structure, so that edits often stay parseable.
         const BYTES: &[u8] = b"[]{}:\" 0123456789nilr,\n";
+        for (op, at, b) in edits {
+            let at = at % (bytes.len() + 1);
+            let b = BYTES[b as usize % BYTES.len()];
+            match op {
+                0 if at < bytes.len() => bytes[at] = b,
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                2 => bytes.insert(at, b),
+                _ => bytes.truncate(at),
+            }
+        }
+        let options = Options {
+            consistency_models: ConsistencyModel::all().to_vec(),
+            ..Options::default()
+        };
+        let expected = by_events(&bytes, f, &options);
+        let got = by_compact(&bytes, f, &options);
+        prop_assert_eq!(got, expected);
+    }
+}
+
+/// A scalar of kind `kind` (every EDN scalar kind, integers of every size) made from `n`:
+/// distinct `n` give distinct scalars of one kind.
+fn scalar(kind: u8, n: u64) -> Value {
+    match kind % 10 {
+        0 | 1 => Value::Int(n as i64),
+        2 => Value::Int(-(n as i64) - 1),
+        3 => Value::Int(1_000_000_000_000_000_000 + n as i64),
+        4 => Value::UInt(u64::MAX - n),
+        5 => Value::keyword(&format!("k{n}")),
+        6 => Value::from(format!("s {n}")),
+        7 => Value::Float(n as f64 + 0.5),
+        8 => Value::Bool(n.is_multiple_of(2)),
+        _ => Value::Nil,
+    }
+}
+
+/// One step of a generated history: a process (4 is a nemesis) and, for an invoke, its
+/// micro-ops (read or write, key, how much of the key's writes a read returns, whether
+/// the head is a string), or for a completion its type.
+type Step = (u8, Vec<(bool, u8, u8, bool)>, u8);
+
+/// A history of transactions from `steps`: keys of kinds `kinds.0` and `kinds.1`,
+/// written values of kind `kinds.2`, unique per key; reads return some of what was
+/// written (so anomalies of every kind show up), completions of every type.
+fn history_of(steps: &[Step], kinds: (u8, u8, u8), workload: Workload) -> Vec<Event> {
+    let keys: Vec<Value> = (0..4)
+        .map(|k| scalar(if k % 2 == 0 { kinds.0 } else { kinds.1 }, k))
+        .collect();
+    let mut written: Vec<Vec<Value>> = vec![Vec::new(); keys.len()];
+    let mut pending: Vec<Option<Value>> = vec![None; 4];
+    let mut next = 0;
+    let mut events = Vec::new();
+    for (p, ops, completion) in steps {
+        let p = usize::from(*p % 5);
+        let (kind, value, process) = if p == 4 {
+            (
+                EventKind::Info,
+                Value::Nil,
+                Process::Named("nemesis".into()),
+            )
+        } else if let Some(invoked) = pending[p].take() {
+            let kind = [
+                EventKind::Ok,
+                EventKind::Ok,
+                EventKind::Fail,
+                EventKind::Info,
+            ][usize::from(*completion % 4)];
+            (kind, invoked, Process::Id(p as u64))
+        } else {
+            let mut mops = Vec::new();
+            for &(read, k, prefix, string) in ops {
+                let k = usize::from(k) % keys.len();
+                let head = |name: &str| {
+                    if string {
+                        Value::from(name)
+                    } else {
+                        Value::keyword(name)
+                    }
+                };
+                if read {
+                    let seen = &written[k];
+                    let cut = usize::from(prefix) % (seen.len() + 1);
+                    let value = match workload {
+                        Workload::ListAppend if prefix == 0 => Value::Nil,
+                        Workload::ListAppend => Value::Vector(seen[..cut].to_vec()),
+                        Workload::RwRegister if cut == 0 => Value::Nil,
+                        Workload::RwRegister => seen[cut - 1].clone(),
+                    };
+                    mops.push(Value::Vector(vec![head("r"), keys[k].clone(), value]));
+                } else {
+                    next += 1;
+                    let v = scalar(kinds.2 % 3, next);
+                    written[k].push(v.clone());
+                    let f = match workload {
+                        Workload::ListAppend => "append",
+                        Workload::RwRegister => "w",
+                    };
+                    mops.push(Value::Vector(vec![head(f), keys[k].clone(), v]));
+                }
+            }
+            let value = Value::Vector(mops);
+            pending[p] = Some(value.clone());
+            (EventKind::Invoke, value, Process::Id(p as u64))
+        };
+        events.push(Event {
+            index: events.len() as u64,
+            time: 0,
+            kind,
+            process,
+            f: "txn".into(),
+            value,
+            error: None,
+        });
+    }
+    events
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    proptest::collection::vec(
+        (
+            0u8..5,
+            proptest::collection::vec((any::<bool>(), 0u8..4, 0u8..6, any::<bool>()), 0..5),
+            0u8..4,
+        ),
+        0..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Valid files of every format, keys and values of every EDN scalar kind (the compact
+    /// route reads integer ones straight from the text and leaves the rest to the parser):
+    /// both routes give the same analysis (verdict, anomalies, cycles) and explanations,
+    /// or the same error.
+    #[test]
+    fn valid_files_give_the_same_result_by_both_routes(
+        steps in steps(),
+        kinds in (0u8..10, 0u8..10, 0u8..3),
+        register in any::<bool>(),
+    ) {
+        let workload = if register { Workload::RwRegister } else { Workload::ListAppend };
+        let events = history_of(&steps, kinds, workload);
+        let options = Options {
+            workload,
+            consistency_models: ConsistencyModel::all().to_vec(),
+            ..Options::default()
+        };
+        for f in [Format::Edn, Format::Json, Format::Jsonl] {
+            let mut bytes = Vec::new();
+            format::write(&mut bytes, &events, f).unwrap();
+            let expected = by_events(&bytes, f, &options);
+            let got = by_compact(&bytes, f, &options);
+            prop_assert_eq!(
+                got.as_ref().map(ToString::to_string),
+                expected.as_ref().map(ToString::to_string)
+            );
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Generated files of every format and every scalar kind, corrupted with the bytes
+    /// the compact route's text reader judges (signs, `#`, `;`, dots, suffixes, escapes):
+    /// the same analysis or the same error by both routes.
+    #[test]
+    fn corrupted_generated_files_give_the_same_result_by_both_routes(
+        steps in steps(),
+        kinds in (0u8..10, 0u8..10, 0u8..3),
+        which in 0usize..3,
+        edits in proptest::collection::vec((0usize..4, any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let events = history_of(&steps, kinds, Workload::ListAppend);
+        let f = [Format::Edn, Format::Json, Format::Jsonl][which];
+        let mut bytes = Vec::new();
+        format::write(&mut bytes, &events, f).unwrap();
+        const BYTES: &[u8] = b"[]{}:\" 0123456789nilr,\n-+#;.N_e\\/";
         for (op, at, b) in edits {
             let at = at % (bytes.len() + 1);
             let b = BYTES[b as usize % BYTES.len()];

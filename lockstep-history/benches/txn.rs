@@ -12,8 +12,8 @@
 //! - `N:P` generates one history of `N` transactions on `P` processes as events and checks
 //!   it in memory; `N:P:generate` only generates it, to tell the checker's share from the
 //!   generator's;
-//! - `N:P:write:PATH` streams the same history into the file `PATH` (format from its
-//!   extension) without holding it;
+//! - `N:P:write:PATH` streams the same history into the file `PATH` (EDN, JSON or JSON
+//!   Lines, from its extension) without holding it;
 //! - `file:PATH` reads `PATH` straight into the compact form and checks it: the whole
 //!   process is the measured part.
 
@@ -129,15 +129,14 @@ fn generate_each(txns: usize, procs: usize, seed: u64, mut emit: impl FnMut(Even
 }
 
 /// Streams [`generate`]'s history into `path`, one event at a time: JSON Lines for a
-/// `.jsonl` path, else Jepsen EDN (a stream of op maps, as Jepsen writes `history.edn`).
+/// `.jsonl` path, one JSON array (an event a line) for `.json`, else Jepsen EDN (a stream
+/// of op maps, as Jepsen writes `history.edn`).
 fn write_file(path: &Path, txns: usize, procs: usize, seed: u64) -> std::io::Result<()> {
-    let format = match Format::from_path(path) {
-        Some(Format::Jsonl) => Format::Jsonl,
-        _ => Format::Edn,
-    };
+    let format = Format::from_path(path).unwrap_or(Format::Edn);
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut failed = None;
     let mut buf = Vec::with_capacity(256);
+    let mut first = true;
     generate_each(txns, procs, seed, |e| {
         if failed.is_some() {
             return;
@@ -146,8 +145,14 @@ fn write_file(path: &Path, txns: usize, procs: usize, seed: u64) -> std::io::Res
         buf.clear();
         let written = match format {
             Format::Jsonl => format::jsonl::write(&mut buf, one),
-            _ => format::edn::write_stream(&mut buf, one),
+            Format::Json => {
+                // The array's line of this event: its JSON Lines line after `[` or `,`.
+                buf.push(if first { b'[' } else { b',' });
+                format::jsonl::write(&mut buf, one)
+            }
+            Format::Edn => format::edn::write_stream(&mut buf, one),
         };
+        first = false;
         if let Err(e) = written
             .map_err(std::io::Error::other)
             .and_then(|()| out.write_all(&buf))
@@ -155,6 +160,9 @@ fn write_file(path: &Path, txns: usize, procs: usize, seed: u64) -> std::io::Res
             failed = Some(e);
         }
     });
+    if format == Format::Json && failed.is_none() {
+        out.write_all(if first { b"[]\n" } else { b"]\n" })?;
+    }
     match failed {
         Some(e) => Err(e),
         None => out.flush(),

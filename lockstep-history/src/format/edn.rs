@@ -50,7 +50,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::excerpt::excerpt;
-use super::{FormatError, LineCounter};
+use super::{Events, FormatError, LineCounter};
 use crate::event::{Event, EventKind, Process};
 use crate::value::Value;
 
@@ -84,7 +84,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Event>, FormatError> {
 pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), FormatError> {
     let mut events = Vec::with_capacity(bytes.len() / 64);
     let mut lines = Vec::with_capacity(bytes.len() / 64);
-    each_event(bytes, |e, line| {
+    each_event(bytes, &mut |e: Event, line: u64| {
         events.push(e);
         lines.push(line);
     })?;
@@ -92,8 +92,9 @@ pub(crate) fn parse_with_lines(bytes: &[u8]) -> Result<(Vec<Event>, Vec<u64>), F
 }
 
 /// Parses an EDN history as [`parse`] does, handing each event to `f` with the 1-based
-/// line it starts on, as soon as it is read, instead of keeping them.
-pub(crate) fn each_event(bytes: &[u8], mut f: impl FnMut(Event, u64)) -> Result<(), FormatError> {
+/// line it starts on, as soon as it is read, instead of keeping them; each op map is
+/// offered to [`Events::skim`] first.
+pub(crate) fn each_event(bytes: &[u8], f: &mut impl Events) -> Result<(), FormatError> {
     let mut p = Parser::new(bytes)?;
     let mut events = 0u64;
     let mut counter = LineCounter::new(bytes);
@@ -113,8 +114,7 @@ pub(crate) fn each_event(bytes: &[u8], mut f: impl FnMut(Event, u64)) -> Result<
                     }
                     None => return Err(p.unclosed(start)),
                     Some(_) => {
-                        let line = counter.line_at(p.pos);
-                        f(p.op(events)?, line);
+                        p.op_or_skim(events, &mut counter, f)?;
                         events += 1;
                     }
                 }
@@ -126,8 +126,7 @@ pub(crate) fn each_event(bytes: &[u8], mut f: impl FnMut(Event, u64)) -> Result<
         }
         Some(_) => {
             while p.peek().is_some() {
-                let line = counter.line_at(p.pos);
-                f(p.op(events)?, line);
+                p.op_or_skim(events, &mut counter, f)?;
                 events += 1;
                 p.skip_ws_and_discards()?;
             }
@@ -468,6 +467,23 @@ impl<'a> Parser<'a> {
         self.pos += len;
         // Delimiters are ASCII, so the token ends on a character boundary.
         self.text.get(start..start + len).unwrap_or("")
+    }
+
+    /// Hands the op map at `pos` to `f`: read by [`Events::skim`] when it can, else by
+    /// [`Parser::op`] as event number `index`.
+    fn op_or_skim(
+        &mut self,
+        index: u64,
+        counter: &mut LineCounter<'_>,
+        f: &mut impl Events,
+    ) -> Result<(), FormatError> {
+        if let Some(end) = f.skim(self.src, self.pos) {
+            self.pos = end;
+            return Ok(());
+        }
+        let line = counter.line_at(self.pos);
+        f.event(self.op(index)?, line);
+        Ok(())
     }
 
     /// Reads one op map (optionally tagged) and makes it event number `index`.

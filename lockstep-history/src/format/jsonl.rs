@@ -54,7 +54,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use super::json::{encode, message, scan, syntax_error};
-use super::{FormatError, line_column, renumber};
+use super::{Events, FormatError, line_column, renumber};
 use crate::event::Event;
 use crate::event::EventSink;
 use crate::history::History;
@@ -110,7 +110,7 @@ pub struct TornTail {
 pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
     let mut events = Vec::with_capacity(bytes.len() / 80);
     let mut lines = Vec::with_capacity(bytes.len() / 80);
-    let torn_tail = each_event(bytes, |e, line| {
+    let torn_tail = each_event(bytes, &mut |e: Event, line: u64| {
         events.push(e);
         lines.push(line);
     })?;
@@ -124,10 +124,11 @@ pub fn parse(bytes: &[u8]) -> Result<JsonlRead, FormatError> {
 
 /// Parses JSON Lines as [`parse`] does, handing each event to `f` with its line as soon as
 /// it is read, in the order of the file (not sorted, not renumbered), instead of keeping
-/// them; returns the torn last line, if any. Errors are [`parse`]'s.
+/// them; returns the torn last line, if any. Errors are [`parse`]'s. Each line is offered
+/// to [`Events::skim`] first.
 pub(crate) fn each_event(
     bytes: &[u8],
-    mut f: impl FnMut(Event, u64),
+    f: &mut impl Events,
 ) -> Result<Option<TornTail>, FormatError> {
     let mut torn_tail = None;
     let mut line_no = 0u64;
@@ -147,6 +148,10 @@ pub(crate) fn each_event(
             start = next;
             continue;
         }
+        if f.skim(line, 0).is_some() {
+            start = next;
+            continue;
+        }
         match serde_json::from_slice::<Event>(line) {
             Ok(e) => {
                 if let Err((offset, _, message)) = scan(line, false) {
@@ -159,7 +164,7 @@ pub(crate) fn each_event(
                         message,
                     });
                 }
-                f(e, line_no);
+                f.event(e, line_no);
             }
             Err(e) => {
                 // Only a line whose newline was never written can have been cut short.

@@ -329,6 +329,31 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Takes the events a format's reader reads one at a time (EDN and JSON Lines), and may
+/// read an event's text itself before the parser builds it: the transactional checker's
+/// fast path ([`crate::checker::txn`]). A closure taking each event and its line is one
+/// that reads no text itself.
+pub(crate) trait Events {
+    /// Reads the event whose text starts at byte `at` of `src` (for JSON Lines: `src` is
+    /// the event's line without its newline, and `at` is 0), if it can, and returns where
+    /// its text ends; for JSON Lines only when it read the whole line. `None` leaves the
+    /// event to the parser, which then reads it as if this had never been called: an
+    /// implementation that returns `None` must not have taken the event.
+    fn skim(&mut self, src: &[u8], at: usize) -> Option<usize> {
+        let _ = (src, at);
+        None
+    }
+
+    /// Takes the next event the parser read, with the 1-based line it starts on.
+    fn event(&mut self, e: Event, line: u64);
+}
+
+impl<F: FnMut(Event, u64)> Events for F {
+    fn event(&mut self, e: Event, line: u64) {
+        self(e, line);
+    }
+}
+
 /// A history read from a file, with what the reader had to leave out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {

@@ -325,6 +325,12 @@ impl Scratch {
                     self.low[*p as usize] = self.low[*p as usize].min(self.low[x as usize]);
                 }
                 if self.low[x as usize] == self.index[x as usize] {
+                    // A component of one node (the usual case) is not kept.
+                    if stack.last() == Some(&x) {
+                        stack.pop();
+                        self.on_stack[x as usize] = false;
+                        continue;
+                    }
                     let mut component = Vec::new();
                     while let Some(y) = stack.pop() {
                         self.on_stack[y as usize] = false;

@@ -200,7 +200,7 @@ impl fmt::Display for Shown<'_> {
 }
 
 /// Values by number: integers inline (16 bytes each), others in a side table.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Table {
     slots: Vec<Slot>,
     others: Vec<Value>,
@@ -237,6 +237,7 @@ impl Table {
 
 /// The transactions of a history, in flat arrays indexed by transaction, micro-op, key and
 /// element number. It owns everything it holds: the events it was read from may be gone.
+#[derive(Debug)]
 pub(crate) struct Txns {
     pub workload: Workload,
     /// In invoke order.
@@ -406,57 +407,82 @@ fn small_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// An element of a list-append read, as the reader of events or the reader of text
+/// holds it: interned the same way either way.
+trait Element {
+    /// Whether it is the stored value `s`.
+    fn is(&self, s: Shown<'_>) -> bool;
+    /// Its element number among `key`'s values.
+    fn intern(&self, interner: &mut Interner, key: u32, elems: &mut Table) -> u32;
+}
+
+impl Element for Value {
+    fn is(&self, s: Shown<'_>) -> bool {
+        s.equals(self)
+    }
+
+    fn intern(&self, interner: &mut Interner, key: u32, elems: &mut Table) -> u32 {
+        interner.elem(key, self, elems)
+    }
+}
+
+impl Element for i64 {
+    fn is(&self, s: Shown<'_>) -> bool {
+        matches!(s, Shown::Int(i) if i == *self)
+    }
+
+    fn intern(&self, interner: &mut Interner, key: u32, elems: &mut Table) -> u32 {
+        interner.int_elem(key, *self, elems)
+    }
+}
+
 impl Interner {
     fn key(&mut self, v: &Value, keys: &mut Table) -> u32 {
+        if let Some(i) = small_int(v) {
+            return self.int_key(i, keys);
+        }
         let next = keys.len() as u32;
-        let id = match small_int(v) {
-            Some(i) => *self.int_keys.entry(i).or_insert(next),
-            None => match self.other_keys.get(v) {
-                Some(&id) => id,
-                None => {
-                    self.other_keys.insert(v.clone(), next);
-                    next
-                }
-            },
+        let id = match self.other_keys.get(v) {
+            Some(&id) => id,
+            None => {
+                self.other_keys.insert(v.clone(), next);
+                next
+            }
         };
         if id == next {
             keys.push(v);
-            self.longest.push((0, 0));
-            self.inline.push(Inline::default());
+            self.new_key();
         }
         id
     }
 
+    /// [`Interner::key`] of an integer.
+    fn int_key(&mut self, i: i64, keys: &mut Table) -> u32 {
+        let next = keys.len() as u32;
+        let id = *self.int_keys.entry(i).or_insert(next);
+        if id == next {
+            keys.slots.push(Slot::Int(i));
+            self.new_key();
+        }
+        id
+    }
+
+    fn new_key(&mut self) {
+        self.longest.push((0, 0));
+        self.inline.push(Inline::default());
+    }
+
     fn elem(&mut self, key: u32, v: &Value, elems: &mut Table) -> u32 {
+        if let Some(i) = small_int(v) {
+            return self.int_elem(key, i, elems);
+        }
         let next = elems.len() as u32;
-        let id = match small_int(v) {
-            Some(i) => match i32::try_from(i) {
-                Ok(small) => {
-                    let near = &mut self.inline[key as usize];
-                    let len = near.len as usize;
-                    if let Some(j) = near.values[..len].iter().position(|&x| x == small) {
-                        near.elems[j]
-                    } else if len < INLINE {
-                        near.values[len] = small;
-                        near.elems[len] = next;
-                        near.len += 1;
-                        next
-                    } else {
-                        *self
-                            .packed_elems
-                            .entry(u64::from(key) << 32 | u64::from(small as u32))
-                            .or_insert(next)
-                    }
-                }
-                Err(_) => *self.int_elems.entry((key, i)).or_insert(next),
-            },
-            None => match self.other_elems.get(&(key, v.clone())) {
-                Some(&id) => id,
-                None => {
-                    self.other_elems.insert((key, v.clone()), next);
-                    next
-                }
-            },
+        let id = match self.other_elems.get(&(key, v.clone())) {
+            Some(&id) => id,
+            None => {
+                self.other_elems.insert((key, v.clone()), next);
+                next
+            }
         };
         if id == next {
             elems.push(v);
@@ -464,15 +490,44 @@ impl Interner {
         id
     }
 
+    /// [`Interner::elem`] of an integer.
+    fn int_elem(&mut self, key: u32, i: i64, elems: &mut Table) -> u32 {
+        let next = elems.len() as u32;
+        let id = match i32::try_from(i) {
+            Ok(small) => {
+                let near = &mut self.inline[key as usize];
+                let len = near.len as usize;
+                if let Some(j) = near.values[..len].iter().position(|&x| x == small) {
+                    near.elems[j]
+                } else if len < INLINE {
+                    near.values[len] = small;
+                    near.elems[len] = next;
+                    near.len += 1;
+                    next
+                } else {
+                    *self
+                        .packed_elems
+                        .entry(u64::from(key) << 32 | u64::from(small as u32))
+                        .or_insert(next)
+                }
+            }
+            Err(_) => *self.int_elems.entry((key, i)).or_insert(next),
+        };
+        if id == next {
+            elems.slots.push(Slot::Int(i));
+        }
+        id
+    }
+
     /// Interns the list a read of `key` returned; returns where its elements are in
     /// `lists` and how many there are.
-    fn list(&mut self, key: u32, read: &[Value], out: &mut Txns) -> (u32, u32) {
+    fn list<V: Element>(&mut self, key: u32, read: &[V], out: &mut Txns) -> (u32, u32) {
         let (known_start, known_len) = self.longest[key as usize];
         let known = &out.lists[known_start as usize..(known_start + known_len) as usize];
         let common = read
             .iter()
             .zip(known)
-            .take_while(|&(v, &e)| out.elems.get(e).equals(v))
+            .take_while(|&(v, &e)| v.is(out.elems.get(e)))
             .count();
         if common == read.len() {
             return (known_start, common as u32);
@@ -481,7 +536,7 @@ impl Interner {
         out.lists
             .extend_from_within(known_start as usize..known_start as usize + common);
         for v in &read[common..] {
-            let e = self.elem(key, v, &mut out.elems);
+            let e = v.intern(self, key, &mut out.elems);
             out.lists.push(e);
         }
         if read.len() as u32 > known_len {
@@ -489,6 +544,119 @@ impl Interner {
         }
         (start, read.len() as u32)
     }
+}
+
+/// A transaction's value as read straight from text, without building a [`Value`]: nil,
+/// or a vector of micro-ops whose keys are integers and whose values are integers, nil, or
+/// (a list-append read) vectors of integers. The text readers ([`super::skim`]) build one
+/// only for values of that shape and give every other value to the format's own parser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RawOps {
+    /// The value was nil, not a vector.
+    pub nil: bool,
+    pub mops: Vec<RawMop>,
+    /// The elements of the lists reads returned, one list after another.
+    pub ints: Vec<i64>,
+}
+
+/// A micro-op of a [`RawOps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawMop {
+    pub kind: MopKind,
+    /// Its function was a string (`"append"`), not a keyword.
+    pub string_head: bool,
+    pub key: i64,
+    pub value: RawValue,
+}
+
+/// The third element of a [`RawMop`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawValue {
+    Nil,
+    Int(i64),
+    /// A vector of integers: `ints[start..start + len]`.
+    List {
+        start: u32,
+        len: u32,
+    },
+}
+
+impl RawOps {
+    /// Empties it, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.nil = false;
+        self.mops.clear();
+        self.ints.clear();
+    }
+
+    /// The [`Value`] the format's parser would have built from the same text.
+    pub fn to_value(&self) -> Value {
+        if self.nil {
+            return Value::Nil;
+        }
+        let ops = self.mops.iter().map(|m| {
+            let name = match m.kind {
+                MopKind::Append => "append",
+                MopKind::Read => "r",
+                MopKind::Write => "w",
+            };
+            let head = if m.string_head {
+                Value::String(name.into())
+            } else {
+                Value::keyword(name)
+            };
+            Value::Vector(vec![head, Value::Int(m.key), self.value(m.value)])
+        });
+        Value::Vector(ops.collect())
+    }
+
+    fn value(&self, v: RawValue) -> Value {
+        match v {
+            RawValue::Nil => Value::Nil,
+            RawValue::Int(i) => Value::Int(i),
+            RawValue::List { .. } => {
+                Value::Vector(self.list(v).iter().map(|&i| Value::Int(i)).collect())
+            }
+        }
+    }
+
+    fn list(&self, v: RawValue) -> &[i64] {
+        match v {
+            RawValue::List { start, len } => &self.ints[start as usize..(start + len) as usize],
+            _ => &[],
+        }
+    }
+
+    /// Whether [`parse_mops`] would accept it as the source of a transaction with
+    /// `status`: a vector whose micro-ops all have the function and the value shape
+    /// the workload asks for. (Register values are never lists here, even in reads
+    /// whose result is not used, so that nothing but integers and nil is interned.)
+    fn is_well_formed(&self, status: TxnStatus, workload: Workload) -> bool {
+        !self.nil
+            && self.mops.iter().all(|m| match (m.kind, workload, m.value) {
+                (MopKind::Append, Workload::ListAppend, RawValue::Int(_)) => true,
+                (MopKind::Read, Workload::ListAppend, v) => {
+                    status != TxnStatus::Ok || !matches!(v, RawValue::Int(_))
+                }
+                (MopKind::Write | MopKind::Read, Workload::RwRegister, v) => {
+                    !matches!(v, RawValue::List { .. })
+                }
+                _ => false,
+            })
+    }
+}
+
+/// Where a transaction's micro-ops are read from.
+enum Source<'v, 'a> {
+    Value(Cow<'a, Value>),
+    Raw(&'v mut RawOps),
+}
+
+/// A pending invoke's value, kept until its completion says which value to read.
+#[derive(Debug)]
+enum Invoked<'a> {
+    Value(Cow<'a, Value>),
+    Raw(RawOps),
 }
 
 /// Reads a history of transactions one event at a time, in index order.
@@ -502,7 +670,9 @@ pub(crate) struct Reader<'a> {
     out: Txns,
     interner: Interner,
     /// Per process: its pending transaction and the invoke's value.
-    pending: FxHashMap<u64, (u32, Cow<'a, Value>)>,
+    pending: FxHashMap<u64, (u32, Invoked<'a>)>,
+    /// Buffers of pending invokes' [`RawOps`] that completed, for the next ones.
+    spare: Vec<RawOps>,
     /// The first pairing problem.
     broken: Option<Error>,
     /// The malformed transaction invoked first, and its error.
@@ -525,6 +695,7 @@ impl<'a> Reader<'a> {
             },
             interner: Interner::default(),
             pending: FxHashMap::default(),
+            spare: Vec::new(),
             broken: None,
             bad: None,
         }
@@ -537,6 +708,18 @@ impl<'a> Reader<'a> {
 
     /// Reads the next event: its index, kind, process and value.
     pub fn event(&mut self, index: u64, kind: EventKind, process: &Process, value: Cow<'a, Value>) {
+        self.take(index, kind, process, Source::Value(value));
+    }
+
+    /// Reads the next event, of a numbered process, whose value was read straight from
+    /// text: exactly as [`Reader::event`] reads the same event with the value
+    /// [`RawOps::to_value`] gives. An invoke's micro-ops are kept by swapping buffers, so
+    /// `ops` is left holding anything: clear it before reading into it again.
+    pub fn raw_event(&mut self, index: u64, kind: EventKind, process: u64, ops: &mut RawOps) {
+        self.take(index, kind, &Process::Id(process), Source::Raw(ops));
+    }
+
+    fn take(&mut self, index: u64, kind: EventKind, process: &Process, value: Source<'_, 'a>) {
         if self.broken.is_some() {
             return;
         }
@@ -554,7 +737,15 @@ impl<'a> Reader<'a> {
                 return;
             }
             let t = self.out.txns.len() as u32;
-            self.pending.insert(p, (t, value));
+            let invoked = match value {
+                Source::Value(v) => Invoked::Value(v),
+                Source::Raw(ops) => {
+                    let mut kept = self.spare.pop().unwrap_or_default();
+                    std::mem::swap(&mut kept, ops);
+                    Invoked::Raw(kept)
+                }
+            };
+            self.pending.insert(p, (t, invoked));
             self.out.marks.push(t << 1);
             self.out.txns.push(Txn {
                 invoke: index,
@@ -581,12 +772,72 @@ impl<'a> Reader<'a> {
             EventKind::Fail => TxnStatus::Fail,
             _ => TxnStatus::Info,
         };
-        let source = if kind == EventKind::Ok {
-            &value
+        if kind == EventKind::Ok {
+            match &value {
+                Source::Value(v) => self.ops(t, v),
+                Source::Raw(ops) => self.raw_ops(t, ops),
+            }
         } else {
-            &invoked
-        };
-        self.ops(t, source);
+            match &invoked {
+                Invoked::Value(v) => self.ops(t, v),
+                Invoked::Raw(ops) => self.raw_ops(t, ops),
+            }
+        }
+        if let Invoked::Raw(kept) = invoked {
+            self.spare.push(kept);
+        }
+    }
+
+    /// Reads transaction `t`'s micro-ops from `ops`: straight into the compact form when
+    /// they are well formed, else from the [`Value`] they stand for, so a malformed
+    /// micro-op is reported exactly as [`Reader::event`] reports it.
+    fn raw_ops(&mut self, t: u32, ops: &RawOps) {
+        let status = self.out.txns[t as usize].status;
+        if !ops.is_well_formed(status, self.out.workload) {
+            self.ops(t, &ops.to_value());
+            return;
+        }
+        if self.bad.as_ref().is_some_and(|(b, _)| *b < t) {
+            return;
+        }
+        let start = self.out.mops.len() as u32;
+        for m in &ops.mops {
+            let key = self.interner.int_key(m.key, &mut self.out.keys);
+            let mut flags = if m.string_head { STRING_HEAD } else { 0 };
+            let (elem, len) = match (m.kind, self.out.workload, m.value) {
+                (MopKind::Read, Workload::ListAppend, v) if status == TxnStatus::Ok => {
+                    if v == RawValue::Nil {
+                        flags |= NIL_READ;
+                    }
+                    self.interner.list(key, ops.list(v), &mut self.out)
+                }
+                (MopKind::Read, Workload::ListAppend, v) => {
+                    if v != RawValue::Nil {
+                        flags |= KEPT_READ;
+                        let at = self.out.mops.len() as u32;
+                        self.out.unread.push((at, ops.value(v)));
+                    }
+                    (0, 0)
+                }
+                (_, _, RawValue::Int(i)) => {
+                    (self.interner.int_elem(key, i, &mut self.out.elems), 0)
+                }
+                (_, _, v) => (
+                    self.interner.elem(key, &ops.value(v), &mut self.out.elems),
+                    0,
+                ),
+            };
+            self.out.mops.push(Mop {
+                kind: m.kind,
+                flags,
+                key,
+                elem,
+                len,
+            });
+        }
+        let txn = &mut self.out.txns[t as usize];
+        txn.start = start;
+        txn.end = self.out.mops.len() as u32;
     }
 
     /// Reads transaction `t`'s micro-ops from `value`.
@@ -624,10 +875,13 @@ impl<'a> Reader<'a> {
         if let Some(e) = self.broken {
             return Err(e);
         }
-        let mut never: Vec<(u32, Cow<'a, Value>)> = self.pending.drain().map(|(_, v)| v).collect();
+        let mut never: Vec<(u32, Invoked<'a>)> = self.pending.drain().map(|(_, v)| v).collect();
         never.sort_unstable_by_key(|(t, _)| *t);
         for (t, value) in never {
-            self.ops(t, &value);
+            match value {
+                Invoked::Value(v) => self.ops(t, &v),
+                Invoked::Raw(ops) => self.raw_ops(t, &ops),
+            }
         }
         if let Some((_, e)) = self.bad {
             return Err(e);

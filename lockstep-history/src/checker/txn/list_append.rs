@@ -343,12 +343,13 @@ fn reads(inf: &Inference<'_>, edges: &mut Vec<Edge>, found: &mut Found) -> FullR
                 .unwrap_or(usize::MAX)
         })
         .collect();
+    let mut key_states = Vec::new();
     for (t, txn) in txns.txns.iter().enumerate() {
         if txn.status != TxnStatus::Ok {
             continue;
         }
         let ops = txns.ops(t);
-        internal(inf, t, found);
+        internal(inf, t, found, &mut key_states);
         for (i, m) in ops.iter().enumerate() {
             if m.kind != MopKind::Read {
                 continue;
@@ -458,9 +459,15 @@ fn reads(inf: &Inference<'_>, edges: &mut Vec<Edge>, found: &mut Found) -> FullR
     FullReaders::new(full_readers, inf.orders.len())
 }
 
+/// Per key a transaction reads or appends to: what its last read showed (if any), and
+/// what it appended since.
+type KeyState<'v> = (u32, Option<&'v [u32]>, Vec<u32>);
+
 /// Internal consistency: each read of a key the transaction already read or appended to
 /// must show exactly that.
-fn internal(inf: &Inference<'_>, t: usize, found: &mut Found) {
+/// `state` is scratch space, kept from one transaction to the next so that its buffers
+/// are allocated once.
+fn internal<'t>(inf: &Inference<'t>, t: usize, found: &mut Found, state: &mut Vec<KeyState<'t>>) {
     let txns = inf.txns;
     let ops = txns.ops(t);
     let repeated = ops
@@ -470,15 +477,22 @@ fn internal(inf: &Inference<'_>, t: usize, found: &mut Found) {
     if !repeated {
         return;
     }
-    // Per key: what the last read showed (if any), and what was appended since.
-    type KeyState<'v> = (u32, Option<&'v [u32]>, Vec<u32>);
-    let mut state: Vec<KeyState<'_>> = Vec::new();
+    // The keys of this transaction are `state[..used]`.
+    let mut used = 0;
     for m in ops {
-        let slot = match state.iter().position(|s| s.0 == m.key) {
+        let slot = match state[..used].iter().position(|s| s.0 == m.key) {
             Some(s) => s,
             None => {
-                state.push((m.key, None, Vec::new()));
-                state.len() - 1
+                match state.get_mut(used) {
+                    Some(s) => {
+                        s.0 = m.key;
+                        s.1 = None;
+                        s.2.clear();
+                    }
+                    None => state.push((m.key, None, Vec::new())),
+                }
+                used += 1;
+                used - 1
             }
         };
         let (_, known, appended) = &mut state[slot];

@@ -79,6 +79,7 @@ mod list_append;
 mod model;
 mod report;
 mod rw_register;
+mod skim;
 mod stream;
 
 pub use analysis::{Analysis, Unsearched};

@@ -5,12 +5,15 @@
 //! the form the checker works on: transactions and micro-ops in flat arrays, keys and
 //! values interned as numbers (a few hundred bytes a transaction). Reading a file with
 //! [`Transactions::read_file`] hands each event to the transactional reader as soon as
-//! the format's parser has built it and drops it there, so the events never exist all
-//! at once. JSON Lines and EDN streams of op maps (Jepsen's `history.edn`) are read a
+//! it is read, so the events never exist all at once; the usual events are read straight
+//! from their text into the compact form without building [`Value`](crate::value::Value)s
+//! ([`skim`]), the others by the format's parser, which builds the event and drops it
+//! there. JSON Lines and EDN streams of op maps (Jepsen's `history.edn`) are read a
 //! 16 MiB piece at a time, each piece ending at a line end; a JSON array or an EDN vector
 //! is held as bytes while it is read. What is held is the compact form and that text.
 //!
-//! Every format is read by its own parser, so errors are the ones [`format::load`] gives
+//! Whatever the text reader does not take is read by the format's own parser, so errors
+//! are the ones [`format::load`] gives
 //! (file, line, column, event index), and a problem with the transactions is the one
 //! [`check`](super::check) gives for the same history. JSON and JSON Lines order events
 //! by their `index`: a file whose indices go down somewhere (lines written by racing
@@ -22,6 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::history::{self, Reader, Txns};
+use super::skim::{self, Skimmed};
 use super::{Analysis, Error, Options, Workload};
 use crate::event::Event;
 use crate::format::{self, FileLabel, Format, FormatError, TornTail};
@@ -152,7 +156,18 @@ impl Transactions {
         format: Format,
         workload: Workload,
     ) -> Result<Transactions, ReadError> {
-        let mut feed = Feed::new(workload);
+        Transactions::parse_as(bytes, format, workload, true)
+    }
+
+    /// [`Transactions::parse`], with the usual events read straight from their text
+    /// ([`skim`]) when `skims`, else every event built by the format's parser.
+    pub(super) fn parse_as(
+        bytes: &[u8],
+        format: Format,
+        workload: Workload,
+        skims: bool,
+    ) -> Result<Transactions, ReadError> {
+        let mut feed = Feed::new(workload, format, skims);
         let torn_tail = feed.text(bytes, format)?;
         if !feed.sorted {
             let loaded = format::load(bytes, format)?;
@@ -163,6 +178,12 @@ impl Transactions {
             });
         }
         feed.finish(torn_tail)
+    }
+
+    /// Everything the compact form holds, written out, to compare two readings.
+    #[cfg(test)]
+    pub(super) fn compact(&self) -> String {
+        format!("{:?} {:?}", self.txns, self.torn_tail)
     }
 
     /// The workload the micro-ops were read as.
@@ -208,9 +229,17 @@ impl Transactions {
     }
 }
 
-/// Hands events to the transactional reader as a format's parser reads them.
+/// Hands events to the transactional reader as a format's parser reads them, reading the
+/// usual ones straight from their text ([`skim`]).
 struct Feed {
     reader: Reader<'static>,
+    workload: Workload,
+    format: Format,
+    /// Whether events are read from their text where they can be (else all are built by
+    /// the format's parser).
+    skims: bool,
+    /// The last event read from text, its buffers used again for the next.
+    skimmed: Skimmed,
     /// Events read so far: the next one's index.
     position: u64,
     /// JSON orders by index: the last index seen, and whether they only went up.
@@ -219,23 +248,43 @@ struct Feed {
 }
 
 impl Feed {
-    fn new(workload: Workload) -> Feed {
+    fn new(workload: Workload, format: Format, skims: bool) -> Feed {
         Feed {
             reader: Reader::new(workload),
+            workload,
+            format,
+            skims,
+            skimmed: Skimmed::default(),
             position: 0,
             last: 0,
             sorted: true,
         }
     }
 
-    fn take(&mut self, e: Event, by_index: bool) {
-        if by_index {
-            self.sorted &= e.index >= self.last;
-            self.last = e.index;
+    /// Takes the next event in index order, for JSON and JSON Lines.
+    fn in_order(&mut self, index: u64) -> bool {
+        if self.format != Format::Edn {
+            self.sorted &= index >= self.last;
+            self.last = index;
         }
-        if self.sorted && !self.reader.is_broken() {
+        self.sorted && !self.reader.is_broken()
+    }
+
+    fn take(&mut self, e: Event) {
+        if self.in_order(e.index) {
             self.reader
                 .event(self.position, e.kind, &e.process, Cow::Owned(e.value));
+        }
+        self.position += 1;
+    }
+
+    /// Takes an event read from its text (leaving its buffers holding anything).
+    fn take_skimmed(&mut self, s: &mut Skimmed) {
+        if let Some(kind) = s.kind
+            && self.in_order(s.index)
+        {
+            self.reader
+                .raw_event(self.position, kind, s.process, &mut s.ops);
         }
         self.position += 1;
     }
@@ -243,12 +292,26 @@ impl Feed {
     /// Reads the events of `bytes`, a whole history or a run of whole events of one.
     fn text(&mut self, bytes: &[u8], f: Format) -> Result<Option<TornTail>, FormatError> {
         match f {
-            Format::Edn => {
-                format::edn::each_event(bytes, |e, _| self.take(e, false)).map(|()| None)
+            Format::Edn => format::edn::each_event(bytes, self).map(|()| None),
+            Format::Json => {
+                if self.skims && self.json_array(bytes).is_some() {
+                    return Ok(None);
+                }
+                // Read again from the start, event by event.
+                *self = Feed::new(self.workload, f, false);
+                format::json::each_event(bytes, |e| self.take(e)).map(|_| None)
             }
-            Format::Json => format::json::each_event(bytes, |e| self.take(e, true)).map(|_| None),
-            Format::Jsonl => format::jsonl::each_event(bytes, |e, _| self.take(e, true)),
+            Format::Jsonl => format::jsonl::each_event(bytes, self),
         }
+    }
+
+    /// Reads a whole JSON array of events from its text; `None` when one is not of the
+    /// usual shape (some events may have been taken by then).
+    fn json_array(&mut self, bytes: &[u8]) -> Option<()> {
+        let mut skimmed = std::mem::take(&mut self.skimmed);
+        let read = skim::json_array(bytes, &mut skimmed, |s| self.take_skimmed(s));
+        self.skimmed = skimmed;
+        read
     }
 
     fn finish(self, torn_tail: Option<TornTail>) -> Result<Transactions, ReadError> {
@@ -259,6 +322,29 @@ impl Feed {
                 .map_err(|error| ReadError::Transactions { path: None, error })?,
             torn_tail,
         })
+    }
+}
+
+impl format::Events for Feed {
+    fn skim(&mut self, src: &[u8], at: usize) -> Option<usize> {
+        if !self.skims {
+            return None;
+        }
+        let mut skimmed = std::mem::take(&mut self.skimmed);
+        let end = match self.format {
+            Format::Edn => skim::edn_op(src, at, &mut skimmed),
+            Format::Jsonl => skim::json_line(src, &mut skimmed).map(|()| src.len()),
+            Format::Json => None,
+        };
+        if end.is_some() {
+            self.take_skimmed(&mut skimmed);
+        }
+        self.skimmed = skimmed;
+        end
+    }
+
+    fn event(&mut self, e: Event, _line: u64) {
+        self.take(e);
     }
 }
 
@@ -283,7 +369,7 @@ fn read_in_chunks(
         return None;
     }
     let mut file = fs::File::open(path).ok()?;
-    let mut feed = Feed::new(workload);
+    let mut feed = Feed::new(workload, f, true);
     let mut buf: Vec<u8> = Vec::with_capacity(chunk + (chunk >> 2));
     let mut lines_before = 0u64;
     let mut first = true;
@@ -320,7 +406,13 @@ fn read_in_chunks(
             });
             return feed.finish(torn).ok();
         }
-        lines_before += buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+        if f == Format::Jsonl {
+            // Only a torn tail (JSON Lines) needs its line.
+            lines_before += buf[..cut]
+                .iter()
+                .map(|&b| u64::from(b == b'\n'))
+                .sum::<u64>();
+        }
         buf.drain(..cut);
     }
 }
