@@ -373,6 +373,7 @@ fn read_in_chunks(
     let mut buf: Vec<u8> = Vec::with_capacity(chunk + (chunk >> 2));
     let mut lines_before = 0u64;
     let mut first = true;
+    let mut later = false;
     loop {
         let got = file
             .by_ref()
@@ -395,6 +396,13 @@ fn read_in_chunks(
                 None => continue,
             }
         };
+        // A later piece is read on its own, so one that begins with a vector or a list
+        // would be taken for a history written as one; in a stream of op maps it is bad
+        // input, which reading the whole file reports.
+        if f == Format::Edn && later && edn_stream(&buf[..cut]) == Some(false) {
+            return None;
+        }
+        later = true;
         let torn = feed.text(&buf[..cut], f).ok()?;
         if !feed.sorted || feed.reader.is_broken() {
             return None;
@@ -532,7 +540,21 @@ mod tests {
         let mut lines: Vec<&[u8]> = shuffled.split_inclusive(|&b| b == b'\n').collect();
         lines.swap(0, 1);
         let shuffled = lines.concat();
-        let cases: [(Format, &[u8], bool); 5] = [
+        // Op maps, then a vector or a list of them: bad input, on the last line with or
+        // without its newline, or in the middle.
+        let mut then_vector = HISTORY.to_owned();
+        then_vector.push_str("[{:process 0 :type :invoke :value []}]");
+        let then_list = format!("{HISTORY}; a comment\n({{:process 0 :type :invoke :value []}})\n");
+        let mut inside = HISTORY
+            .lines()
+            .map(|l| format!("{l}\n"))
+            .collect::<Vec<_>>();
+        inside.insert(3, String::from("[{:process 9 :type :invoke :value []}]\n"));
+        let inside = inside.concat();
+        let cases: [(Format, &[u8], bool); 8] = [
+            (Format::Edn, then_vector.as_bytes(), false),
+            (Format::Edn, then_list.as_bytes(), false),
+            (Format::Edn, inside.as_bytes(), false),
             (Format::Edn, &vector, false),
             (Format::Edn, several_lines.as_bytes(), true),
             (Format::Edn, b"{:process 0 :type :ok :value []}", false),
