@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
@@ -50,7 +50,14 @@ struct Inner {
     next_index: AtomicU64,
     next_process: AtomicU64,
     /// One log per process that has recorded; never shrinks, so an index names it forever.
+    /// The first `spare` are logs of an earlier history, emptied, handed out before any
+    /// new one is made (see [`History::recycled`]).
     slots: boxcar::Vec<Slot>,
+    spare: usize,
+    /// How many of the spare logs are handed out.
+    reused: AtomicUsize,
+    /// Whether the logs go back to this thread's spares when the history is dropped.
+    recycle: bool,
     sink: Option<Box<dyn EventSink>>,
     /// Recorded calls that ran with no history installed while this one was open.
     lost: AtomicU64,
@@ -88,6 +95,36 @@ impl fmt::Display for LostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` on thread `{}`", self.function, self.thread)
     }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if !self.recycle {
+            return;
+        }
+        let mut slots = std::mem::take(&mut self.slots);
+        for at in 0..slots.count() {
+            if let Some(slot) = slots.get_mut(at) {
+                slot.events.clear();
+            }
+        }
+        // Kept for the next recycled history on this thread, in the place of any spares
+        // already there (dropped outside the borrow).
+        #[cfg(feature = "shuttle")]
+        let _replaced = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().replace(slots));
+    }
+}
+
+#[cfg(feature = "shuttle")]
+thread_local! {
+    /// The emptied logs of the last recycled history dropped on this thread.
+    static SPARE_SLOTS: RefCell<Option<boxcar::Vec<Slot>>> = const { RefCell::new(None) };
+}
+
+/// Drops the spare logs kept on this thread for recycled histories.
+#[cfg(feature = "shuttle")]
+pub(crate) fn drop_spare_logs() {
+    let _dropped = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().take());
 }
 
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
@@ -137,13 +174,38 @@ impl History {
         History::build(Some(Box::new(sink)))
     }
 
+    /// An empty history that hands every event to `sink`, made of the logs of the last
+    /// such history dropped on this thread (emptied, their memory kept) if there is one, and
+    /// whose logs go back there when it is dropped: the explorer records one history per
+    /// execution, and so allocates no log in the steady state.
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn recycled(sink: impl EventSink) -> History {
+        let slots = SPARE_SLOTS
+            .try_with(|spare| spare.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        History::build_from(Some(Box::new(sink)), slots, true)
+    }
+
     fn build(sink: Option<Box<dyn EventSink>>) -> History {
+        History::build_from(sink, boxcar::Vec::new(), false)
+    }
+
+    fn build_from(
+        sink: Option<Box<dyn EventSink>>,
+        slots: boxcar::Vec<Slot>,
+        recycle: bool,
+    ) -> History {
         History {
             inner: Arc::new(Inner {
                 start: Instant::now(),
                 next_index: AtomicU64::new(0),
                 next_process: AtomicU64::new(0),
-                slots: boxcar::Vec::new(),
+                spare: slots.count(),
+                reused: AtomicUsize::new(0),
+                slots,
+                recycle,
                 sink,
                 lost: AtomicU64::new(0),
                 first_lost: OnceLock::new(),
@@ -345,6 +407,16 @@ impl History {
     /// Opens a new process log and returns its index.
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
+        if self.inner.spare > 0 {
+            let at = self.inner.reused.fetch_add(1, Ordering::Relaxed);
+            if at < self.inner.spare {
+                // An emptied log no process has used yet in this history.
+                self.inner.slots[at]
+                    .process
+                    .store(process, Ordering::Relaxed);
+                return at;
+            }
+        }
         self.inner.slots.push(Slot {
             events: Box::new(Log::new()),
             process: AtomicU64::new(process),

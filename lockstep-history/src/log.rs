@@ -144,6 +144,23 @@ impl<T> Log<T> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         (0..self.len()).map_while(|i| self.get(i))
     }
+
+    /// Drops every element and keeps the chunks, so the log fills again without
+    /// allocating.
+    pub(crate) fn clear(&mut self) {
+        let len = std::mem::replace(self.len.get_mut(), 0);
+        for (chunk, slot) in self.chunks.iter_mut().enumerate() {
+            let start = (FIRST << chunk) - FIRST;
+            let base = *slot.get_mut();
+            if base.is_null() || start >= len {
+                break;
+            }
+            let live = (len - start).min(FIRST << chunk);
+            // SAFETY: the first `live` elements of this chunk were initialized, and `len`
+            // is already 0, so none is dropped twice should a drop panic.
+            unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(base, live)) };
+        }
+    }
 }
 
 impl<T> Drop for Log<T> {
@@ -245,6 +262,26 @@ mod tests {
             all.into_iter().eq(0..40_000),
             "every append kept, none torn"
         );
+    }
+
+    #[test]
+    fn clear_keeps_the_chunks_and_drops_the_elements() {
+        let mut log = Log::new();
+        let probe = Arc::new(0);
+        for _ in 0..100 {
+            log.writer().push(Arc::clone(&probe));
+        }
+        let chunks: Vec<_> = log.chunks.iter_mut().map(|c| *c.get_mut()).collect();
+        log.clear();
+        assert_eq!(Arc::strong_count(&probe), 1, "every element dropped");
+        assert_eq!(log.len(), 0);
+        assert!(log.last().is_none());
+        for i in 0..40 {
+            log.writer().push(Arc::new(i));
+        }
+        assert!(log.iter().map(|a| **a).eq(0..40));
+        let again: Vec<_> = log.chunks.iter_mut().map(|c| *c.get_mut()).collect();
+        assert_eq!(chunks, again, "no chunk allocated again");
     }
 
     #[test]

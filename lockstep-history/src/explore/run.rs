@@ -352,12 +352,15 @@ fn run_executions(
     let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
-            let history = History::with_sink(Copied(Arc::clone(&copied)));
+            // Made of the logs of the execution before (emptied), so that executions after
+            // the first allocate no log.
+            let history = History::recycled(Copied(Arc::clone(&copied)));
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
     }));
     task_local::restore(outer);
+    crate::history::drop_spare_logs();
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
