@@ -576,7 +576,7 @@ impl InOp {
     /// Marks this thread as running no operation, as work that is not part of the running
     /// one does (a job a thread pool runs while the operation waits).
     pub(crate) fn leave() -> InOp {
-        InOp(with_in_op(|c| std::mem::take(c)).unwrap_or(0))
+        InOp(with_in_op(std::mem::take).unwrap_or(0))
     }
 }
 

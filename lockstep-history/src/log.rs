@@ -147,6 +147,7 @@ impl<T> Log<T> {
 
     /// Moves every element out, in order, into `take`, and keeps the chunks, as
     /// [`Log::clear`] does. Should `take` panic, the elements not yet moved are leaked.
+    #[cfg(feature = "shuttle")]
     pub(crate) fn drain(&mut self, mut take: impl FnMut(T)) {
         let len = std::mem::replace(self.len.get_mut(), 0);
         for (chunk, slot) in self.chunks.iter_mut().enumerate() {
@@ -302,6 +303,7 @@ mod tests {
         assert_eq!(chunks, again, "no chunk allocated again");
     }
 
+    #[cfg(feature = "shuttle")]
     #[test]
     fn drain_moves_every_element_out_in_order() {
         let mut log = Log::new();
