@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -52,7 +53,8 @@ struct Inner {
     /// One log per process that has recorded; never shrinks, so an index names it forever.
     /// The first `spare` are logs of an earlier history, emptied, handed out before any
     /// new one is made (see [`History::recycled`]).
-    slots: boxcar::Vec<Slot>,
+    /// Dropped, or kept as spares, by `Inner`'s `drop`.
+    slots: ManuallyDrop<boxcar::Vec<Slot>>,
     spare: usize,
     /// How many of the spare logs are handed out.
     reused: AtomicUsize,
@@ -99,10 +101,11 @@ impl fmt::Display for LostCall {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // SAFETY: `slots` is not used again: this is the history's drop.
+        let mut slots = unsafe { ManuallyDrop::take(&mut self.slots) };
         if !self.recycle {
             return;
         }
-        let mut slots = std::mem::take(&mut self.slots);
         for at in 0..slots.count() {
             if let Some(slot) = slots.get_mut(at) {
                 slot.events.clear();
@@ -204,7 +207,7 @@ impl History {
                 next_process: AtomicU64::new(0),
                 spare: slots.count(),
                 reused: AtomicUsize::new(0),
-                slots,
+                slots: ManuallyDrop::new(slots),
                 recycle,
                 sink,
                 lost: AtomicU64::new(0),
@@ -281,7 +284,7 @@ impl History {
     /// A snapshot of every event recorded so far, in index order.
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::with_capacity(self.len());
-        for (_, slot) in &self.inner.slots {
+        for (_, slot) in self.inner.slots.iter() {
             events.extend(slot.events.iter().cloned());
         }
         events.sort_unstable_by_key(|e| e.index);
