@@ -66,6 +66,13 @@ pub fn current() -> Option<History> {
     with_current(|c| c.borrow().clone()).flatten()
 }
 
+/// The history installed on this thread, if any, as a recorded call finds it: in one
+/// look-up, and none while the cell is being replaced.
+#[inline]
+pub(crate) fn recording() -> Option<History> {
+    with_current(|c| c.try_borrow().ok().and_then(|c| c.clone())).flatten()
+}
+
 /// Whether a history is installed on this thread: the cheap check a recorded call makes
 /// before doing anything else.
 #[inline]

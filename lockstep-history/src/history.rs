@@ -6,10 +6,11 @@
 //! when one call returns before another starts, the first one's index is smaller.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
@@ -50,7 +51,15 @@ struct Inner {
     next_index: AtomicU64,
     next_process: AtomicU64,
     /// One log per process that has recorded; never shrinks, so an index names it forever.
-    slots: boxcar::Vec<Slot>,
+    /// The first `spare` are logs of an earlier history, emptied, handed out before any
+    /// new one is made (see [`History::recycled`]).
+    /// Dropped, or kept as spares, by `Inner`'s `drop`.
+    slots: ManuallyDrop<boxcar::Vec<Slot>>,
+    spare: usize,
+    /// How many of the spare logs are handed out.
+    reused: AtomicUsize,
+    /// Whether the logs go back to this thread's spares when the history is dropped.
+    recycle: bool,
     sink: Option<Box<dyn EventSink>>,
     /// Recorded calls that ran with no history installed while this one was open.
     lost: AtomicU64,
@@ -88,6 +97,37 @@ impl fmt::Display for LostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` on thread `{}`", self.function, self.thread)
     }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // SAFETY: `slots` is not used again: this is the history's drop.
+        let mut slots = unsafe { ManuallyDrop::take(&mut self.slots) };
+        if !self.recycle {
+            return;
+        }
+        for at in 0..slots.count() {
+            if let Some(slot) = slots.get_mut(at) {
+                slot.events.clear();
+            }
+        }
+        // Kept for the next recycled history on this thread, in the place of any spares
+        // already there (dropped outside the borrow).
+        #[cfg(feature = "shuttle")]
+        let _replaced = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().replace(slots));
+    }
+}
+
+#[cfg(feature = "shuttle")]
+thread_local! {
+    /// The emptied logs of the last recycled history dropped on this thread.
+    static SPARE_SLOTS: RefCell<Option<boxcar::Vec<Slot>>> = const { RefCell::new(None) };
+}
+
+/// Drops the spare logs kept on this thread for recycled histories.
+#[cfg(feature = "shuttle")]
+pub(crate) fn drop_spare_logs() {
+    let _dropped = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().take());
 }
 
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
@@ -137,13 +177,38 @@ impl History {
         History::build(Some(Box::new(sink)))
     }
 
+    /// An empty history made of the logs of the last such history dropped on this thread
+    /// (emptied, their memory kept) if there is one, and whose logs go back there when it is
+    /// dropped: the explorer records one history per execution, and so allocates no log in
+    /// the steady state.
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn recycled() -> History {
+        let slots = SPARE_SLOTS
+            .try_with(|spare| spare.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        History::build_from(None, slots, true)
+    }
+
     fn build(sink: Option<Box<dyn EventSink>>) -> History {
+        History::build_from(sink, boxcar::Vec::new(), false)
+    }
+
+    fn build_from(
+        sink: Option<Box<dyn EventSink>>,
+        slots: boxcar::Vec<Slot>,
+        recycle: bool,
+    ) -> History {
         History {
             inner: Arc::new(Inner {
                 start: Instant::now(),
                 next_index: AtomicU64::new(0),
                 next_process: AtomicU64::new(0),
-                slots: boxcar::Vec::new(),
+                spare: slots.count(),
+                reused: AtomicUsize::new(0),
+                slots: ManuallyDrop::new(slots),
+                recycle,
                 sink,
                 lost: AtomicU64::new(0),
                 first_lost: OnceLock::new(),
@@ -219,11 +284,91 @@ impl History {
     /// A snapshot of every event recorded so far, in index order.
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = Vec::with_capacity(self.len());
-        for (_, slot) in &self.inner.slots {
+        for (_, slot) in self.inner.slots.iter() {
             events.extend(slot.events.iter().cloned());
         }
         events.sort_unstable_by_key(|e| e.index);
         events
+    }
+
+    /// Every event recorded so far, in index order, as [`History::events`] returns them,
+    /// into `out` (emptied first): a buffer the caller keeps from one history to the next.
+    /// Each process log is in index order already, so this merges them rather than sorting.
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn events_into(&self, out: &mut Vec<Event>) {
+        /// Processes merged with the cursors on the stack; more are sorted instead.
+        const MERGED: usize = 16;
+        out.clear();
+        let slots = &self.inner.slots;
+        let count = slots.count();
+        if count > MERGED {
+            out.extend(self.events());
+            return;
+        }
+        // Per process: its log, the position of its next event and that event's index
+        // (`u64::MAX` once the log is exhausted).
+        let mut logs: [Option<&Log<Event>>; MERGED] = [None; MERGED];
+        let mut next = [0usize; MERGED];
+        let mut heads = [u64::MAX; MERGED];
+        let head = |log: Option<&Log<Event>>, at: usize| {
+            log.and_then(|log| log.get(at))
+                .map_or(u64::MAX, |e| e.index)
+        };
+        for at in 0..count {
+            logs[at] = slots.get(at).map(|slot| &*slot.events);
+            heads[at] = head(logs[at], 0);
+        }
+        loop {
+            let Some((at, &index)) = heads[..count].iter().enumerate().min_by_key(|(_, i)| **i)
+            else {
+                return;
+            };
+            if index == u64::MAX {
+                return;
+            }
+            if let Some(event) = logs[at].and_then(|log| log.get(next[at])) {
+                out.push(event.clone());
+            }
+            next[at] += 1;
+            heads[at] = head(logs[at], next[at]);
+        }
+    }
+
+    /// Every event of this history, in index order, into `out` (emptied first), when this
+    /// is its last handle: the events are moved out of the logs rather than copied, and the
+    /// emptied logs are kept for the next [`History::recycled`]. With other handles alive,
+    /// copies them as [`History::events_into`] does.
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn take_events(self, out: &mut Vec<Event>) {
+        out.clear();
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(inner) => return History { inner }.events_into(out),
+        };
+        let n: usize = inner.slots.iter().map(|(_, s)| s.events.len()).sum();
+        let dense = inner
+            .slots
+            .iter()
+            .all(|(_, s)| s.events.iter().all(|e| e.index < n as u64));
+        if !dense {
+            // An index handed out whose event was never logged (a panic in a sink).
+            let history = History {
+                inner: Arc::new(inner),
+            };
+            return out.extend(history.events());
+        }
+        out.reserve(n);
+        let place = &mut out.spare_capacity_mut()[..n];
+        for at in 0..inner.slots.count() {
+            if let Some(slot) = inner.slots.get_mut(at) {
+                slot.events.drain(|event| {
+                    place[event.index as usize].write(event);
+                });
+            }
+        }
+        // SAFETY: the counter hands each index out once, so the `n` events have `n`
+        // distinct indices, each below `n` (checked above): every place was written once.
+        unsafe { out.set_len(n) };
     }
 
     /// How many events have been recorded so far.
@@ -345,6 +490,16 @@ impl History {
     /// Opens a new process log and returns its index.
     fn new_slot(&self) -> usize {
         let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
+        if self.inner.spare > 0 {
+            let at = self.inner.reused.fetch_add(1, Ordering::Relaxed);
+            if at < self.inner.spare {
+                // An emptied log no process has used yet in this history.
+                self.inner.slots[at]
+                    .process
+                    .store(process, Ordering::Relaxed);
+                return at;
+            }
+        }
         self.inner.slots.push(Slot {
             events: Box::new(Log::new()),
             process: AtomicU64::new(process),
@@ -354,49 +509,61 @@ impl History {
     /// The log this thread records into: the polled task's, if a task of this history is
     /// being polled, otherwise the thread's own, opened on first use.
     fn slot_index(&self) -> usize {
-        let found = with_bindings(|b| {
-            let mut b = b.borrow_mut();
-            if let Some(task) = &b.task
-                && Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner)
-            {
-                return *task.slot.get_or_init(|| self.new_slot());
-            }
-            let me = Arc::as_ptr(&self.inner);
-            if let Some((_, slot)) = b.threads.iter().find(|(h, _)| Weak::as_ptr(h) == me) {
-                return *slot;
-            }
-            b.threads.retain(|(h, _)| h.strong_count() > 0);
-            let slot = self.new_slot();
-            b.threads.push((Arc::downgrade(&self.inner), slot));
-            slot
-        });
+        let found = with_bindings(|b| self.slot_in(&mut b.borrow_mut()));
         // During thread teardown the thread-locals are gone: record on a fresh process
         // rather than lose the event.
         found.unwrap_or_else(|| self.new_slot())
     }
-}
 
-thread_local! {
-    /// The history (by [`History::addr`]) whose operation's body is running on this thread
-    /// (for an async call: whose future is being polled), or 0. Recorded calls made then into
-    /// that history belong to that operation and are not operations of their own; a body
-    /// that installs a history of its own still records into it.
-    static IN_OP: Cell<usize> = const { Cell::new(0) };
-}
-
-#[cfg(feature = "shuttle")]
-crate::explore::task_local! {
-    static TASK_IN_OP: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Runs `f` on this thread's [`IN_OP`] or, inside a shuttle execution (where every task runs
-/// on one OS thread, and one task's call may be switched out mid-body), this shuttle task's.
-fn with_in_op<R>(f: impl FnOnce(&Cell<usize>) -> R) -> Option<R> {
-    #[cfg(feature = "shuttle")]
-    if crate::explore::in_execution() {
-        return TASK_IN_OP.try_with(f).ok();
+    /// The log this thread (or task), whose bindings are `b`, records into.
+    fn slot_in(&self, b: &mut Bindings) -> usize {
+        if let Some(task) = &b.task
+            && Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner)
+        {
+            return *task.slot.get_or_init(|| self.new_slot());
+        }
+        let me = Arc::as_ptr(&self.inner);
+        if let Some((_, slot)) = b.threads.iter().find(|(h, _)| Weak::as_ptr(h) == me) {
+            return *slot;
+        }
+        b.threads.retain(|(h, _)| h.strong_count() > 0);
+        let slot = self.new_slot();
+        b.threads.push((Arc::downgrade(&self.inner), slot));
+        slot
     }
-    IN_OP.try_with(f).ok()
+
+    /// Begins a recorded call's operation, as [`History::begin_op`] does, unless an
+    /// operation of this history is already running its body on this thread (or task): then
+    /// the call is part of it, and this returns `None` without calling `args`. Whether one
+    /// runs and which process records are learnt in one look-up.
+    pub(crate) fn begin_call(
+        &self,
+        f: Cow<'static, str>,
+        args: impl FnOnce() -> Value,
+    ) -> Option<usize> {
+        let found = with_bindings(|b| {
+            let mut b = b.borrow_mut();
+            (b.in_op != self.addr()).then(|| self.slot_in(&mut b))
+        });
+        let mut slot = match found {
+            Some(None) => return None,
+            Some(Some(slot)) => slot,
+            None => self.new_slot(),
+        };
+        let value = args();
+        // As `begin_op`: on a fresh process if this one already has an operation pending.
+        if Self::pending(&self.inner.slots[slot]).is_some() {
+            slot = self.new_slot();
+        }
+        self.record_on(slot, EventKind::Invoke, f, |_| value, None);
+        Some(slot)
+    }
+}
+
+/// Runs `f` on this thread's (or, inside a shuttle execution, this task's)
+/// [`Bindings::in_op`].
+fn with_in_op<R>(f: impl FnOnce(&mut usize) -> R) -> Option<R> {
+    with_bindings(|b| f(&mut b.borrow_mut().in_op))
 }
 
 /// Marks this thread as inside an operation's body until dropped (also on panic).
@@ -406,26 +573,26 @@ pub(crate) struct InOp(usize);
 impl InOp {
     /// Marks this thread as running an operation of `history`.
     pub(crate) fn enter(history: &History) -> InOp {
-        InOp(with_in_op(|c| c.replace(history.addr())).unwrap_or(0))
+        InOp(with_in_op(|c| std::mem::replace(c, history.addr())).unwrap_or(0))
     }
 
     /// Marks this thread as running no operation, as work that is not part of the running
     /// one does (a job a thread pool runs while the operation waits).
     pub(crate) fn leave() -> InOp {
-        InOp(with_in_op(|c| c.replace(0)).unwrap_or(0))
+        InOp(with_in_op(std::mem::take).unwrap_or(0))
     }
 }
 
 impl Drop for InOp {
     fn drop(&mut self) {
-        let _ = with_in_op(|c| c.set(self.0));
+        let _ = with_in_op(|c| *c = self.0);
     }
 }
 
 impl History {
     /// Whether an operation of this history is running its body on this thread (or task).
     pub(crate) fn op_running_here(&self) -> bool {
-        with_in_op(Cell::get) == Some(self.addr())
+        with_in_op(|c| *c) == Some(self.addr())
     }
 
     /// Runs `body`, which carries this history into work that is not part of the operation
@@ -475,18 +642,24 @@ struct Bindings {
     /// This thread's own log in each history it has recorded into. The weak handle keeps
     /// the history's address from being reused, so comparing addresses is sound.
     threads: Vec<(Weak<Inner>, usize)>,
+    /// The history (by [`History::addr`]) whose operation's body is running on this thread
+    /// (for an async call: whose future is being polled), or 0. Recorded calls made then into
+    /// that history belong to that operation and are not operations of their own; a body
+    /// that installs a history of its own still records into it. Kept here, beside the
+    /// process, so that a recorded call learns both in one look-up.
+    in_op: usize,
 }
 
 thread_local! {
     static BINDINGS: RefCell<Bindings> = const {
-        RefCell::new(Bindings { task: None, threads: Vec::new() })
+        RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 })
     };
 }
 
 #[cfg(feature = "shuttle")]
 crate::explore::task_local! {
     static TASK_BINDINGS: RefCell<Bindings> = const {
-        RefCell::new(Bindings { task: None, threads: Vec::new() })
+        RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 })
     };
 }
 
@@ -617,6 +790,57 @@ mod tests {
         let e = h.events();
         assert_eq!(e[0].value.as_u64(), Some(u64::MAX));
         assert_eq!(e[1].value.as_i64(), Some(i64::MIN));
+    }
+
+    #[cfg(feature = "shuttle")]
+    #[test]
+    fn events_into_merges_the_logs_as_events_sorts_them() {
+        let h = History::new();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let h = h.clone();
+                s.spawn(move || {
+                    for i in 0..50 {
+                        h.invoke("write", t * 100 + i);
+                        if i % 7 == 3 {
+                            h.info("write", "timeout");
+                        } else {
+                            h.ok("write", ());
+                        }
+                    }
+                });
+            }
+        });
+        let mut out = vec![h.events()[0].clone()];
+        h.events_into(&mut out);
+        assert_eq!(out, h.events());
+        assert_eq!(out.len(), 400);
+    }
+
+    #[cfg(feature = "shuttle")]
+    #[test]
+    fn recycled_histories_reuse_the_last_ones_logs() {
+        let first = History::recycled();
+        first.invoke("write", 1);
+        first.ok("write", ());
+        drop(first);
+        let second = History::recycled();
+        assert!(second.is_empty(), "the logs come back emptied");
+        second.invoke("read", ());
+        second.ok("read", 1);
+        let events = second.events();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].index, 0);
+        assert_eq!(events[0].process, Process::Id(0));
+        assert_eq!(events[1].value, 1);
+        assert_eq!(
+            second.inner.slots.count(),
+            1,
+            "the spare log was used, none added"
+        );
+        drop(second);
+        drop_spare_logs();
+        assert!(History::recycled().inner.slots.count() == 0);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use crate::context::{any_active, any_open, count_lost, current, is_recording};
+use crate::context::{any_active, any_open, count_lost, recording};
 use crate::event::EventKind;
 use crate::history::{self, History, InOp, echo};
 use crate::value::{self, Converted, Value};
@@ -86,22 +86,19 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 #[cold]
 #[inline(never)]
 fn begin_active(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    if is_recording() {
-        begin_recording(f, args)
-    } else {
-        if any_open() {
-            count_lost(f);
+    match recording() {
+        Some(history) => begin_recording(history, f, args),
+        None => {
+            if any_open() {
+                count_lost(f);
+            }
+            None
         }
-        None
     }
 }
 
-fn begin_recording(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    let history = current()?;
-    if history.op_running_here() {
-        return None;
-    }
-    let slot = history.begin_op(Cow::Borrowed(f), args());
+fn begin_recording(history: History, f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
+    let slot = history.begin_call(Cow::Borrowed(f), args)?;
     Some(Op { history, slot, f })
 }
 

@@ -16,7 +16,7 @@ use super::schedule::{self, ScheduleError, Taken, Tracker};
 use super::strategy::Strategy;
 use super::task_local;
 use crate::checker::Budget;
-use crate::event::{Event, EventSink};
+use crate::event::Event;
 use crate::history::History;
 use crate::report::Analysis;
 
@@ -206,7 +206,7 @@ impl Explorer {
         });
         let mut summary = Summary::default();
         let mut invalid = None;
-        let mut judge = |iteration: usize, _: History, events: &[Event], taken: &Taken| {
+        let mut judge = |iteration: usize, _: Option<History>, events: &[Event], taken: &Taken| {
             summary.iterations += 1;
             match oracle.judge(events, &budget) {
                 Judgement::Valid => ControlFlow::Continue(()),
@@ -292,7 +292,7 @@ where
     ));
     let mut recorded = None;
     let ran = run_executions(scheduler, 1, Arc::new(body), &mut |_, history, _, _| {
-        recorded = Some(history);
+        recorded = history;
         ControlFlow::Break(())
     });
     if let Some(message) = ran.panicked {
@@ -302,9 +302,10 @@ where
 }
 
 /// What happens after each execution: the explorer gets the execution's number (from 1),
-/// the history it recorded with its events in index order, and its schedule, and says
-/// whether to start another.
-type Between<'a> = dyn FnMut(usize, History, &[Event], &Taken) -> ControlFlow<()> + 'a;
+/// the history it recorded (only for a run of one execution, where the history is kept; a
+/// longer run moves its events out and recycles its logs) with its events in index order,
+/// and its schedule, and says whether to start another.
+type Between<'a> = dyn FnMut(usize, Option<History>, &[Event], &Taken) -> ControlFlow<()> + 'a;
 
 /// How a shuttle run of many executions ended.
 struct Ran {
@@ -332,7 +333,6 @@ fn run_executions(
     // The failure reports its own schedule, in the form `replay` reads.
     config.failure_persistence = FailurePersistence::None;
     let slot: Arc<Mutex<Option<History>>> = Arc::default();
-    let copied: Arc<Mutex<Vec<Event>>> = Arc::default();
     let taken = Rc::new(RefCell::new(Taken::default()));
     let started = Rc::new(Cell::new(0));
     let iterations = Iterations {
@@ -341,7 +341,7 @@ fn run_executions(
         limit,
         started: Rc::clone(&started),
         slot: Arc::clone(&slot),
-        copied: Arc::clone(&copied),
+        events: Vec::new(),
         // SAFETY (for the dereference in `Iterations::new_execution`): `between` outlives
         // the `Runner::run` below, and shuttle calls the scheduler only during that call.
         between: unsafe { erase(between) },
@@ -352,12 +352,15 @@ fn run_executions(
     let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
-            let history = History::with_sink(Copied(Arc::clone(&copied)));
+            // Made of the logs of the execution before (emptied), so that executions after
+            // the first allocate no log.
+            let history = History::recycled();
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
     }));
     task_local::restore(outer);
+    crate::history::drop_spare_logs();
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
@@ -389,8 +392,9 @@ struct Iterations {
     limit: usize,
     started: Rc<Cell<usize>>,
     slot: Arc<Mutex<Option<History>>>,
-    /// The events of the execution under way, as its history records them.
-    copied: Arc<Mutex<Vec<Event>>>,
+    /// The events of the execution just finished, in index order: a buffer kept from one
+    /// execution to the next.
+    events: Vec<Event>,
     /// Borrowed from `run_executions` for the length of its `Runner::run` call.
     between: NonNull<Between<'static>>,
 }
@@ -410,14 +414,14 @@ impl Scheduler for Iterations {
             // `run_executions` calls while it holds `between` borrowed and does nothing else
             // with it; shuttle calls one scheduler method at a time, on this thread.
             let between = unsafe { self.between.as_mut() };
-            let mut copied = self.copied.lock().unwrap_or_else(PoisonError::into_inner);
-            let flow = if Copied::complete(&copied, &history) {
-                between(finished, history, &copied, &self.taken.borrow())
+            let kept = if self.limit == 1 {
+                history.events_into(&mut self.events);
+                Some(history)
             } else {
-                let events = history.events();
-                between(finished, history, &events, &self.taken.borrow())
+                history.take_events(&mut self.events);
+                None
             };
-            copied.clear();
+            let flow = between(finished, kept, &self.events, &self.taken.borrow());
             if flow.is_break() {
                 return None;
             }
@@ -446,29 +450,6 @@ impl Scheduler for Iterations {
 
     fn next_u64(&mut self) -> u64 {
         self.tracker.next_u64()
-    }
-}
-
-/// Keeps a copy of each event as it is recorded, into a buffer the explorer reuses from
-/// one execution to the next: the events to check, with no snapshot of the history's logs
-/// (a fresh vector, each event found in its process's log, a sort) after each execution.
-struct Copied(Arc<Mutex<Vec<Event>>>);
-
-impl EventSink for Copied {
-    fn record(&self, event: &Event) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(event.clone());
-    }
-}
-
-impl Copied {
-    /// Whether `copied` is every event of `history` in index order. Under shuttle every task
-    /// runs on one thread and an event is handed to the sink as it takes its index, so it
-    /// is, unless the body recorded from threads of its own.
-    fn complete(copied: &[Event], history: &History) -> bool {
-        copied.len() == history.len() && copied.iter().enumerate().all(|(i, e)| e.index == i as u64)
     }
 }
 
