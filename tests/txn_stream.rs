@@ -314,6 +314,35 @@ fn sample(f: Format) -> Vec<u8> {
     bytes
 }
 
+/// Applies `edits` to `bytes`: each replaces, removes or inserts a byte of `alphabet`, or cuts
+/// the file, at a position taken modulo its length.
+fn corrupt(bytes: &mut Vec<u8>, edits: &[(usize, usize, u8)], alphabet: &[u8]) {
+    for &(op, at, b) in edits {
+        let at = at % (bytes.len() + 1);
+        let b = alphabet[b as usize % alphabet.len()];
+        match op {
+            0 if at < bytes.len() => bytes[at] = b,
+            1 if at < bytes.len() => {
+                bytes.remove(at);
+            }
+            2 => bytes.insert(at, b),
+            _ => bytes.truncate(at),
+        }
+    }
+}
+
+/// What the compact route and the events route give for `bytes`, checked for every model.
+fn both_routes(bytes: &[u8], f: Format) -> (Result<Analysis, String>, Result<Analysis, String>) {
+    let options = Options {
+        consistency_models: ConsistencyModel::all().to_vec(),
+        ..Options::default()
+    };
+    (
+        by_compact(bytes, f, &options),
+        by_events(bytes, f, &options),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -328,24 +357,8 @@ proptest! {
         let mut bytes = sample(f);
         // Bytes that make structure, so that edits often stay parseable.
         const BYTES: &[u8] = b"[]{}:\" 0123456789nilr,\n";
-        for (op, at, b) in edits {
-            let at = at % (bytes.len() + 1);
-            let b = BYTES[b as usize % BYTES.len()];
-            match op {
-                0 if at < bytes.len() => bytes[at] = b,
-                1 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                2 => bytes.insert(at, b),
-                _ => bytes.truncate(at),
-            }
-        }
-        let options = Options {
-            consistency_models: ConsistencyModel::all().to_vec(),
-            ..Options::default()
-        };
-        let expected = by_events(&bytes, f, &options);
-        let got = by_compact(&bytes, f, &options);
+        corrupt(&mut bytes, &edits, BYTES);
+        let (got, expected) = both_routes(&bytes, f);
         prop_assert_eq!(got, expected);
     }
 }
@@ -510,24 +523,8 @@ proptest! {
         let mut bytes = Vec::new();
         format::write(&mut bytes, &events, f).unwrap();
         const BYTES: &[u8] = b"[]{}:\" 0123456789nilr,\n-+#;.N_e\\/";
-        for (op, at, b) in edits {
-            let at = at % (bytes.len() + 1);
-            let b = BYTES[b as usize % BYTES.len()];
-            match op {
-                0 if at < bytes.len() => bytes[at] = b,
-                1 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                2 => bytes.insert(at, b),
-                _ => bytes.truncate(at),
-            }
-        }
-        let options = Options {
-            consistency_models: ConsistencyModel::all().to_vec(),
-            ..Options::default()
-        };
-        let expected = by_events(&bytes, f, &options);
-        let got = by_compact(&bytes, f, &options);
+        corrupt(&mut bytes, &edits, BYTES);
+        let (got, expected) = both_routes(&bytes, f);
         prop_assert_eq!(got, expected);
     }
 }
