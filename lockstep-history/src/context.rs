@@ -73,8 +73,8 @@ pub(crate) fn recording() -> Option<History> {
     with_current(|c| c.try_borrow().ok().and_then(|c| c.clone())).flatten()
 }
 
-/// Whether a history is installed on this thread: the cheap check a recorded call makes
-/// before doing anything else.
+/// Whether a history is installed on this thread (on this task, inside a shuttle
+/// execution).
 #[inline]
 pub fn is_recording() -> bool {
     with_current(|c| c.try_borrow().is_ok_and(|c| c.is_some())).unwrap_or(false)

@@ -150,13 +150,8 @@ impl<T> Log<T> {
     #[cfg(feature = "shuttle")]
     pub(crate) fn drain(&mut self, mut take: impl FnMut(T)) {
         let len = std::mem::replace(self.len.get_mut(), 0);
-        for (chunk, slot) in self.chunks.iter_mut().enumerate() {
-            let start = (FIRST << chunk) - FIRST;
-            let base = *slot.get_mut();
-            if base.is_null() || start >= len {
-                break;
-            }
-            for offset in 0..(len - start).min(FIRST << chunk) {
+        for (_, base, live) in self.allocated(len) {
+            for offset in 0..live {
                 // SAFETY: the element is initialized, and with `len` already 0 the log never
                 // reads or drops it again: it is moved out exactly once.
                 take(unsafe { base.add(offset).read() });
@@ -164,17 +159,26 @@ impl<T> Log<T> {
         }
     }
 
+    /// Each allocated chunk in order (chunks are allocated in order, so the walk stops at
+    /// the first that is not): its index, its base, and how many of the first `len`
+    /// elements it holds.
+    fn allocated(&mut self, len: usize) -> impl Iterator<Item = (usize, *mut T, usize)> + '_ {
+        self.chunks
+            .iter_mut()
+            .enumerate()
+            .map_while(move |(chunk, slot)| {
+                let base = *slot.get_mut();
+                let start = (FIRST << chunk) - FIRST;
+                let live = len.saturating_sub(start).min(FIRST << chunk);
+                (!base.is_null()).then_some((chunk, base, live))
+            })
+    }
+
     /// Drops every element and keeps the chunks, so the log fills again without
     /// allocating.
     pub(crate) fn clear(&mut self) {
         let len = std::mem::replace(self.len.get_mut(), 0);
-        for (chunk, slot) in self.chunks.iter_mut().enumerate() {
-            let start = (FIRST << chunk) - FIRST;
-            let base = *slot.get_mut();
-            if base.is_null() || start >= len {
-                break;
-            }
-            let live = (len - start).min(FIRST << chunk);
+        for (_, base, live) in self.allocated(len) {
             // SAFETY: the first `live` elements of this chunk were initialized, and `len`
             // is already 0, so none is dropped twice should a drop panic.
             unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(base, live)) };
@@ -185,13 +189,7 @@ impl<T> Log<T> {
 impl<T> Drop for Log<T> {
     fn drop(&mut self) {
         let len = *self.len.get_mut();
-        for (chunk, slot) in self.chunks.iter_mut().enumerate() {
-            let base = *slot.get_mut();
-            if base.is_null() {
-                break;
-            }
-            let start = (FIRST << chunk) - FIRST;
-            let live = len.saturating_sub(start).min(FIRST << chunk);
+        for (chunk, base, live) in self.allocated(len) {
             // SAFETY: the first `live` elements of this chunk were initialized; the chunk
             // was allocated with this layout.
             unsafe {
