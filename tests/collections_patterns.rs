@@ -618,3 +618,62 @@ fn checks_choose_the_polynomial_checker_by_themselves() {
     let verdict = linearizable::check_with(&events, &Set, &forced).unwrap();
     assert!(!verdict.is_linearizable(), "{verdict}");
 }
+
+/// The counterexample's order up to the operation that cannot be placed: (invoke index,
+/// state after) per step.
+fn prefix_of(checked: &Checked) -> (Vec<(u64, String)>, u64) {
+    let lockstep_history::checker::Verdict::NotLinearizable(c) = &checked.verdict else {
+        panic!("not a violation: {checked}");
+    };
+    let steps = c
+        .prefix
+        .iter()
+        .map(|s| (s.op.op.invoke, s.after.clone()))
+        .collect();
+    (steps, c.op.op.invoke)
+}
+
+#[test]
+fn a_small_violation_shows_the_longest_order_that_holds() {
+    // A push, then two overlapping pops that both return it: the pass proves the violation
+    // without an order; the counterexample shows the push and one pop, then the second pop.
+    let h = history(&[
+        ('i', 0, "push", int(0)),
+        ('o', 0, "push", int(0)),
+        ('i', 1, "pop", NIL),
+        ('i', 2, "pop", NIL),
+        ('o', 1, "pop", int(0)),
+        ('o', 2, "pop", int(0)),
+    ]);
+    let c = check(&h, Collection::Stack);
+    assert_eq!(c.method, Method::Polynomial, "{c}");
+    assert_eq!(c.violation.as_ref().unwrap().pattern, Pattern::RemovedTwice);
+    let (prefix, stuck) = prefix_of(&c);
+    assert_eq!(prefix.len(), 2, "{c}");
+    assert_eq!(prefix[0], (0, "[0]".to_string()), "{c}");
+    assert_eq!(prefix[1].1, "[]", "{c}");
+    assert!(stuck == 2 || stuck == 3, "{c}");
+    assert_ne!(prefix[1].0, stuck, "{c}");
+    assert!(
+        c.to_string().contains("longest linearizable prefix: 2"),
+        "{c}"
+    );
+
+    // The same for a queue: enqueue 1, dequeue 1, then a second dequeue of 1.
+    let h = history(&[
+        ('i', 0, "enqueue", int(1)),
+        ('o', 0, "enqueue", int(1)),
+        ('i', 0, "dequeue", NIL),
+        ('o', 0, "dequeue", int(1)),
+        ('i', 1, "dequeue", NIL),
+        ('o', 1, "dequeue", int(1)),
+    ]);
+    let c = check(&h, Collection::FifoQueue);
+    let (prefix, stuck) = prefix_of(&c);
+    assert_eq!(
+        prefix.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 2],
+        "{c}"
+    );
+    assert_eq!(stuck, 4, "{c}");
+}

@@ -39,6 +39,7 @@
 //! [`Checked::method`].
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -278,7 +279,7 @@ fn finish<M: Model>(
     match decided {
         Decided::Linearizable(order) => polynomial(witness(model, prepared, &order, options), None),
         Decided::Violation(v) => {
-            let verdict = not_linearizable(model, prepared, &v);
+            let verdict = not_linearizable(model, prepared, &v, options);
             polynomial(verdict, Some(v.violation))
         }
         Decided::Undecided(reason) => search(model, prepared, options, reason),
@@ -365,7 +366,44 @@ fn linearization(order: Vec<u64>, states: Vec<OpStates>) -> Verdict {
     })
 }
 
-fn not_linearizable<M: Model>(model: &M, prepared: &Prepared<M::Op>, found: &Found) -> Verdict {
+/// Operations in a history whose counterexample gets the general search's deepest prefix
+/// (see [`not_linearizable`]).
+const DETAILED_OPS: usize = 64;
+
+/// How long that search may take before the pass's own counterexample is kept.
+const DETAIL_TIME: Duration = Duration::from_millis(250);
+
+/// The verdict for a violation a polynomial pass found. A pass proves that no linearization
+/// exists without building the longest order that does hold, so its counterexample starts
+/// from nothing ("not even as the first operation"). On a small history, the kind a
+/// controlled schedule or a unit test records, the general search is quick and finds the
+/// deepest prefix a person can follow, so its counterexample is given instead; when that
+/// search runs out of its small budget, the pass's is. The verdict is the pass's either way.
+fn not_linearizable<M: Model>(
+    model: &M,
+    prepared: &Prepared<M::Op>,
+    found: &Found,
+    options: &Options,
+) -> Verdict {
+    if found.prefix.is_empty() && prepared.operations.len() <= DETAILED_OPS {
+        let mut bounded = options.clone();
+        bounded.budget.time_limit = Some(
+            options
+                .budget
+                .time_limit
+                .map_or(DETAIL_TIME, |limit| limit.min(DETAIL_TIME)),
+        );
+        bounded.budget.threads = Some(1);
+        bounded.budget.progress = None;
+        let searched = check_prepared(prepared, model, &bounded);
+        debug_assert!(
+            !searched.is_linearizable(),
+            "the pass and the search disagree"
+        );
+        if searched.is_not_linearizable() {
+            return searched;
+        }
+    }
     // These models do not partition: every operation is in the one partition.
     let partition = super::preprocess::Partition {
         key: None,
