@@ -121,17 +121,21 @@ fn a_pop_before_its_push() {
     );
 }
 
-#[test]
-fn a_value_dequeued_twice() {
-    let h = history(&[
+/// Enqueue 1, dequeue 1, then another dequeue of 1.
+fn dequeued_twice() -> Vec<Event> {
+    history(&[
         ('i', 0, "enqueue", int(1)),
         ('o', 0, "enqueue", int(1)),
         ('i', 0, "dequeue", NIL),
         ('o', 0, "dequeue", int(1)),
         ('i', 1, "dequeue", NIL),
         ('o', 1, "dequeue", int(1)),
-    ]);
-    let c = check(&h, Collection::FifoQueue);
+    ])
+}
+
+#[test]
+fn a_value_dequeued_twice() {
+    let c = check(&dequeued_twice(), Collection::FifoQueue);
     assert_pattern(&c, Pattern::RemovedTwice, &[0, 2, 4], &["both returned 1"]);
 }
 
@@ -659,16 +663,8 @@ fn a_small_violation_shows_the_longest_order_that_holds() {
         "{c}"
     );
 
-    // The same for a queue: enqueue 1, dequeue 1, then a second dequeue of 1.
-    let h = history(&[
-        ('i', 0, "enqueue", int(1)),
-        ('o', 0, "enqueue", int(1)),
-        ('i', 0, "dequeue", NIL),
-        ('o', 0, "dequeue", int(1)),
-        ('i', 1, "dequeue", NIL),
-        ('o', 1, "dequeue", int(1)),
-    ]);
-    let c = check(&h, Collection::FifoQueue);
+    // The same for a queue.
+    let c = check(&dequeued_twice(), Collection::FifoQueue);
     let (prefix, stuck) = prefix_of(&c);
     assert_eq!(
         prefix.iter().map(|p| p.0).collect::<Vec<_>>(),
