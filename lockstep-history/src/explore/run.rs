@@ -352,15 +352,15 @@ fn run_executions(
     let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
-            // Made of the logs of the execution before (emptied), so that executions after
-            // the first allocate no log.
-            let history = History::recycled();
+            // Made of the buffers of the execution before (emptied), so that executions
+            // after the first allocate none.
+            let history = History::for_execution();
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
     }));
     task_local::restore(outer);
-    crate::history::drop_spare_logs();
+    crate::history::drop_spare();
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
