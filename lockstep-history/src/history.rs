@@ -63,6 +63,8 @@ struct Inner {
 }
 
 /// Where a history keeps its events.
+// Made once per history, inside its `Arc`: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Store {
     /// Any number of threads recording at once: a log per process.
     Logs(Logs),
