@@ -416,8 +416,8 @@ impl History {
         #[cfg(feature = "shuttle")]
         crate::explore::scheduling_point();
         let error = error.filter(|e| !e.is_nil());
-        let logs = match &self.inner.store {
-            Store::Logs(logs) => logs,
+        match &self.inner.store {
+            Store::Logs(logs) => self.record_in_log(logs, slot, kind, f, value, error),
             #[cfg(feature = "shuttle")]
             Store::Execution(events) => {
                 let mut events = lock(events);
@@ -425,9 +425,21 @@ impl History {
                 if let Some(sink) = &self.inner.sink {
                     sink.record(event);
                 }
-                return;
             }
-        };
+        }
+    }
+
+    /// [`History::record_on`] for a history of threads recording at once.
+    #[inline]
+    fn record_in_log(
+        &self,
+        logs: &Logs,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
         let slot = &logs.slots[slot];
         // Held for the whole event, so a log stays in index order and its echo is the
         // invoke it follows. Uncontended unless an op completes on another thread while
