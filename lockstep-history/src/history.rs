@@ -539,11 +539,16 @@ impl History {
             Some(Some(slot)) => slot,
             None => self.new_slot(),
         };
+        Some(self.invoke_on(slot, f, args))
+    }
+
+    /// Records a recorded call's invoke on `slot`, or on a fresh process if that one has an
+    /// operation pending (as [`History::begin_op`] does), and returns the log it went to.
+    fn invoke_on(&self, slot: usize, f: Cow<'static, str>, args: impl FnOnce() -> Value) -> usize {
         let value = args();
-        // As `begin_op`: on a fresh process if this one already has an operation pending.
         let slot = self.idle_slot(slot);
         self.record_on(slot, EventKind::Invoke, f, |_| value, None);
-        Some(slot)
+        slot
     }
 }
 
@@ -650,10 +655,23 @@ thread_local! {
     };
 }
 
+/// What a shuttle task records with, inside an execution: the history installed on it (see
+/// [`crate::context`]) and which process it records as, side by side so that a recorded call
+/// learns both in one look-up.
+#[cfg(feature = "shuttle")]
+pub(crate) struct TaskState {
+    /// The task's current history.
+    pub(crate) current: RefCell<Option<History>>,
+    bindings: RefCell<Bindings>,
+}
+
 #[cfg(feature = "shuttle")]
 crate::explore::task_local! {
-    static TASK_BINDINGS: RefCell<Bindings> = const {
-        RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 })
+    pub(crate) static TASK: TaskState = const {
+        TaskState {
+            current: RefCell::new(None),
+            bindings: RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 }),
+        }
     };
 }
 
@@ -663,9 +681,37 @@ crate::explore::task_local! {
 fn with_bindings<R>(f: impl FnOnce(&RefCell<Bindings>) -> R) -> Option<R> {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        return TASK_BINDINGS.try_with(f).ok();
+        return TASK.try_with(|t| f(&t.bindings)).ok();
     }
     BINDINGS.try_with(f).ok()
+}
+
+/// Begins a recorded call into the history installed on this thread (or task): `None` when
+/// there is none; the history and `None` when an operation of it is already running its body
+/// here (the call is part of it, and `args` is not called); else the history and the log
+/// its invoke went to, as [`History::begin_call`] returns it.
+pub(crate) fn begin_current(
+    f: Cow<'static, str>,
+    args: impl FnOnce() -> Value,
+) -> Option<(History, Option<usize>)> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        // The history, whether its operation runs here, and the process, in one look-up.
+        let (history, slot) = TASK
+            .try_with(|t| {
+                let history = t.current.try_borrow().ok()?.clone()?;
+                let mut b = t.bindings.borrow_mut();
+                let slot = (b.in_op != history.addr()).then(|| history.slot_in(&mut b));
+                Some((history, slot))
+            })
+            .ok()
+            .flatten()?;
+        let slot = slot.map(|slot| history.invoke_on(slot, f, args));
+        return Some((history, slot));
+    }
+    let history = crate::context::recording()?;
+    let slot = history.begin_call(f, args);
+    Some((history, slot))
 }
 
 /// What an ok with this result records: the result, or the invoke's input (`pending`) when
