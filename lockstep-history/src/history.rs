@@ -386,6 +386,7 @@ impl History {
     }
 
     /// `slot`, unless its process has an operation pending: then a fresh process's.
+    #[inline]
     fn idle_slot(&self, slot: usize) -> usize {
         match &self.inner.store {
             Store::Logs(logs) => {
@@ -550,11 +551,30 @@ impl History {
         self.record_on(slot, EventKind::Invoke, f, |_| value, None);
         slot
     }
+
+    /// The log a recorded call made now on this shuttle task, whose bindings are `b`, records
+    /// its invoke into: [`History::slot_in`], or a fresh process's if that one has an
+    /// operation pending. An execution's history learns both under one lock.
+    #[cfg(feature = "shuttle")]
+    fn call_slot(&self, b: &mut Bindings) -> usize {
+        let entered = b
+            .task
+            .as_ref()
+            .is_some_and(|task| Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner));
+        if !entered
+            && let Store::Execution(events) = &self.inner.store
+            && let Some(slot) = lock(events).idle_task_slot()
+        {
+            return slot;
+        }
+        self.idle_slot(self.slot_in(b))
+    }
 }
 
 /// The explorer's execution's events, locked (a lock never held across a call that could
 /// record, so never contended but by another thread holding a handle).
 #[cfg(feature = "shuttle")]
+#[inline]
 fn lock(events: &Mutex<execution::Events>) -> std::sync::MutexGuard<'_, execution::Events> {
     events.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -701,12 +721,15 @@ pub(crate) fn begin_current(
             .try_with(|t| {
                 let history = t.current.try_borrow().ok()?.clone()?;
                 let mut b = t.bindings.borrow_mut();
-                let slot = (b.in_op != history.addr()).then(|| history.slot_in(&mut b));
+                let slot = (b.in_op != history.addr()).then(|| history.call_slot(&mut b));
                 Some((history, slot))
             })
             .ok()
             .flatten()?;
-        let slot = slot.map(|slot| history.invoke_on(slot, f, args));
+        let slot = slot.inspect(|&slot| {
+            let value = args();
+            history.record_on(slot, EventKind::Invoke, f, |_| value, None);
+        });
         return Some((history, slot));
     }
     let history = crate::context::recording()?;

@@ -109,6 +109,12 @@ impl Events {
         Some(self.tasks[task])
     }
 
+    /// [`Events::task_slot`], or a new process's if that one has an operation pending.
+    pub(super) fn idle_task_slot(&mut self) -> Option<usize> {
+        let slot = self.task_slot()?;
+        Some(self.idle_slot(slot))
+    }
+
     /// `slot`, unless its process has an operation pending: then a new process's.
     pub(super) fn idle_slot(&mut self, slot: usize) -> usize {
         if self.pending(slot).is_some() {
