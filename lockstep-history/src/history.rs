@@ -585,26 +585,62 @@ fn with_in_op<R>(f: impl FnOnce(&mut usize) -> R) -> Option<R> {
     with_bindings(|b| f(&mut b.borrow_mut().in_op))
 }
 
-/// Marks this thread as inside an operation's body until dropped (also on panic).
-#[derive(Debug)]
-pub(crate) struct InOp(usize);
+/// Marks this thread (or task) as inside an operation's body until dropped (also on panic).
+pub(crate) struct InOp {
+    /// What was marked before, put back by the drop.
+    previous: usize,
+    /// Inside the explorer's executions, the task's state, kept so that the drop needs no
+    /// look-up.
+    #[cfg(feature = "shuttle")]
+    task: Option<std::rc::Rc<TaskState>>,
+}
 
 impl InOp {
     /// Marks this thread as running an operation of `history`.
     pub(crate) fn enter(history: &History) -> InOp {
-        InOp(with_in_op(|c| std::mem::replace(c, history.addr())).unwrap_or(0))
+        InOp::mark(history.addr())
     }
 
     /// Marks this thread as running no operation, as work that is not part of the running
     /// one does (a job a thread pool runs while the operation waits).
     pub(crate) fn leave() -> InOp {
-        InOp(with_in_op(std::mem::take).unwrap_or(0))
+        InOp::mark(0)
+    }
+
+    /// Marks this thread as running an operation of the history at `addr`, or none for 0.
+    fn mark(addr: usize) -> InOp {
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = TASK.explorer_value() {
+            let previous = std::mem::replace(&mut task.bindings.borrow_mut().in_op, addr);
+            return InOp {
+                previous,
+                task: Some(task),
+            };
+        }
+        InOp {
+            previous: with_in_op(|c| std::mem::replace(c, addr)).unwrap_or(0),
+            #[cfg(feature = "shuttle")]
+            task: None,
+        }
     }
 }
 
 impl Drop for InOp {
     fn drop(&mut self) {
-        let _ = with_in_op(|c| *c = self.0);
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = self.task.take() {
+            task.bindings.borrow_mut().in_op = self.previous;
+            return;
+        }
+        let _ = with_in_op(|c| *c = self.previous);
+    }
+}
+
+impl fmt::Debug for InOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InOp")
+            .field("previous", &self.previous)
+            .finish_non_exhaustive()
     }
 }
 

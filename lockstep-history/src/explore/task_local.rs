@@ -173,6 +173,17 @@ impl<T: 'static> TaskLocal<T> {
         Ok(f(&value))
     }
 
+    /// This task's value (made now if it has none) as a handle that outlives the look-up,
+    /// inside the explorer's executions; `None` elsewhere, and during teardown.
+    #[inline]
+    pub(crate) fn explorer_value(&'static self) -> Option<Rc<T>> {
+        let running = RUNNING.try_with(Cell::get).ok()?;
+        if running.epoch == 0 || running.task == NO_TASK {
+            return None;
+        }
+        self.value(running.epoch, running.task).ok()
+    }
+
     /// Task `task`'s value in `epoch`. The table is not borrowed while the value is used,
     /// so `f` may reach this task-local again.
     #[inline]
