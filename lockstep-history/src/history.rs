@@ -470,6 +470,7 @@ impl History {
     }
 
     /// Nanoseconds since the history began.
+    #[inline]
     fn time(&self) -> u64 {
         u64::try_from(self.inner.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }

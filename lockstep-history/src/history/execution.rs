@@ -95,6 +95,7 @@ impl Events {
 
     /// The slot of the running task's own process (opened now if it has none), when a task
     /// of the execution that made this history is running on this thread.
+    #[inline]
     pub(super) fn task_slot(&mut self) -> Option<usize> {
         let (epoch, task) = explore::explorer_task()?;
         if epoch != self.epoch {
@@ -132,6 +133,7 @@ impl Events {
 
     /// Records one event on `slot`, as [`History::record_on`](super::History::record_on)
     /// does, and returns it.
+    #[inline]
     pub(super) fn record(
         &mut self,
         slot: usize,
