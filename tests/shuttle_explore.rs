@@ -201,19 +201,28 @@ fn a_replay_of_a_bad_schedule_is_an_error() {
 
 #[test]
 fn a_panicking_body_fails_with_its_schedule() {
+    let body = || {
+        let worker = spawn(|| panic!("boom in a task"));
+        let _ = worker.join();
+        panic!("boom in the body");
+    };
     let failure = Explorer::new(Strategy::random(2))
         .iterations(10)
-        .run(&Counter::default(), || {
-            let worker = spawn(|| panic!("boom in a task"));
-            let _ = worker.join();
-            panic!("boom in the body");
-        })
+        .run(&Counter::default(), body)
         .unwrap_err();
     assert!(
         matches!(&failure.cause, Cause::Panicked(m) if m.contains("boom")),
         "{failure}"
     );
     assert_eq!(failure.iteration, 1);
+    // The schedule is the panicking execution's: its steps, and a replay panics the same way.
+    let (_, steps) = failure.schedule.split_once(':').unwrap();
+    assert!(!steps.is_empty(), "{}", failure.schedule);
+    let again = Explorer::replay(&failure.schedule)
+        .run(&Counter::default(), body)
+        .unwrap_err();
+    assert_eq!(again.schedule, failure.schedule);
+    assert!(matches!(&again.cause, Cause::Panicked(m) if m.contains("boom")));
 }
 
 /// One execution of `body` (DFS's first schedule), returning its events.

@@ -385,7 +385,13 @@ where
 {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(bind(f))));
+        // As `bind`, but a new task runs no operation yet, so none needs keeping apart.
+        let history = current();
+        let task = move || match history {
+            Some(history) => history.in_scope(f),
+            None => f(),
+        };
+        return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(task)));
     }
     JoinHandle(Spawned::Os(std::thread::spawn(bind(f))))
 }
