@@ -201,19 +201,28 @@ fn a_replay_of_a_bad_schedule_is_an_error() {
 
 #[test]
 fn a_panicking_body_fails_with_its_schedule() {
+    let body = || {
+        let worker = spawn(|| panic!("boom in a task"));
+        let _ = worker.join();
+        panic!("boom in the body");
+    };
     let failure = Explorer::new(Strategy::random(2))
         .iterations(10)
-        .run(&Counter::default(), || {
-            let worker = spawn(|| panic!("boom in a task"));
-            let _ = worker.join();
-            panic!("boom in the body");
-        })
+        .run(&Counter::default(), body)
         .unwrap_err();
     assert!(
         matches!(&failure.cause, Cause::Panicked(m) if m.contains("boom")),
         "{failure}"
     );
     assert_eq!(failure.iteration, 1);
+    // The schedule is the panicking execution's: its steps, and a replay panics the same way.
+    let (_, steps) = failure.schedule.split_once(':').unwrap();
+    assert!(!steps.is_empty(), "{}", failure.schedule);
+    let again = Explorer::replay(&failure.schedule)
+        .run(&Counter::default(), body)
+        .unwrap_err();
+    assert_eq!(again.schedule, failure.schedule);
+    assert!(matches!(&again.cause, Cause::Panicked(m) if m.contains("boom")));
 }
 
 /// One execution of `body` (DFS's first schedule), returning its events.
@@ -249,4 +258,113 @@ fn random_and_pct_failures_replay_exactly() {
             "{strategy}"
         );
     }
+}
+
+#[test]
+fn in_an_execution_an_info_moves_the_task_to_a_fresh_process_and_misuse_is_recorded() {
+    let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = Arc::clone(&recorded);
+    // The history is not valid (a double invoke), so the run fails its check.
+    let failure = Explorer::new(Strategy::dfs())
+        .iterations(1)
+        .name("shuttle_explore_misuse")
+        .run(&Register::default(), move || {
+            let worker = spawn(|| {
+                let h = current().unwrap();
+                h.invoke("write", 1);
+                h.info("write", "timeout");
+                h.invoke("write", 2);
+                // A second invoke while one is pending: recorded as it happened, on the same
+                // process.
+                h.invoke("write", 3);
+                h.ok("write", ());
+            });
+            worker.join().unwrap();
+            *out.lock().unwrap() = current().unwrap().events();
+        });
+    assert!(failure.is_err());
+    let events = recorded.lock().unwrap().clone();
+    assert_eq!(failure.unwrap_err().events, events);
+    let processes: Vec<_> = events.iter().map(|e| e.process.clone()).collect();
+    assert_eq!(events.len(), 5);
+    assert_eq!(
+        processes[0], processes[1],
+        "the info is on the invoke's process"
+    );
+    assert_ne!(processes[1], processes[2], "after an info, a fresh process");
+    assert_eq!(processes[2], processes[3]);
+    assert_eq!(processes[3], processes[4]);
+    assert_eq!(events[4].value, 3, "ok echoes the last invoke");
+    assert!(validate(&events).is_err(), "a double invoke is misuse");
+}
+
+#[test]
+fn a_history_opened_inside_a_task_records_its_own_calls() {
+    let inner = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&inner);
+    let outer = replay_free(move || {
+        let seen = Arc::clone(&seen);
+        let worker = spawn(move || {
+            current().unwrap().op("write", 1, || ());
+            let ((), nested) = lockstep_history::with_history(|| {
+                let h = current().unwrap();
+                h.op("read", (), || 5);
+                // A task spawned inside carries the nested history.
+                spawn(|| current().unwrap().op("read", (), || 6))
+                    .join()
+                    .unwrap();
+            });
+            *seen.lock().unwrap() = nested.events();
+            current().unwrap().op("write", 2, || ());
+        });
+        worker.join().unwrap();
+    });
+    let inner = inner.lock().unwrap();
+    assert_eq!(outer.len(), 4, "{outer:?}");
+    assert!(outer.iter().all(|e| e.f == "write"));
+    assert_eq!(inner.len(), 4, "{inner:?}");
+    assert!(inner.iter().all(|e| e.f == "read"));
+    assert_ne!(inner[0].process, inner[2].process, "each task a process");
+    validate(&outer).unwrap();
+    validate(&inner).unwrap();
+}
+
+#[test]
+fn each_execution_records_dense_indices_in_order_with_a_monotonic_clock() {
+    let checked = Arc::new(AtomicI64::new(0));
+    let count = Arc::clone(&checked);
+    Explorer::new(Strategy::pct(3, 2))
+        .iterations(50)
+        .check(&Counter::default(), move || {
+            racy_body_safe();
+            let events = current().unwrap().events();
+            assert_eq!(events.len(), 6);
+            for (at, e) in events.iter().enumerate() {
+                assert_eq!(e.index, at as u64, "{events:?}");
+            }
+            assert!(events.windows(2).all(|w| w[0].time <= w[1].time));
+            count.fetch_add(1, Ordering::SeqCst);
+        });
+    assert_eq!(checked.load(Ordering::SeqCst), 50);
+}
+
+/// Two atomic increments from two tasks, then a read: linearizable under every schedule.
+fn racy_body_safe() {
+    let counter = Arc::new(AtomicI64::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            spawn(move || {
+                current().unwrap().op("add", 1, || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    current()
+        .unwrap()
+        .op("read", (), || counter.load(Ordering::SeqCst));
 }

@@ -33,18 +33,13 @@ thread_local! {
     static CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
 }
 
-#[cfg(feature = "shuttle")]
-crate::explore::task_local! {
-    static TASK_CURRENT: RefCell<Option<History>> = const { RefCell::new(None) };
-}
-
 /// Runs `f` on the cell that holds the current history: this thread's, or, inside a shuttle
 /// execution (where every task runs on one OS thread), this shuttle task's. `None` during
 /// thread or task teardown.
 fn with_current<R>(f: impl FnOnce(&RefCell<Option<History>>) -> R) -> Option<R> {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        return TASK_CURRENT.try_with(f).ok();
+        return crate::history::TASK.try_with(|t| f(&t.current)).ok();
     }
     CURRENT.try_with(f).ok()
 }
@@ -390,7 +385,13 @@ where
 {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(bind(f))));
+        // As `bind`, but a new task runs no operation yet, so none needs keeping apart.
+        let history = current();
+        let task = move || match history {
+            Some(history) => history.in_scope(f),
+            None => f(),
+        };
+        return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(task)));
     }
     JoinHandle(Spawned::Os(std::thread::spawn(bind(f))))
 }

@@ -8,10 +8,11 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
-use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
+#[cfg(feature = "shuttle")]
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -19,6 +20,11 @@ use serde::Serialize;
 use crate::event::{Event, EventKind, EventSink, Process};
 use crate::log::Log;
 use crate::value::{self, Converted, Value};
+
+#[cfg(feature = "shuttle")]
+mod execution;
+#[cfg(feature = "shuttle")]
+pub(crate) use execution::drop_spare;
 
 /// A history being recorded: a cheap handle, shared by cloning, safe to use from any thread.
 ///
@@ -48,23 +54,32 @@ pub struct History {
 
 struct Inner {
     start: Instant,
-    next_index: AtomicU64,
-    next_process: AtomicU64,
-    /// One log per process that has recorded; never shrinks, so an index names it forever.
-    /// The first `spare` are logs of an earlier history, emptied, handed out before any
-    /// new one is made (see [`History::recycled`]).
-    /// Dropped, or kept as spares, by `Inner`'s `drop`.
-    slots: ManuallyDrop<boxcar::Vec<Slot>>,
-    spare: usize,
-    /// How many of the spare logs are handed out.
-    reused: AtomicUsize,
-    /// Whether the logs go back to this thread's spares when the history is dropped.
-    recycle: bool,
+    store: Store,
     sink: Option<Box<dyn EventSink>>,
     /// Recorded calls that ran with no history installed while this one was open.
     lost: AtomicU64,
     /// The first of them.
     first_lost: OnceLock<LostCall>,
+}
+
+/// Where a history keeps its events.
+// Made once per history, inside its `Arc`: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Store {
+    /// Any number of threads recording at once: a log per process.
+    Logs(Logs),
+    /// The history of one explorer execution, whose shuttle tasks run one at a time on one
+    /// OS thread: one list in index order (see [`execution`]).
+    #[cfg(feature = "shuttle")]
+    Execution(Mutex<execution::Events>),
+}
+
+/// The events of a history that threads record into at once.
+struct Logs {
+    next_index: AtomicU64,
+    next_process: AtomicU64,
+    /// One log per process that has recorded; never shrinks, so an index names it forever.
+    slots: boxcar::Vec<Slot>,
 }
 
 /// A recorded call that ran with no history installed while a history was open: which
@@ -99,35 +114,13 @@ impl fmt::Display for LostCall {
     }
 }
 
+#[cfg(feature = "shuttle")]
 impl Drop for Inner {
     fn drop(&mut self) {
-        // SAFETY: `slots` is not used again: this is the history's drop.
-        let mut slots = unsafe { ManuallyDrop::take(&mut self.slots) };
-        if !self.recycle {
-            return;
+        if let Store::Execution(events) = &mut self.store {
+            execution::recycle(events.get_mut().unwrap_or_else(PoisonError::into_inner));
         }
-        for at in 0..slots.count() {
-            if let Some(slot) = slots.get_mut(at) {
-                slot.events.clear();
-            }
-        }
-        // Kept for the next recycled history on this thread, in the place of any spares
-        // already there (dropped outside the borrow).
-        #[cfg(feature = "shuttle")]
-        let _replaced = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().replace(slots));
     }
-}
-
-#[cfg(feature = "shuttle")]
-thread_local! {
-    /// The emptied logs of the last recycled history dropped on this thread.
-    static SPARE_SLOTS: RefCell<Option<boxcar::Vec<Slot>>> = const { RefCell::new(None) };
-}
-
-/// Drops the spare logs kept on this thread for recycled histories.
-#[cfg(feature = "shuttle")]
-pub(crate) fn drop_spare_logs() {
-    let _dropped = SPARE_SLOTS.try_with(|spare| spare.borrow_mut().take());
 }
 
 /// The log of one process (a thread, a future run with `in_history`, or a recorded future
@@ -149,10 +142,7 @@ impl fmt::Debug for History {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("History")
             .field("events", &self.len())
-            .field(
-                "processes",
-                &self.inner.next_process.load(Ordering::Relaxed),
-            )
+            .field("processes", &self.processes())
             .finish()
     }
 }
@@ -177,42 +167,41 @@ impl History {
         History::build(Some(Box::new(sink)))
     }
 
-    /// An empty history made of the logs of the last such history dropped on this thread
-    /// (emptied, their memory kept) if there is one, and whose logs go back there when it is
-    /// dropped: the explorer records one history per execution, and so allocates no log in
-    /// the steady state.
+    /// An empty history for the explorer's execution under way on this thread, made of the
+    /// emptied buffers of the last such history dropped here, if any: the explorer records
+    /// one history per execution, and so allocates nothing for it in the steady state.
     #[cfg(feature = "shuttle")]
-    pub(crate) fn recycled() -> History {
-        let slots = SPARE_SLOTS
-            .try_with(|spare| spare.borrow_mut().take())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        History::build_from(None, slots, true)
+    pub(crate) fn for_execution() -> History {
+        History::with_store(None, Store::Execution(Mutex::new(execution::Events::new())))
     }
 
     fn build(sink: Option<Box<dyn EventSink>>) -> History {
-        History::build_from(sink, boxcar::Vec::new(), false)
+        let logs = Logs {
+            next_index: AtomicU64::new(0),
+            next_process: AtomicU64::new(0),
+            slots: boxcar::Vec::new(),
+        };
+        History::with_store(sink, Store::Logs(logs))
     }
 
-    fn build_from(
-        sink: Option<Box<dyn EventSink>>,
-        slots: boxcar::Vec<Slot>,
-        recycle: bool,
-    ) -> History {
+    fn with_store(sink: Option<Box<dyn EventSink>>, store: Store) -> History {
         History {
             inner: Arc::new(Inner {
                 start: Instant::now(),
-                next_index: AtomicU64::new(0),
-                next_process: AtomicU64::new(0),
-                spare: slots.count(),
-                reused: AtomicUsize::new(0),
-                slots: ManuallyDrop::new(slots),
-                recycle,
+                store,
                 sink,
                 lost: AtomicU64::new(0),
                 first_lost: OnceLock::new(),
             }),
+        }
+    }
+
+    /// How many processes have recorded.
+    fn processes(&self) -> u64 {
+        match &self.inner.store {
+            Store::Logs(logs) => logs.next_process.load(Ordering::Relaxed),
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => lock(events).processes(),
         }
     }
 
@@ -283,97 +272,59 @@ impl History {
 
     /// A snapshot of every event recorded so far, in index order.
     pub fn events(&self) -> Vec<Event> {
-        let mut events: Vec<Event> = Vec::with_capacity(self.len());
-        for (_, slot) in self.inner.slots.iter() {
-            events.extend(slot.events.iter().cloned());
+        match &self.inner.store {
+            Store::Logs(logs) => {
+                let mut events: Vec<Event> = Vec::with_capacity(self.len());
+                for (_, slot) in logs.slots.iter() {
+                    events.extend(slot.events.iter().cloned());
+                }
+                events.sort_unstable_by_key(|e| e.index);
+                events
+            }
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => lock(events).list().to_vec(),
         }
-        events.sort_unstable_by_key(|e| e.index);
-        events
     }
 
-    /// Every event recorded so far, in index order, as [`History::events`] returns them,
+    /// Every event of this history, in index order, as [`History::events`] returns them,
     /// into `out` (emptied first): a buffer the caller keeps from one history to the next.
-    /// Each process log is in index order already, so this merges them rather than sorting.
     #[cfg(feature = "shuttle")]
     pub(crate) fn events_into(&self, out: &mut Vec<Event>) {
-        /// Processes merged with the cursors on the stack; more are sorted instead.
-        const MERGED: usize = 16;
         out.clear();
-        let slots = &self.inner.slots;
-        let count = slots.count();
-        if count > MERGED {
-            out.extend(self.events());
-            return;
-        }
-        // Per process: its log, the position of its next event and that event's index
-        // (`u64::MAX` once the log is exhausted).
-        let mut logs: [Option<&Log<Event>>; MERGED] = [None; MERGED];
-        let mut next = [0usize; MERGED];
-        let mut heads = [u64::MAX; MERGED];
-        let head = |log: Option<&Log<Event>>, at: usize| {
-            log.and_then(|log| log.get(at))
-                .map_or(u64::MAX, |e| e.index)
-        };
-        for at in 0..count {
-            logs[at] = slots.get(at).map(|slot| &*slot.events);
-            heads[at] = head(logs[at], 0);
-        }
-        loop {
-            let Some((at, &index)) = heads[..count].iter().enumerate().min_by_key(|(_, i)| **i)
-            else {
-                return;
-            };
-            if index == u64::MAX {
-                return;
-            }
-            if let Some(event) = logs[at].and_then(|log| log.get(next[at])) {
-                out.push(event.clone());
-            }
-            next[at] += 1;
-            heads[at] = head(logs[at], next[at]);
+        match &self.inner.store {
+            Store::Logs(_) => out.extend(self.events()),
+            Store::Execution(events) => out.extend_from_slice(lock(events).list()),
         }
     }
 
-    /// Every event of this history, in index order, into `out` (emptied first), when this
-    /// is its last handle: the events are moved out of the logs rather than copied, and the
-    /// emptied logs are kept for the next [`History::recycled`]. With other handles alive,
-    /// copies them as [`History::events_into`] does.
+    /// Every event of this history, in index order, into `out`, when this is its last
+    /// handle and it is an execution's: `out` and the history's list trade places, so the
+    /// events are neither copied nor moved, and `out`'s old buffer, emptied, serves the next
+    /// [`History::for_execution`]. Otherwise copies them as [`History::events_into`] does.
     #[cfg(feature = "shuttle")]
     pub(crate) fn take_events(self, out: &mut Vec<Event>) {
-        out.clear();
-        let mut inner = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(inner) => return History { inner }.events_into(out),
-        };
-        let n: usize = inner.slots.iter().map(|(_, s)| s.events.len()).sum();
-        let dense = inner
-            .slots
-            .iter()
-            .all(|(_, s)| s.events.iter().all(|e| e.index < n as u64));
-        if !dense {
-            // An index handed out whose event was never logged (a panic in a sink).
-            let history = History {
-                inner: Arc::new(inner),
-            };
-            return out.extend(history.events());
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => match &mut inner.store {
+                Store::Execution(events) => events
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .swap_list(out),
+                Store::Logs(_) => History {
+                    inner: Arc::new(inner),
+                }
+                .events_into(out),
+            },
+            Err(inner) => History { inner }.events_into(out),
         }
-        out.reserve(n);
-        let place = &mut out.spare_capacity_mut()[..n];
-        for at in 0..inner.slots.count() {
-            if let Some(slot) = inner.slots.get_mut(at) {
-                slot.events.drain(|event| {
-                    place[event.index as usize].write(event);
-                });
-            }
-        }
-        // SAFETY: the counter hands each index out once, so the `n` events have `n`
-        // distinct indices, each below `n` (checked above): every place was written once.
-        unsafe { out.set_len(n) };
     }
 
     /// How many events have been recorded so far.
     pub fn len(&self) -> usize {
-        self.inner.slots.iter().map(|(_, s)| s.events.len()).sum()
+        match &self.inner.store {
+            Store::Logs(logs) => logs.slots.iter().map(|(_, s)| s.events.len()).sum(),
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => lock(events).list().len(),
+        }
     }
 
     /// Whether nothing has been recorded yet.
@@ -429,17 +380,25 @@ impl History {
     /// a fresh process when that one already has an operation pending. Returns the log it
     /// went to, for [`History::record_on`].
     pub(crate) fn begin_op(&self, f: Cow<'static, str>, value: Value) -> usize {
-        let mut slot = self.slot_index();
-        if Self::pending(&self.inner.slots[slot]).is_some() {
-            slot = self.new_slot();
-        }
+        let slot = self.idle_slot(self.slot_index());
         self.record_on(slot, EventKind::Invoke, f, |_| value, None);
         slot
     }
 
-    /// The input of the slot's pending invoke, if its last event is one.
-    fn pending(slot: &Slot) -> Option<&Value> {
-        invoke_value(slot.events.last())
+    /// `slot`, unless its process has an operation pending: then a fresh process's.
+    #[inline]
+    fn idle_slot(&self, slot: usize) -> usize {
+        match &self.inner.store {
+            Store::Logs(logs) => {
+                if invoke_value(logs.slots[slot].events.last()).is_some() {
+                    self.new_slot()
+                } else {
+                    slot
+                }
+            }
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => lock(events).idle_slot(slot),
+        }
     }
 
     /// Records one event on the process whose log is `slot` (for a completion: the slot its
@@ -458,7 +417,31 @@ impl History {
         #[cfg(feature = "shuttle")]
         crate::explore::scheduling_point();
         let error = error.filter(|e| !e.is_nil());
-        let slot = &self.inner.slots[slot];
+        match &self.inner.store {
+            Store::Logs(logs) => self.record_in_log(logs, slot, kind, f, value, error),
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => {
+                let mut events = lock(events);
+                let event = events.record(slot, self.time(), kind, f, value, error);
+                if let Some(sink) = &self.inner.sink {
+                    sink.record(event);
+                }
+            }
+        }
+    }
+
+    /// [`History::record_on`] for a history of threads recording at once.
+    #[inline]
+    fn record_in_log(
+        &self,
+        logs: &Logs,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        let slot = &logs.slots[slot];
         // Held for the whole event, so a log stays in index order and its echo is the
         // invoke it follows. Uncontended unless an op completes on another thread while
         // this process records (a task that moved threads).
@@ -466,11 +449,10 @@ impl History {
         let value = value(invoke_value(writer.last()));
         // Relaxed is enough: the counter's modification order alone puts an event recorded
         // after another call returned (in happens-before) after that call's event.
-        let index = self.inner.next_index.fetch_add(1, Ordering::Relaxed);
-        let time = u64::try_from(self.inner.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let index = logs.next_index.fetch_add(1, Ordering::Relaxed);
         let event = Event {
             index,
-            time,
+            time: self.time(),
             kind,
             process: Process::Id(slot.process.load(Ordering::Relaxed)),
             f,
@@ -482,28 +464,30 @@ impl History {
         }
         writer.push(event);
         if kind == EventKind::Info {
-            let fresh = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
+            let fresh = logs.next_process.fetch_add(1, Ordering::Relaxed);
             slot.process.store(fresh, Ordering::Relaxed);
         }
     }
 
+    /// Nanoseconds since the history began.
+    #[inline]
+    fn time(&self) -> u64 {
+        u64::try_from(self.inner.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
     /// Opens a new process log and returns its index.
     fn new_slot(&self) -> usize {
-        let process = self.inner.next_process.fetch_add(1, Ordering::Relaxed);
-        if self.inner.spare > 0 {
-            let at = self.inner.reused.fetch_add(1, Ordering::Relaxed);
-            if at < self.inner.spare {
-                // An emptied log no process has used yet in this history.
-                self.inner.slots[at]
-                    .process
-                    .store(process, Ordering::Relaxed);
-                return at;
+        match &self.inner.store {
+            Store::Logs(logs) => {
+                let process = logs.next_process.fetch_add(1, Ordering::Relaxed);
+                logs.slots.push(Slot {
+                    events: Box::new(Log::new()),
+                    process: AtomicU64::new(process),
+                })
             }
+            #[cfg(feature = "shuttle")]
+            Store::Execution(events) => lock(events).new_slot(),
         }
-        self.inner.slots.push(Slot {
-            events: Box::new(Log::new()),
-            process: AtomicU64::new(process),
-        })
     }
 
     /// The log this thread records into: the polled task's, if a task of this history is
@@ -521,6 +505,13 @@ impl History {
             && Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner)
         {
             return *task.slot.get_or_init(|| self.new_slot());
+        }
+        // An execution's history knows each of its tasks' process itself.
+        #[cfg(feature = "shuttle")]
+        if let Store::Execution(events) = &self.inner.store
+            && let Some(slot) = lock(events).task_slot()
+        {
+            return slot;
         }
         let me = Arc::as_ptr(&self.inner);
         if let Some((_, slot)) = b.threads.iter().find(|(h, _)| Weak::as_ptr(h) == me) {
@@ -545,19 +536,48 @@ impl History {
             let mut b = b.borrow_mut();
             (b.in_op != self.addr()).then(|| self.slot_in(&mut b))
         });
-        let mut slot = match found {
+        let slot = match found {
             Some(None) => return None,
             Some(Some(slot)) => slot,
             None => self.new_slot(),
         };
-        let value = args();
-        // As `begin_op`: on a fresh process if this one already has an operation pending.
-        if Self::pending(&self.inner.slots[slot]).is_some() {
-            slot = self.new_slot();
-        }
-        self.record_on(slot, EventKind::Invoke, f, |_| value, None);
-        Some(slot)
+        Some(self.invoke_on(slot, f, args))
     }
+
+    /// Records a recorded call's invoke on `slot`, or on a fresh process if that one has an
+    /// operation pending (as [`History::begin_op`] does), and returns the log it went to.
+    fn invoke_on(&self, slot: usize, f: Cow<'static, str>, args: impl FnOnce() -> Value) -> usize {
+        let value = args();
+        let slot = self.idle_slot(slot);
+        self.record_on(slot, EventKind::Invoke, f, |_| value, None);
+        slot
+    }
+
+    /// The log a recorded call made now on this shuttle task, whose bindings are `b`, records
+    /// its invoke into: [`History::slot_in`], or a fresh process's if that one has an
+    /// operation pending. An execution's history learns both under one lock.
+    #[cfg(feature = "shuttle")]
+    fn call_slot(&self, b: &mut Bindings) -> usize {
+        let entered = b
+            .task
+            .as_ref()
+            .is_some_and(|task| Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner));
+        if !entered
+            && let Store::Execution(events) = &self.inner.store
+            && let Some(slot) = lock(events).idle_task_slot()
+        {
+            return slot;
+        }
+        self.idle_slot(self.slot_in(b))
+    }
+}
+
+/// The explorer's execution's events, locked (a lock never held across a call that could
+/// record, so never contended but by another thread holding a handle).
+#[cfg(feature = "shuttle")]
+#[inline]
+fn lock(events: &Mutex<execution::Events>) -> std::sync::MutexGuard<'_, execution::Events> {
+    events.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Runs `f` on this thread's (or, inside a shuttle execution, this task's)
@@ -566,26 +586,62 @@ fn with_in_op<R>(f: impl FnOnce(&mut usize) -> R) -> Option<R> {
     with_bindings(|b| f(&mut b.borrow_mut().in_op))
 }
 
-/// Marks this thread as inside an operation's body until dropped (also on panic).
-#[derive(Debug)]
-pub(crate) struct InOp(usize);
+/// Marks this thread (or task) as inside an operation's body until dropped (also on panic).
+pub(crate) struct InOp {
+    /// What was marked before, put back by the drop.
+    previous: usize,
+    /// Inside the explorer's executions, the task's state, kept so that the drop needs no
+    /// look-up.
+    #[cfg(feature = "shuttle")]
+    task: Option<std::rc::Rc<TaskState>>,
+}
 
 impl InOp {
     /// Marks this thread as running an operation of `history`.
     pub(crate) fn enter(history: &History) -> InOp {
-        InOp(with_in_op(|c| std::mem::replace(c, history.addr())).unwrap_or(0))
+        InOp::mark(history.addr())
     }
 
     /// Marks this thread as running no operation, as work that is not part of the running
     /// one does (a job a thread pool runs while the operation waits).
     pub(crate) fn leave() -> InOp {
-        InOp(with_in_op(std::mem::take).unwrap_or(0))
+        InOp::mark(0)
+    }
+
+    /// Marks this thread as running an operation of the history at `addr`, or none for 0.
+    fn mark(addr: usize) -> InOp {
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = TASK.explorer_value() {
+            let previous = std::mem::replace(&mut task.bindings.borrow_mut().in_op, addr);
+            return InOp {
+                previous,
+                task: Some(task),
+            };
+        }
+        InOp {
+            previous: with_in_op(|c| std::mem::replace(c, addr)).unwrap_or(0),
+            #[cfg(feature = "shuttle")]
+            task: None,
+        }
     }
 }
 
 impl Drop for InOp {
     fn drop(&mut self) {
-        let _ = with_in_op(|c| *c = self.0);
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = self.task.take() {
+            task.bindings.borrow_mut().in_op = self.previous;
+            return;
+        }
+        let _ = with_in_op(|c| *c = self.previous);
+    }
+}
+
+impl fmt::Debug for InOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InOp")
+            .field("previous", &self.previous)
+            .finish_non_exhaustive()
     }
 }
 
@@ -656,10 +712,23 @@ thread_local! {
     };
 }
 
+/// What a shuttle task records with, inside an execution: the history installed on it (see
+/// [`crate::context`]) and which process it records as, side by side so that a recorded call
+/// learns both in one look-up.
+#[cfg(feature = "shuttle")]
+pub(crate) struct TaskState {
+    /// The task's current history.
+    pub(crate) current: RefCell<Option<History>>,
+    bindings: RefCell<Bindings>,
+}
+
 #[cfg(feature = "shuttle")]
 crate::explore::task_local! {
-    static TASK_BINDINGS: RefCell<Bindings> = const {
-        RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 })
+    pub(crate) static TASK: TaskState = const {
+        TaskState {
+            current: RefCell::new(None),
+            bindings: RefCell::new(Bindings { task: None, threads: Vec::new(), in_op: 0 }),
+        }
     };
 }
 
@@ -669,9 +738,40 @@ crate::explore::task_local! {
 fn with_bindings<R>(f: impl FnOnce(&RefCell<Bindings>) -> R) -> Option<R> {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        return TASK_BINDINGS.try_with(f).ok();
+        return TASK.try_with(|t| f(&t.bindings)).ok();
     }
     BINDINGS.try_with(f).ok()
+}
+
+/// Begins a recorded call into the history installed on this thread (or task): `None` when
+/// there is none; the history and `None` when an operation of it is already running its body
+/// here (the call is part of it, and `args` is not called); else the history and the log
+/// its invoke went to, as [`History::begin_call`] returns it.
+pub(crate) fn begin_current(
+    f: Cow<'static, str>,
+    args: impl FnOnce() -> Value,
+) -> Option<(History, Option<usize>)> {
+    #[cfg(feature = "shuttle")]
+    if crate::explore::in_execution() {
+        // The history, whether its operation runs here, and the process, in one look-up.
+        let (history, slot) = TASK
+            .try_with(|t| {
+                let history = t.current.try_borrow().ok()?.clone()?;
+                let mut b = t.bindings.borrow_mut();
+                let slot = (b.in_op != history.addr()).then(|| history.call_slot(&mut b));
+                Some((history, slot))
+            })
+            .ok()
+            .flatten()?;
+        let slot = slot.inspect(|&slot| {
+            let value = args();
+            history.record_on(slot, EventKind::Invoke, f, |_| value, None);
+        });
+        return Some((history, slot));
+    }
+    let history = crate::context::recording()?;
+    let slot = history.begin_call(f, args);
+    Some((history, slot))
 }
 
 /// What an ok with this result records: the result, or the invoke's input (`pending`) when
@@ -790,57 +890,6 @@ mod tests {
         let e = h.events();
         assert_eq!(e[0].value.as_u64(), Some(u64::MAX));
         assert_eq!(e[1].value.as_i64(), Some(i64::MIN));
-    }
-
-    #[cfg(feature = "shuttle")]
-    #[test]
-    fn events_into_merges_the_logs_as_events_sorts_them() {
-        let h = History::new();
-        std::thread::scope(|s| {
-            for t in 0..4 {
-                let h = h.clone();
-                s.spawn(move || {
-                    for i in 0..50 {
-                        h.invoke("write", t * 100 + i);
-                        if i % 7 == 3 {
-                            h.info("write", "timeout");
-                        } else {
-                            h.ok("write", ());
-                        }
-                    }
-                });
-            }
-        });
-        let mut out = vec![h.events()[0].clone()];
-        h.events_into(&mut out);
-        assert_eq!(out, h.events());
-        assert_eq!(out.len(), 400);
-    }
-
-    #[cfg(feature = "shuttle")]
-    #[test]
-    fn recycled_histories_reuse_the_last_ones_logs() {
-        let first = History::recycled();
-        first.invoke("write", 1);
-        first.ok("write", ());
-        drop(first);
-        let second = History::recycled();
-        assert!(second.is_empty(), "the logs come back emptied");
-        second.invoke("read", ());
-        second.ok("read", 1);
-        let events = second.events();
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].index, 0);
-        assert_eq!(events[0].process, Process::Id(0));
-        assert_eq!(events[1].value, 1);
-        assert_eq!(
-            second.inner.slots.count(),
-            1,
-            "the spare log was used, none added"
-        );
-        drop(second);
-        drop_spare_logs();
-        assert!(History::recycled().inner.slots.count() == 0);
     }
 
     #[test]

@@ -145,20 +145,6 @@ impl<T> Log<T> {
         (0..self.len()).map_while(|i| self.get(i))
     }
 
-    /// Moves every element out, in order, into `take`, and keeps the chunks, as
-    /// [`Log::clear`] does. Should `take` panic, the elements not yet moved are leaked.
-    #[cfg(feature = "shuttle")]
-    pub(crate) fn drain(&mut self, mut take: impl FnMut(T)) {
-        let len = std::mem::replace(self.len.get_mut(), 0);
-        for (_, base, live) in self.allocated(len) {
-            for offset in 0..live {
-                // SAFETY: the element is initialized, and with `len` already 0 the log never
-                // reads or drops it again: it is moved out exactly once.
-                take(unsafe { base.add(offset).read() });
-            }
-        }
-    }
-
     /// Each allocated chunk in order (chunks are allocated in order, so the walk stops at
     /// the first that is not): its index, its base, and how many of the first `len`
     /// elements it holds.
@@ -172,17 +158,6 @@ impl<T> Log<T> {
                 let live = len.saturating_sub(start).min(FIRST << chunk);
                 (!base.is_null()).then_some((chunk, base, live))
             })
-    }
-
-    /// Drops every element and keeps the chunks, so the log fills again without
-    /// allocating.
-    pub(crate) fn clear(&mut self) {
-        let len = std::mem::replace(self.len.get_mut(), 0);
-        for (_, base, live) in self.allocated(len) {
-            // SAFETY: the first `live` elements of this chunk were initialized, and `len`
-            // is already 0, so none is dropped twice should a drop panic.
-            unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(base, live)) };
-        }
     }
 }
 
@@ -279,44 +254,6 @@ mod tests {
             all.into_iter().eq(0..40_000),
             "every append kept, none torn"
         );
-    }
-
-    #[test]
-    fn clear_keeps_the_chunks_and_drops_the_elements() {
-        let mut log = Log::new();
-        let probe = Arc::new(0);
-        for _ in 0..100 {
-            log.writer().push(Arc::clone(&probe));
-        }
-        let chunks: Vec<_> = log.chunks.iter_mut().map(|c| *c.get_mut()).collect();
-        log.clear();
-        assert_eq!(Arc::strong_count(&probe), 1, "every element dropped");
-        assert_eq!(log.len(), 0);
-        assert!(log.last().is_none());
-        for i in 0..40 {
-            log.writer().push(Arc::new(i));
-        }
-        assert!(log.iter().map(|a| **a).eq(0..40));
-        let again: Vec<_> = log.chunks.iter_mut().map(|c| *c.get_mut()).collect();
-        assert_eq!(chunks, again, "no chunk allocated again");
-    }
-
-    #[cfg(feature = "shuttle")]
-    #[test]
-    fn drain_moves_every_element_out_in_order() {
-        let mut log = Log::new();
-        let probe = Arc::new(0);
-        for i in 0..100 {
-            log.writer().push((i, Arc::clone(&probe)));
-        }
-        let mut out = Vec::new();
-        log.drain(|e| out.push(e));
-        assert_eq!(log.len(), 0);
-        assert!(out.iter().map(|(i, _)| *i).eq(0..100));
-        drop(out);
-        assert_eq!(Arc::strong_count(&probe), 1, "each element moved once");
-        log.writer().push((7, probe));
-        assert_eq!(log.last().unwrap().0, 7);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 
-use crate::context::{any_active, any_open, count_lost, recording};
+use crate::context::{any_active, any_open, count_lost};
 use crate::event::EventKind;
 use crate::history::{self, History, InOp, echo};
 use crate::value::{self, Converted, Value};
@@ -86,8 +86,10 @@ pub fn begin(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
 #[cold]
 #[inline(never)]
 fn begin_active(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    match recording() {
-        Some(history) => begin_recording(history, f, args),
+    match history::begin_current(Cow::Borrowed(f), args) {
+        Some((history, Some(slot))) => Some(Op { history, slot, f }),
+        // Part of the operation running here.
+        Some((_, None)) => None,
         None => {
             if any_open() {
                 count_lost(f);
@@ -95,11 +97,6 @@ fn begin_active(f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
             None
         }
     }
-}
-
-fn begin_recording(history: History, f: &'static str, args: impl FnOnce() -> Value) -> Option<Op> {
-    let slot = history.begin_call(Cow::Borrowed(f), args)?;
-    Some(Op { history, slot, f })
 }
 
 /// [`begin`] for a synchronous call, with the arguments the invoke value reads passed by

@@ -54,7 +54,7 @@ pub use run::{Explorer, Summary, replay};
 pub use scenario::{Arg, Call, Rng, Scenario, ScenarioError, ScenarioFailure, Scenarios};
 pub use schedule::ScheduleError;
 pub use strategy::Strategy;
-pub(crate) use task_local::{Table, TaskLocal, task_local};
+pub(crate) use task_local::{Table, TaskLocal, epoch, explorer_task, task_local};
 
 /// Whether this code runs inside a shuttle execution (on a shuttle task).
 #[inline]

@@ -336,8 +336,8 @@ fn run_executions(
     let taken = Rc::new(RefCell::new(Taken::default()));
     let started = Rc::new(Cell::new(0));
     let iterations = Iterations {
-        tracker: Tracker::new(scheduler, &taken),
-        taken: Rc::clone(&taken),
+        tracker: Tracker::new(scheduler),
+        last: Rc::clone(&taken),
         limit,
         started: Rc::clone(&started),
         slot: Arc::clone(&slot),
@@ -352,15 +352,15 @@ fn run_executions(
     let outer = task_local::begin_epoch();
     let ran = panic::catch_unwind(AssertUnwindSafe(|| {
         Runner::new(iterations, config).run(move || {
-            // Made of the logs of the execution before (emptied), so that executions after
-            // the first allocate no log.
-            let history = History::recycled();
+            // Made of the buffers of the execution before (emptied), so that executions
+            // after the first allocate none.
+            let history = History::for_execution();
             *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
             history.in_scope(|| body());
         })
     }));
     task_local::restore(outer);
-    crate::history::drop_spare_logs();
+    crate::history::drop_spare();
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     let taken = taken.take();
     Ran {
@@ -387,8 +387,9 @@ unsafe fn erase(between: &mut Between<'_>) -> NonNull<Between<'static>> {
 /// `'static`, and the scheduler is the one place called between two executions of a run.
 struct Iterations {
     tracker: Tracker,
-    /// Where the tracker writes the schedule of the execution under way.
-    taken: Rc<RefCell<Taken>>,
+    /// Where the last execution's schedule goes when the run is over (this is dropped when
+    /// shuttle's run ends, also by a panic), for `run_executions` to read.
+    last: Rc<RefCell<Taken>>,
     limit: usize,
     started: Rc<Cell<usize>>,
     slot: Arc<Mutex<Option<History>>>,
@@ -397,6 +398,12 @@ struct Iterations {
     events: Vec<Event>,
     /// Borrowed from `run_executions` for the length of its `Runner::run` call.
     between: NonNull<Between<'static>>,
+}
+
+impl Drop for Iterations {
+    fn drop(&mut self) {
+        *self.last.borrow_mut() = self.tracker.take();
+    }
 }
 
 impl Scheduler for Iterations {
@@ -421,7 +428,7 @@ impl Scheduler for Iterations {
                 history.take_events(&mut self.events);
                 None
             };
-            let flow = between(finished, kept, &self.events, &self.taken.borrow());
+            let flow = between(finished, kept, &self.events, self.tracker.taken());
             if flow.is_break() {
                 return None;
             }

@@ -5,9 +5,7 @@
 //! scheduling step: `"<seed in hex>:<steps>"`, each step one base-36 digit naming a task
 //! (`(42)` for a task numbered 36 or more) or `*` for a random value drawn.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
@@ -111,10 +109,10 @@ pub(crate) fn decode(text: &str) -> Result<Schedule, ScheduleError> {
 }
 
 /// Passes a strategy's choices on to shuttle and writes each execution's schedule down as
-/// it is chosen, into `taken` (which the explorer reads once the execution is over).
+/// it is chosen (the explorer reads it once the execution is over).
 pub(crate) struct Tracker {
     inner: Box<dyn Scheduler + Send>,
-    taken: Rc<RefCell<Taken>>,
+    taken: Taken,
     /// Whether any execution so far had a choice: two tasks runnable at once, or a random
     /// value drawn.
     had_choice: bool,
@@ -123,14 +121,24 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    /// Follows `inner`'s choices, writing each execution's schedule into `taken`.
-    pub(crate) fn new(inner: Box<dyn Scheduler + Send>, taken: &Rc<RefCell<Taken>>) -> Tracker {
+    /// Follows `inner`'s choices, writing each execution's schedule down.
+    pub(crate) fn new(inner: Box<dyn Scheduler + Send>) -> Tracker {
         Tracker {
             inner,
-            taken: Rc::clone(taken),
+            taken: Taken::default(),
             had_choice: false,
             started: 0,
         }
+    }
+
+    /// The schedule of the execution under way, or of the last one.
+    pub(crate) fn taken(&self) -> &Taken {
+        &self.taken
+    }
+
+    /// Takes the schedule of the execution under way, or of the last one.
+    pub(crate) fn take(&mut self) -> Taken {
+        std::mem::take(&mut self.taken)
     }
 }
 
@@ -151,9 +159,8 @@ impl Scheduler for Tracker {
         self.started += 1;
         // Every shuttle scheduler starts an execution with no steps, only a seed. The step
         // list keeps its capacity from one execution to the next.
-        let mut taken = self.taken.borrow_mut();
-        taken.seed = schedule.seed;
-        taken.steps.clear();
+        self.taken.seed = schedule.seed;
+        self.taken.steps.clear();
         Some(schedule)
     }
 
@@ -166,17 +173,14 @@ impl Scheduler for Tracker {
         self.had_choice |= runnable.len() > 1;
         let next = self.inner.next_task(runnable, current, is_yielding);
         if let Some(id) = next {
-            self.taken
-                .borrow_mut()
-                .steps
-                .push(Step::Task(usize::from(id)));
+            self.taken.steps.push(Step::Task(usize::from(id)));
         }
         next
     }
 
     fn next_u64(&mut self) -> u64 {
         self.had_choice = true;
-        self.taken.borrow_mut().steps.push(Step::Random);
+        self.taken.steps.push(Step::Random);
         self.inner.next_u64()
     }
 }

@@ -115,6 +115,21 @@ pub(crate) fn scheduled(task: usize) {
     });
 }
 
+/// The epoch of the explorer's execution under way on this thread, or 0.
+pub(crate) fn epoch() -> u64 {
+    RUNNING.try_with(Cell::get).map_or(0, |r| r.epoch)
+}
+
+/// The epoch of the explorer's execution under way on this thread and the task its
+/// scheduler chose last, if a task of the explorer's runs.
+#[inline]
+pub(crate) fn explorer_task() -> Option<(u64, usize)> {
+    match RUNNING.try_with(Cell::get) {
+        Ok(Running { epoch, task }) if epoch != 0 && task != NO_TASK => Some((epoch, task)),
+        _ => None,
+    }
+}
+
 /// The shuttle task running on this thread: inside the explorer's executions, the one its
 /// scheduler chose last; under shuttle run by other code, shuttle's answer; `None` outside
 /// any execution.
@@ -156,6 +171,17 @@ impl<T: 'static> TaskLocal<T> {
         }
         let value = self.value(running.epoch, running.task)?;
         Ok(f(&value))
+    }
+
+    /// This task's value (made now if it has none) as a handle that outlives the look-up,
+    /// inside the explorer's executions; `None` elsewhere, and during teardown.
+    #[inline]
+    pub(crate) fn explorer_value(&'static self) -> Option<Rc<T>> {
+        let running = RUNNING.try_with(Cell::get).ok()?;
+        if running.epoch == 0 || running.task == NO_TASK {
+            return None;
+        }
+        self.value(running.epoch, running.task).ok()
     }
 
     /// Task `task`'s value in `epoch`. The table is not borrowed while the value is used,

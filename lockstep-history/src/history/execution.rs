@@ -1,0 +1,182 @@
+//! The events of an explorer execution's history (feature `shuttle`).
+//!
+//! Inside an execution every shuttle task runs on one OS thread, one at a time, so the
+//! history the explorer makes per execution needs none of the machinery for threads that
+//! record at once: its events go straight into one list, in index order (an event's index
+//! is its position), and each task's process is found by the task's id, which the explorer's
+//! scheduler already knows. The explorer takes the list when the execution ends by trading
+//! it for the buffer of the execution before, and a history dropped gives its buffers back
+//! to this thread for the next execution's: in the steady state nothing is allocated.
+//!
+//! The history stays a `Send + Sync` handle like any other (a replay hands it to the
+//! caller), so the list sits behind a lock; with one task running at a time that lock is
+//! never contended.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use crate::event::{Event, EventKind, Process};
+use crate::explore;
+use crate::value::Value;
+
+use super::invoke_value;
+
+/// An execution's events, and which process records where.
+#[derive(Default)]
+pub(super) struct Events {
+    /// Every event, each at the position of its index.
+    list: Vec<Event>,
+    /// Per process log (the `slot` of [`History::record_on`](super::History::record_on)):
+    /// the process it records as now, and where its last event is.
+    slots: Vec<Slot>,
+    /// Processes numbered so far.
+    processes: u64,
+    /// The explorer epoch of the execution that made this history (0 outside one): task ids
+    /// name tasks only within it.
+    epoch: u64,
+    /// Per shuttle task id in that epoch, the slot of the task's own process, or `NONE`.
+    tasks: Vec<usize>,
+}
+
+/// [`Events::tasks`] for a task that has not recorded.
+const NONE: usize = usize::MAX;
+
+/// One process log.
+#[derive(Clone, Copy)]
+struct Slot {
+    process: u64,
+    /// The position of its last event.
+    last: Option<usize>,
+}
+
+thread_local! {
+    /// The emptied buffers of the last execution history dropped on this thread.
+    static SPARE: RefCell<Option<Events>> = const { RefCell::new(None) };
+}
+
+impl Events {
+    /// Empty, for the execution under way on this thread; made of the spare buffers if any.
+    pub(super) fn new() -> Events {
+        let mut events = SPARE
+            .try_with(|spare| spare.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        events.epoch = explore::epoch();
+        events
+    }
+
+    /// Every event, in index order.
+    pub(super) fn list(&self) -> &[Event] {
+        &self.list
+    }
+
+    /// Gives the list to `out` and takes `out`'s buffer, emptied, in its place.
+    pub(super) fn swap_list(&mut self, out: &mut Vec<Event>) {
+        out.clear();
+        std::mem::swap(&mut self.list, out);
+    }
+
+    /// Processes numbered so far.
+    pub(super) fn processes(&self) -> u64 {
+        self.processes
+    }
+
+    /// Opens a log for a new process and returns its slot.
+    pub(super) fn new_slot(&mut self) -> usize {
+        let process = self.processes;
+        self.processes += 1;
+        self.slots.push(Slot {
+            process,
+            last: None,
+        });
+        self.slots.len() - 1
+    }
+
+    /// The slot of the running task's own process (opened now if it has none), when a task
+    /// of the execution that made this history is running on this thread.
+    #[inline]
+    pub(super) fn task_slot(&mut self) -> Option<usize> {
+        let (epoch, task) = explore::explorer_task()?;
+        if epoch != self.epoch {
+            return None;
+        }
+        if self.tasks.len() <= task {
+            self.tasks.resize(task + 1, NONE);
+        }
+        if self.tasks[task] == NONE {
+            self.tasks[task] = self.new_slot();
+        }
+        Some(self.tasks[task])
+    }
+
+    /// [`Events::task_slot`], or a new process's if that one has an operation pending.
+    pub(super) fn idle_task_slot(&mut self) -> Option<usize> {
+        let slot = self.task_slot()?;
+        Some(self.idle_slot(slot))
+    }
+
+    /// `slot`, unless its process has an operation pending: then a new process's.
+    pub(super) fn idle_slot(&mut self, slot: usize) -> usize {
+        if self.pending(slot).is_some() {
+            self.new_slot()
+        } else {
+            slot
+        }
+    }
+
+    /// The input of the invoke pending on `slot`, if its last event is one.
+    fn pending(&self, slot: usize) -> Option<&Value> {
+        let last = self.slots.get(slot)?.last?;
+        invoke_value(self.list.get(last))
+    }
+
+    /// Records one event on `slot`, as [`History::record_on`](super::History::record_on)
+    /// does, and returns it.
+    #[inline]
+    pub(super) fn record(
+        &mut self,
+        slot: usize,
+        time: u64,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) -> &Event {
+        let value = value(self.pending(slot));
+        let index = self.list.len();
+        let log = &mut self.slots[slot];
+        let process = log.process;
+        log.last = Some(index);
+        if kind == EventKind::Info {
+            log.process = self.processes;
+            self.processes += 1;
+        }
+        self.list.push(Event {
+            index: index as u64,
+            time,
+            kind,
+            process: Process::Id(process),
+            f,
+            value,
+            error,
+        });
+        &self.list[index]
+    }
+}
+
+/// Empties `events` and keeps its buffers on this thread for the next execution's history.
+pub(super) fn recycle(events: &mut Events) {
+    let mut spare = std::mem::take(events);
+    spare.list.clear();
+    spare.slots.clear();
+    spare.tasks.clear();
+    spare.processes = 0;
+    // In the place of any spares already there (dropped outside the borrow).
+    let _replaced = SPARE.try_with(|kept| kept.borrow_mut().replace(spare));
+}
+
+/// Drops the spare buffers kept on this thread.
+pub(crate) fn drop_spare() {
+    let _dropped = SPARE.try_with(|spare| spare.borrow_mut().take());
+}
