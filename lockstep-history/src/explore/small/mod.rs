@@ -64,7 +64,10 @@ pub(crate) fn linearizes<M: Model + ?Sized>(events: &[Event], model: &M) -> bool
 /// A linearization of `events` for `model`, if one is found: [`linearizes`] with the
 /// witness, remembering configurations after `remember_after` steps per operation.
 fn order<M: Model + ?Sized>(events: &[Event], model: &M, remember_after: usize) -> Option<Order> {
-    let shape = Shape::read(events)?;
+    let mut shape = Shape::EMPTY;
+    if !shape.read(events) {
+        return None;
+    }
     if model.collection() == Some(Collection::Stack) {
         let mut search = stack::StackSearch::new(&shape);
         return search.read(events).then(|| search.run(remember_after))?;
@@ -73,23 +76,22 @@ fn order<M: Model + ?Sized>(events: &[Event], model: &M, remember_after: usize) 
     Search::new(model, &shape, &ops).run(remember_after)
 }
 
-/// An order of the operations (their places in completion order), first to last.
+/// An order of the operations (their places in completion order), first to last. Only
+/// the tests read it, to check each witness step by step; exploration needs the yes.
+#[cfg_attr(not(test), allow(dead_code))]
 struct Order {
     len: usize,
     at: [u8; MAX_OPS],
 }
 
 impl Order {
-    /// The order along a search's path: the operation each frame after the first placed.
-    fn of_path(chosen: impl Iterator<Item = u8>) -> Order {
+    /// The operations placed one after the other along a search's path.
+    fn of_path(chosen: &[u8]) -> Order {
         let mut order = Order {
-            len: 0,
+            len: chosen.len(),
             at: [0; MAX_OPS],
         };
-        for i in chosen {
-            order.at[order.len] = i;
-            order.len += 1;
-        }
+        order.at[..chosen.len()].copy_from_slice(chosen);
         order
     }
 
@@ -107,6 +109,8 @@ impl Order {
 struct Shape {
     /// How many operations.
     len: usize,
+    /// Every operation, a bit each.
+    all: u64,
     /// Each operation's invoke and completion, as positions in the events (fewer than
     /// `2 * MAX_OPS`).
     invoke: [u8; MAX_OPS],
@@ -116,57 +120,72 @@ struct Shape {
 }
 
 impl Shape {
-    /// The shape of `events`, if it is one this module covers.
-    fn read(events: &[Event]) -> Option<Shape> {
+    /// No operations, for [`Shape::read`] to fill in.
+    const EMPTY: Shape = Shape {
+        len: 0,
+        all: 0,
+        invoke: [0; MAX_OPS],
+        complete: [0; MAX_OPS],
+        before: [0; MAX_OPS],
+    };
+
+    /// Reads the operations of `events` into this empty shape; `false` if `events` is not
+    /// a history this module covers.
+    ///
+    /// Operation `i` was invoked before operation `h` completed exactly when fewer than
+    /// `h + 1` operations had completed at its invoke (for `i <= h` always). So each
+    /// operation's bit goes first into `before[k]`, `k` the operations completed before its
+    /// invoke, and `before[h]` is then the union of `before[..=h]`.
+    fn read(&mut self, events: &[Event]) -> bool {
         if events.len() > 2 * MAX_OPS {
-            return None;
+            return false;
         }
-        let mut shape = Shape {
-            len: 0,
-            invoke: [0; MAX_OPS],
-            complete: [0; MAX_OPS],
-            before: [0; MAX_OPS],
-        };
-        // The open invoke of each process: (process, position, operations completed before
-        // it). A handful of processes.
-        let mut open = [(0u64, 0u8, 0u8); MAX_OPS];
+        // The open invoke of each process: the process, and the invoke's position and the
+        // operations completed before it. A handful of processes.
+        let mut open_process = [0u64; MAX_OPS];
+        let mut open_at = [(0u8, 0u8); MAX_OPS];
         let mut opened = 0;
+        let mut len = 0;
         for (position, e) in events.iter().enumerate() {
             if e.index != position as u64 {
-                return None;
+                return false;
             }
             let Process::Id(process) = e.process else {
-                return None;
+                return false;
             };
-            let pending = open[..opened].iter().position(|&(p, _, _)| p == process);
+            let pending = open_process[..opened].iter().position(|&p| p == process);
             match (e.kind, pending) {
                 (EventKind::Invoke, None) if opened < MAX_OPS => {
-                    open[opened] = (process, position as u8, shape.len as u8);
+                    open_process[opened] = process;
+                    open_at[opened] = (position as u8, len as u8);
                     opened += 1;
                 }
                 (EventKind::Ok, Some(at)) => {
-                    let (_, invoked, completed_before) = open[at];
+                    let (invoked, completed_before) = open_at[at];
                     opened -= 1;
-                    open[at] = open[opened];
+                    open_process[at] = open_process[opened];
+                    open_at[at] = open_at[opened];
                     if !same_name(&events[usize::from(invoked)].f, &e.f) {
-                        return None;
+                        return false;
                     }
-                    // This operation was invoked before itself and every earlier completion,
-                    // and before each completion since its invoke. Fewer than `MAX_OPS`
-                    // operations completed before it: each took two of the events.
-                    let this = shape.len;
-                    for earlier in &mut shape.before[usize::from(completed_before)..this] {
-                        *earlier |= 1 << this;
-                    }
-                    shape.invoke[this] = invoked;
-                    shape.complete[this] = position as u8;
-                    shape.before[this] = u64::MAX >> (63 - this);
-                    shape.len += 1;
+                    // Fewer than `MAX_OPS` operations completed before this one: each took
+                    // two of the events.
+                    self.invoke[len] = invoked;
+                    self.complete[len] = position as u8;
+                    self.before[usize::from(completed_before)] |= 1 << len;
+                    len += 1;
                 }
-                _ => return None,
+                _ => return false,
             }
         }
-        (opened == 0).then_some(shape)
+        let mut invoked = 0;
+        for before in &mut self.before[..len] {
+            invoked |= *before;
+            *before = invoked;
+        }
+        self.len = len;
+        self.all = invoked;
+        opened == 0
     }
 
     /// The invoke and the completion of operation `i`.
@@ -195,16 +214,11 @@ impl Shape {
             .collect()
     }
 
-    /// Every operation, a bit each.
-    fn all(&self) -> u64 {
-        u64::MAX.checked_shr(64 - self.len as u32).unwrap_or(0)
-    }
-
     /// The operations that may go next once `placed` are: those not placed that were
     /// invoked before the earliest completion among them. That completion is the lowest bit
     /// not placed, so this is a few operations on words.
     fn candidates(&self, placed: u64) -> u64 {
-        let unplaced = self.all() & !placed;
+        let unplaced = self.all & !placed;
         match unplaced {
             0 => 0,
             _ => self.before[unplaced.trailing_zeros() as usize] & unplaced,
@@ -261,8 +275,9 @@ impl<'a, M: Model + ?Sized> Search<'a, M> {
             chosen: 0,
         });
         while let Some(frame) = self.frames.last() {
-            if frame.placed == self.shape.all() {
-                return Some(Order::of_path(self.frames[1..].iter().map(|f| f.chosen)));
+            if frame.placed == self.shape.all {
+                let chosen: Vec<u8> = self.frames[1..].iter().map(|f| f.chosen).collect();
+                return Some(Order::of_path(&chosen));
             }
             if self.steps > MAX_STEPS {
                 return None;

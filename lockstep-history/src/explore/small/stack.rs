@@ -21,15 +21,6 @@ use super::{MAX_OPS, MAX_STEPS, Order, Shape};
 use crate::event::Event;
 use crate::value::Value;
 
-/// A place in the search: the operations placed (a bit each), the candidates that fit and
-/// are not yet tried (a bit each), and the operation placed last.
-#[derive(Clone, Copy, Default)]
-struct Place {
-    placed: u64,
-    untried: u64,
-    chosen: u8,
-}
-
 /// Wing and Gong's search for a stack, depth first, trying candidates in completion order.
 pub(super) struct StackSearch<'a> {
     shape: &'a Shape,
@@ -47,8 +38,13 @@ pub(super) struct StackSearch<'a> {
     /// height follows from the operations placed).
     stack: [u8; MAX_OPS],
     height: usize,
-    /// The path: `path[0]` places nothing, `path[depth]` is the current configuration.
-    path: [Place; MAX_OPS + 1],
+    /// The operations placed on the current path, a bit each.
+    placed: u64,
+    /// The path, `depth` operations long: the operation placed at each step (from 1), and,
+    /// at each configuration along it (from the start, 0), the candidates that fit and are
+    /// not yet tried, a bit each.
+    chosen: [u8; MAX_OPS + 1],
+    untried: [u64; MAX_OPS + 1],
     depth: usize,
     /// The configurations entered since the search began remembering.
     seen: FxHashSet<(u64, [u8; MAX_OPS])>,
@@ -67,7 +63,9 @@ impl<'a> StackSearch<'a> {
             value: [0; MAX_OPS],
             stack: [0; MAX_OPS],
             height: 0,
-            path: [Place::default(); MAX_OPS + 1],
+            placed: 0,
+            chosen: [0; MAX_OPS + 1],
+            untried: [0; MAX_OPS + 1],
             depth: 0,
             seen: FxHashSet::default(),
             steps: 0,
@@ -113,42 +111,59 @@ impl<'a> StackSearch<'a> {
     /// An order, if one is found within [`MAX_STEPS`]; configurations are remembered once
     /// the search has taken more than `remember_after` steps per operation.
     pub(super) fn run(&mut self, remember_after: usize) -> Option<Order> {
-        let all = self.shape.all();
         let remember_from = remember_after.saturating_mul(self.shape.len);
-        self.path[0].untried = self.shape.candidates(0) & self.fitting();
-        loop {
-            let here = self.path[self.depth];
-            if here.placed == all {
-                let path = &self.path[1..=self.depth];
-                return Some(Order::of_path(path.iter().map(|place| place.chosen)));
-            }
-            if here.untried == 0 {
+        self.untried[0] = self.shape.candidates(0) & self.fitting();
+        while self.placed != self.shape.all {
+            let untried = self.untried[self.depth];
+            if untried == 0 {
                 if self.depth == 0 {
                     return None;
                 }
-                self.undo(usize::from(here.chosen));
-                self.depth -= 1;
+                self.back();
                 continue;
             }
             if self.steps == MAX_STEPS {
                 return None;
             }
             self.steps += 1;
-            let i = here.untried.trailing_zeros() as usize;
-            self.path[self.depth].untried &= here.untried - 1;
-            self.apply(i);
-            let placed = here.placed | (1 << i);
-            if self.steps > remember_from && !self.seen.insert((placed, self.stack)) {
-                self.undo(i);
-                continue;
+            self.untried[self.depth] = untried & (untried - 1);
+            self.place(untried.trailing_zeros() as usize);
+            if self.steps > remember_from && !self.seen.insert((self.placed, self.stack)) {
+                self.back();
             }
-            self.depth += 1;
-            self.path[self.depth] = Place {
-                placed,
-                untried: self.shape.candidates(placed) & self.fitting(),
-                chosen: i as u8,
-            };
         }
+        Some(Order::of_path(&self.chosen[1..=self.depth]))
+    }
+
+    /// Places operation `i`, a candidate that fits: one step further along the path.
+    fn place(&mut self, i: usize) {
+        let bit = 1 << i;
+        if self.pushes & bit != 0 {
+            self.stack[self.height] = self.value[i];
+            self.height += 1;
+        } else if self.empty_pops & bit == 0 {
+            self.height -= 1;
+            self.stack[self.height] = 0;
+        }
+        self.placed |= bit;
+        self.depth += 1;
+        self.chosen[self.depth] = i as u8;
+        self.untried[self.depth] = self.shape.candidates(self.placed) & self.fitting();
+    }
+
+    /// Takes back the last operation placed: one step back along the path.
+    fn back(&mut self) {
+        let i = usize::from(self.chosen[self.depth]);
+        let bit = 1 << i;
+        if self.pushes & bit != 0 {
+            self.height -= 1;
+            self.stack[self.height] = 0;
+        } else if self.empty_pops & bit == 0 {
+            self.stack[self.height] = self.value[i];
+            self.height += 1;
+        }
+        self.placed &= !bit;
+        self.depth -= 1;
     }
 
     /// The operations that can step from the current stack: every push, and the pops that
@@ -159,30 +174,6 @@ impl<'a> StackSearch<'a> {
                 0 => self.empty_pops,
                 h => self.pops_of[usize::from(self.stack[h - 1])],
             }
-    }
-
-    /// Steps the stack with operation `i`, which fits it.
-    fn apply(&mut self, i: usize) {
-        let bit = 1 << i;
-        if self.pushes & bit != 0 {
-            self.stack[self.height] = self.value[i];
-            self.height += 1;
-        } else if self.empty_pops & bit == 0 {
-            self.height -= 1;
-            self.stack[self.height] = 0;
-        }
-    }
-
-    /// Takes back [`StackSearch::apply`] of operation `i`, the last one applied.
-    fn undo(&mut self, i: usize) {
-        let bit = 1 << i;
-        if self.pushes & bit != 0 {
-            self.height -= 1;
-            self.stack[self.height] = 0;
-        } else if self.empty_pops & bit == 0 {
-            self.stack[self.height] = self.value[i];
-            self.height += 1;
-        }
     }
 }
 

@@ -87,9 +87,15 @@ fn register_call(rng: &mut Rng, _: usize) -> Call {
     }
 }
 
+/// The shape of `events`, if this module covers it.
+fn read_shape(events: &[Event]) -> Option<Shape> {
+    let mut shape = Shape::EMPTY;
+    shape.read(events).then_some(shape)
+}
+
 /// The operations of `events` as (invoke, completion) pairs of events, in completion order.
 fn calls(events: &[Event]) -> Vec<(&Event, &Event)> {
-    let shape = Shape::read(events).expect("complete histories");
+    let shape = read_shape(events).expect("complete histories");
     (0..shape.len).map(|i| shape.events(events, i)).collect()
 }
 
@@ -165,7 +171,7 @@ fn permutations(items: &mut [usize], k: usize, accept: &mut dyn FnMut(&[usize]) 
 /// The general search stepping `model`, remembering after `remember_after` steps per
 /// operation, whatever the model's collection.
 fn general<M: Model>(events: &[Event], model: &M, remember_after: usize) -> Option<Order> {
-    let shape = Shape::read(events)?;
+    let shape = read_shape(events)?;
     let ops = shape.prepare(events, model)?;
     Search::new(model, &shape, &ops).run(remember_after)
 }
@@ -189,7 +195,7 @@ fn compare<M: Model>(
     for _ in 0..CASES {
         let n = 1 + rng.below(max as u64) as usize;
         let events = random_history(&mut rng, n, call(n));
-        let shape = Shape::read(&events).unwrap();
+        let shape = read_shape(&events).unwrap();
         for (h, later) in (0..shape.len).map(|h| (h, shape.events(&events, h).1)) {
             for i in 0..shape.len {
                 let before = shape.before[h] & (1 << i) != 0;
@@ -354,7 +360,7 @@ fn a_search_too_long_is_left_to_the_full_checker() {
         events.push(event(2 * n + 2 * p, Invoke, 0, "pop", Value::Nil));
         events.push(event(2 * n + 2 * p + 1, Ok, 0, "pop", Value::Int(p as i64)));
     }
-    let shape = Shape::read(&events).unwrap();
+    let shape = read_shape(&events).unwrap();
     let mut search = stack::StackSearch::new(&shape);
     assert!(search.read(&events));
     assert!(search.run(REMEMBER_AFTER).is_none());
