@@ -276,8 +276,11 @@ impl<'a, M: Model + ?Sized> Search<'a, M> {
         });
         while let Some(frame) = self.frames.last() {
             if frame.placed == self.shape.all {
-                let chosen: Vec<u8> = self.frames[1..].iter().map(|f| f.chosen).collect();
-                return Some(Order::of_path(&chosen));
+                let mut chosen = [0; MAX_OPS];
+                for (at, frame) in chosen.iter_mut().zip(&self.frames[1..]) {
+                    *at = frame.chosen;
+                }
+                return Some(Order::of_path(&chosen[..self.frames.len() - 1]));
             }
             if self.steps > MAX_STEPS {
                 return None;
