@@ -53,6 +53,9 @@ impl fmt::Display for StackOp {
     }
 }
 
+// The quick check of exploration (`explore::small::stack`) reads and steps stacks on its
+// own, on value numbers: a change to what a push or a pop means here must go there too
+// (its tests compare the two on random histories).
 impl Model for Stack {
     /// The elements, bottom first.
     type State = Vec<Value>;

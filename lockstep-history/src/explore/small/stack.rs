@@ -1,0 +1,186 @@
+//! The search for the built-in [`Stack`](crate::model::Stack), without stepping the model.
+//!
+//! The stack's state after some operations is the sequence of elements pushed and not yet
+//! popped, so the search keeps one stack of value numbers (equal values share a number),
+//! pushes and pops it as it places operations, and undoes the step when it goes back. The
+//! reading of each call and the legality of each step are the model's
+//! ([`StackOp`](crate::model::StackOp) and `Stack::step`): a push puts its element on
+//! top; a pop that returned nil needs the stack empty; a pop that returned an element
+//! needs that element on top and removes it. The tests compare this search with the
+//! general one stepping the model.
+//!
+//! The operations a configuration may place next are then a few operations on words: the
+//! real-time candidates ([`Shape::candidates`]), of which every push, and the pops that fit
+//! the top (those that returned its value, or, on an empty stack, those that returned nil).
+//! A configuration is remembered as (operations placed, stack contents): the stack is the
+//! whole state, so two equal configurations have the same futures.
+
+use rustc_hash::FxHashSet;
+
+use super::{MAX_OPS, MAX_STEPS, Order, Shape};
+use crate::event::Event;
+use crate::value::Value;
+
+/// Wing and Gong's search for a stack, depth first, trying candidates in completion order.
+pub(super) struct StackSearch<'a> {
+    shape: &'a Shape,
+    /// The pushes, a bit each.
+    pushes: u64,
+    /// The pops that returned nil, which need an empty stack.
+    empty_pops: u64,
+    /// For each value number, the pops that returned that value.
+    pops_of: [u64; MAX_OPS],
+    /// Each operation's value number: a push's element, a pop's result (unused for a pop
+    /// of nil).
+    value: [u8; MAX_OPS],
+    /// The stack after the operations placed on the current path, bottom first, as value
+    /// numbers; zero above `height`, so that the whole array stands for the contents (the
+    /// height follows from the operations placed).
+    stack: [u8; MAX_OPS],
+    height: usize,
+    /// The operations placed on the current path, a bit each.
+    placed: u64,
+    /// The path, `depth` operations long: the operation placed at each step (from 1), and,
+    /// at each configuration along it (from the start, 0), the candidates that fit and are
+    /// not yet tried, a bit each.
+    chosen: [u8; MAX_OPS + 1],
+    untried: [u64; MAX_OPS + 1],
+    depth: usize,
+    /// The configurations entered since the search began remembering.
+    seen: FxHashSet<(u64, [u8; MAX_OPS])>,
+    /// Candidates tried so far.
+    pub(super) steps: usize,
+}
+
+impl<'a> StackSearch<'a> {
+    /// An empty search over the operations of `shape`; [`StackSearch::read`] fills it in.
+    pub(super) fn new(shape: &'a Shape) -> Self {
+        StackSearch {
+            shape,
+            pushes: 0,
+            empty_pops: 0,
+            pops_of: [0; MAX_OPS],
+            value: [0; MAX_OPS],
+            stack: [0; MAX_OPS],
+            height: 0,
+            placed: 0,
+            chosen: [0; MAX_OPS + 1],
+            untried: [0; MAX_OPS + 1],
+            depth: 0,
+            seen: FxHashSet::default(),
+            steps: 0,
+        }
+    }
+
+    /// Reads the operations of `events` (in the shape given to [`StackSearch::new`]) as
+    /// the model does; `false` if one is neither a push nor a pop.
+    pub(super) fn read(&mut self, events: &[Event]) -> bool {
+        // The distinct values seen so far, numbered by their place here: a handful.
+        let mut numbered: [&Value; MAX_OPS] = [&Value::Nil; MAX_OPS];
+        let mut count = 0;
+        for i in 0..self.shape.len {
+            let (invoke, ok) = self.shape.events(events, i);
+            let (value, bit) = match &*invoke.f {
+                "push" => {
+                    self.pushes |= 1 << i;
+                    (&invoke.value, None)
+                }
+                "pop" if matches!(ok.value, Value::Nil) => {
+                    self.empty_pops |= 1 << i;
+                    continue;
+                }
+                "pop" => (&ok.value, Some(1 << i)),
+                _ => return false,
+            };
+            let n = match numbered[..count].iter().position(|seen| same(seen, value)) {
+                Some(n) => n,
+                None => {
+                    numbered[count] = value;
+                    count += 1;
+                    count - 1
+                }
+            };
+            self.value[i] = n as u8;
+            if let Some(bit) = bit {
+                self.pops_of[n] |= bit;
+            }
+        }
+        true
+    }
+
+    /// An order, if one is found within [`MAX_STEPS`]; configurations are remembered once
+    /// the search has taken more than `remember_after` steps per operation.
+    pub(super) fn run(&mut self, remember_after: usize) -> Option<Order> {
+        let remember_from = remember_after.saturating_mul(self.shape.len);
+        self.untried[0] = self.shape.candidates(0) & self.fitting();
+        while self.placed != self.shape.all {
+            let untried = self.untried[self.depth];
+            if untried == 0 {
+                if self.depth == 0 {
+                    return None;
+                }
+                self.back();
+                continue;
+            }
+            if self.steps == MAX_STEPS {
+                return None;
+            }
+            self.steps += 1;
+            self.untried[self.depth] = untried & (untried - 1);
+            self.place(untried.trailing_zeros() as usize);
+            if self.steps > remember_from && !self.seen.insert((self.placed, self.stack)) {
+                self.back();
+            }
+        }
+        Some(Order::of_path(&self.chosen[1..=self.depth]))
+    }
+
+    /// Places operation `i`, a candidate that fits: one step further along the path.
+    fn place(&mut self, i: usize) {
+        let bit = 1 << i;
+        if self.pushes & bit != 0 {
+            self.stack[self.height] = self.value[i];
+            self.height += 1;
+        } else if self.empty_pops & bit == 0 {
+            self.height -= 1;
+            self.stack[self.height] = 0;
+        }
+        self.placed |= bit;
+        self.depth += 1;
+        self.chosen[self.depth] = i as u8;
+        self.untried[self.depth] = self.shape.candidates(self.placed) & self.fitting();
+    }
+
+    /// Takes back the last operation placed: one step back along the path.
+    fn back(&mut self) {
+        let i = usize::from(self.chosen[self.depth]);
+        let bit = 1 << i;
+        if self.pushes & bit != 0 {
+            self.height -= 1;
+            self.stack[self.height] = 0;
+        } else if self.empty_pops & bit == 0 {
+            self.stack[self.height] = self.value[i];
+            self.height += 1;
+        }
+        self.placed &= !bit;
+        self.depth -= 1;
+    }
+
+    /// The operations that can step from the current stack: every push, and the pops that
+    /// returned the top's value (nil on an empty stack).
+    fn fitting(&self) -> u64 {
+        self.pushes
+            | match self.height {
+                0 => self.empty_pops,
+                h => self.pops_of[usize::from(self.stack[h - 1])],
+            }
+    }
+}
+
+/// Whether two values are equal, with integers (most elements) compared in place.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(a), Value::Int(b)) => a == b,
+        _ => a == b,
+    }
+}
