@@ -89,6 +89,9 @@ impl Model for Stack {
             StackOp::Pop(Observed::Value(v)) if stack.last() == Some(v) => {
                 Ok(stack[..stack.len() - 1].to_vec())
             }
+            StackOp::Pop(Observed::Value(_)) if stack.is_empty() => Err(Illegal::new(
+                "the pop returned an element, but the stack is empty",
+            )),
             StackOp::Pop(Observed::Value(_)) => Err(Illegal::new(
                 "the pop returned another element than the top of the stack",
             )),
@@ -128,6 +131,8 @@ mod tests {
             vec![Value::Int(1)]
         );
         assert!(step(&[1, 2], StackOp::Pop(Observed::Value(Value::Int(1)))).is_err());
+        let empty = step(&[], StackOp::Pop(Observed::Value(Value::Int(1)))).unwrap_err();
+        assert!(empty.to_string().contains("the stack is empty"), "{empty}");
     }
 
     #[test]
