@@ -36,6 +36,9 @@ pub(super) struct Events {
     epoch: u64,
     /// Per shuttle task id in that epoch, the slot of the task's own process, or `NONE`.
     tasks: Vec<usize>,
+    /// Whether some event of `list` owns memory (see [`owns_memory`]): if none does, the
+    /// list is emptied without dropping its events one by one.
+    owning: bool,
 }
 
 /// [`Events::tasks`] for a task that has not recorded.
@@ -72,9 +75,11 @@ impl Events {
     }
 
     /// Gives the list to `out` and takes `out`'s buffer, emptied, in its place.
-    pub(super) fn swap_list(&mut self, out: &mut Vec<Event>) {
+    /// Returns whether some event given owns memory, for [`clear`].
+    pub(super) fn swap_list(&mut self, out: &mut Vec<Event>) -> bool {
         out.clear();
         std::mem::swap(&mut self.list, out);
+        std::mem::replace(&mut self.owning, false)
     }
 
     /// Processes numbered so far.
@@ -144,6 +149,7 @@ impl Events {
         error: Option<Value>,
     ) -> &Event {
         let value = value(self.pending(slot));
+        self.owning |= owns_memory(&f, &value, error.as_ref());
         let index = self.list.len();
         let log = &mut self.slots[slot];
         let process = log.process;
@@ -168,7 +174,8 @@ impl Events {
 /// Empties `events` and keeps its buffers on this thread for the next execution's history.
 pub(super) fn recycle(events: &mut Events) {
     let mut spare = std::mem::take(events);
-    spare.list.clear();
+    clear(&mut spare.list, spare.owning);
+    spare.owning = false;
     spare.slots.clear();
     spare.tasks.clear();
     spare.processes = 0;
@@ -179,4 +186,29 @@ pub(super) fn recycle(events: &mut Events) {
 /// Drops the spare buffers kept on this thread.
 pub(crate) fn drop_spare() {
     let _dropped = SPARE.try_with(|spare| spare.borrow_mut().take());
+}
+
+/// Whether an event of these parts owns memory that dropping it frees: a name made at run
+/// time, or a value other than nil, a boolean or a number (a string's `Arc` counts).
+#[inline]
+fn owns_memory(f: &Cow<'static, str>, value: &Value, error: Option<&Value>) -> bool {
+    let scalar = |v: &Value| {
+        matches!(
+            v,
+            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_)
+        )
+    };
+    matches!(f, Cow::Owned(_)) || !scalar(value) || error.is_some_and(|e| !scalar(e))
+}
+
+/// Empties `events`. `owning` false says that none of them owns memory (see
+/// [`owns_memory`]): dropping them would do nothing, so none is dropped.
+pub(crate) fn clear(events: &mut Vec<Event>, owning: bool) {
+    if owning {
+        events.clear();
+    } else {
+        // SAFETY: 0 is within the capacity and leaves no element to be initialized; the
+        // events past it are forgotten, which frees nothing since none owns memory.
+        unsafe { events.set_len(0) };
+    }
 }
