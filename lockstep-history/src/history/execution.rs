@@ -212,3 +212,62 @@ pub(crate) fn clear(events: &mut Vec<Event>, owning: bool) {
         unsafe { events.set_len(0) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Records one ok event with `value` on a fresh process of `events`.
+    fn record(events: &mut Events, f: Cow<'static, str>, value: Value, error: Option<Value>) {
+        let slot = events.new_slot();
+        events.record(slot, 0, EventKind::Ok, f, |_| value, error);
+    }
+
+    #[test]
+    fn only_scalar_events_own_nothing() {
+        let name = || Cow::Borrowed("f");
+        assert!(!owns_memory(&name(), &Value::Int(3), None));
+        assert!(!owns_memory(&name(), &Value::Nil, Some(&Value::Bool(true))));
+        assert!(owns_memory(&name(), &Value::from("s"), None));
+        assert!(owns_memory(&name(), &Value::Nil, Some(&Value::from("e"))));
+        assert!(owns_memory(&name(), &Value::Vector(vec![]), None));
+        assert!(owns_memory(&Cow::Owned("f".into()), &Value::Nil, None));
+    }
+
+    #[test]
+    fn events_owning_memory_are_dropped_when_emptied() {
+        let text: Arc<str> = Arc::from("kept");
+        let mut events = Events::default();
+        record(&mut events, Cow::Borrowed("f"), Value::Int(1), None);
+        let mut out = Vec::new();
+        assert!(!events.swap_list(&mut out));
+        assert_eq!(out.len(), 1);
+        record(
+            &mut events,
+            Cow::Borrowed("f"),
+            Value::String(Arc::clone(&text)),
+            None,
+        );
+        assert_eq!(Arc::strong_count(&text), 2);
+        clear(&mut out, false);
+        assert!(events.swap_list(&mut out));
+        assert_eq!(out.len(), 1);
+        clear(&mut out, true);
+        assert!(out.is_empty());
+        assert_eq!(Arc::strong_count(&text), 1);
+        // The flag starts over with the list traded in.
+        record(&mut events, Cow::Borrowed("f"), Value::Nil, None);
+        assert!(!events.swap_list(&mut out));
+        // A history dropped with such events in it drops them too.
+        record(
+            &mut events,
+            Cow::Borrowed("f"),
+            Value::Keyword(Arc::clone(&text)),
+            None,
+        );
+        recycle(&mut events);
+        assert_eq!(Arc::strong_count(&text), 1);
+    }
+}
