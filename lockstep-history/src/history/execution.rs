@@ -149,7 +149,7 @@ impl Events {
         error: Option<Value>,
     ) -> &Event {
         let value = value(self.pending(slot));
-        self.owning |= owns_memory(&f, &value, error.as_ref());
+        self.owning |= owns_memory(matches!(f, Cow::Owned(_)), &value, error.as_ref());
         let index = self.list.len();
         let log = &mut self.slots[slot];
         let process = log.process;
@@ -189,16 +189,17 @@ pub(crate) fn drop_spare() {
 }
 
 /// Whether an event of these parts owns memory that dropping it frees: a name made at run
-/// time, or a value other than nil, a boolean or a number (a string's `Arc` counts).
+/// time (`owned_name`), or a value other than nil, a boolean or a number (a string's `Arc`
+/// counts).
 #[inline]
-fn owns_memory(f: &Cow<'static, str>, value: &Value, error: Option<&Value>) -> bool {
+fn owns_memory(owned_name: bool, value: &Value, error: Option<&Value>) -> bool {
     let scalar = |v: &Value| {
         matches!(
             v,
             Value::Nil | Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_)
         )
     };
-    matches!(f, Cow::Owned(_)) || !scalar(value) || error.is_some_and(|e| !scalar(e))
+    owned_name || !scalar(value) || error.is_some_and(|e| !scalar(e))
 }
 
 /// Empties `events`. `owning` false says that none of them owns memory (see
@@ -227,13 +228,17 @@ mod tests {
 
     #[test]
     fn only_scalar_events_own_nothing() {
-        let name = || Cow::Borrowed("f");
-        assert!(!owns_memory(&name(), &Value::Int(3), None));
-        assert!(!owns_memory(&name(), &Value::Nil, Some(&Value::Bool(true))));
-        assert!(owns_memory(&name(), &Value::from("s"), None));
-        assert!(owns_memory(&name(), &Value::Nil, Some(&Value::from("e"))));
-        assert!(owns_memory(&name(), &Value::Vector(vec![]), None));
-        assert!(owns_memory(&Cow::Owned("f".into()), &Value::Nil, None));
+        assert!(!owns_memory(false, &Value::Int(3), None));
+        assert!(!owns_memory(false, &Value::Nil, Some(&Value::Bool(true))));
+        assert!(owns_memory(false, &Value::from("s"), None));
+        assert!(owns_memory(false, &Value::Nil, Some(&Value::from("e"))));
+        assert!(owns_memory(false, &Value::Vector(vec![]), None));
+        assert!(owns_memory(true, &Value::Nil, None));
+        // A name made at run time is seen as one.
+        let mut events = Events::default();
+        record(&mut events, Cow::Owned("f".into()), Value::Nil, None);
+        let mut out = Vec::new();
+        assert!(events.swap_list(&mut out));
     }
 
     #[test]
