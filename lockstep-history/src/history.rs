@@ -301,20 +301,29 @@ impl History {
     /// handle and it is an execution's: `out` and the history's list trade places, so the
     /// events are neither copied nor moved, and `out`'s old buffer, emptied, serves the next
     /// [`History::for_execution`]. Otherwise copies them as [`History::events_into`] does.
+    /// `owning` says whether some event in `out` owns memory (true when unknown); returns
+    /// the same of the events taken.
     #[cfg(feature = "shuttle")]
-    pub(crate) fn take_events(self, out: &mut Vec<Event>) {
+    pub(crate) fn take_events(self, out: &mut Vec<Event>, owning: bool) -> bool {
+        execution::clear(out, owning);
         match Arc::try_unwrap(self.inner) {
             Ok(mut inner) => match &mut inner.store {
                 Store::Execution(events) => events
                     .get_mut()
                     .unwrap_or_else(PoisonError::into_inner)
                     .swap_list(out),
-                Store::Logs(_) => History {
-                    inner: Arc::new(inner),
+                Store::Logs(_) => {
+                    History {
+                        inner: Arc::new(inner),
+                    }
+                    .events_into(out);
+                    true
                 }
-                .events_into(out),
             },
-            Err(inner) => History { inner }.events_into(out),
+            Err(inner) => {
+                History { inner }.events_into(out);
+                true
+            }
         }
     }
 
@@ -557,6 +566,7 @@ impl History {
     /// its invoke into: [`History::slot_in`], or a fresh process's if that one has an
     /// operation pending. An execution's history learns both under one lock.
     #[cfg(feature = "shuttle")]
+    #[inline]
     fn call_slot(&self, b: &mut Bindings) -> usize {
         let entered = b
             .task

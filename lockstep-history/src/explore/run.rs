@@ -342,6 +342,7 @@ fn run_executions(
         started: Rc::clone(&started),
         slot: Arc::clone(&slot),
         events: Vec::new(),
+        owning: false,
         // SAFETY (for the dereference in `Iterations::new_execution`): `between` outlives
         // the `Runner::run` below, and shuttle calls the scheduler only during that call.
         between: unsafe { erase(between) },
@@ -396,6 +397,8 @@ struct Iterations {
     /// The events of the execution just finished, in index order: a buffer kept from one
     /// execution to the next.
     events: Vec<Event>,
+    /// Whether some event in `events` owns memory, so emptying it must drop them.
+    owning: bool,
     /// Borrowed from `run_executions` for the length of its `Runner::run` call.
     between: NonNull<Between<'static>>,
 }
@@ -423,9 +426,10 @@ impl Scheduler for Iterations {
             let between = unsafe { self.between.as_mut() };
             let kept = if self.limit == 1 {
                 history.events_into(&mut self.events);
+                self.owning = true;
                 Some(history)
             } else {
-                history.take_events(&mut self.events);
+                self.owning = history.take_events(&mut self.events, self.owning);
                 None
             };
             let flow = between(finished, kept, &self.events, self.tracker.taken());

@@ -161,6 +161,7 @@ impl<T: 'static> TaskLocal<T> {
     ///
     /// # Errors
     /// [`AccessError`] during thread or task teardown, or outside a shuttle task.
+    #[inline]
     pub(crate) fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, AccessError> {
         let running = RUNNING.try_with(Cell::get).map_err(|_| AccessError)?;
         if running.epoch == 0 {

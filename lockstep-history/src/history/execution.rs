@@ -36,6 +36,9 @@ pub(super) struct Events {
     epoch: u64,
     /// Per shuttle task id in that epoch, the slot of the task's own process, or `NONE`.
     tasks: Vec<usize>,
+    /// Whether some event of `list` owns memory (see [`owns_memory`]): if none does, the
+    /// list is emptied without dropping its events one by one.
+    owning: bool,
 }
 
 /// [`Events::tasks`] for a task that has not recorded.
@@ -72,9 +75,11 @@ impl Events {
     }
 
     /// Gives the list to `out` and takes `out`'s buffer, emptied, in its place.
-    pub(super) fn swap_list(&mut self, out: &mut Vec<Event>) {
+    /// Returns whether some event given owns memory, for [`clear`].
+    pub(super) fn swap_list(&mut self, out: &mut Vec<Event>) -> bool {
         out.clear();
         std::mem::swap(&mut self.list, out);
+        std::mem::replace(&mut self.owning, false)
     }
 
     /// Processes numbered so far.
@@ -144,6 +149,7 @@ impl Events {
         error: Option<Value>,
     ) -> &Event {
         let value = value(self.pending(slot));
+        self.owning |= owns_memory(matches!(f, Cow::Owned(_)), &value, error.as_ref());
         let index = self.list.len();
         let log = &mut self.slots[slot];
         let process = log.process;
@@ -168,7 +174,8 @@ impl Events {
 /// Empties `events` and keeps its buffers on this thread for the next execution's history.
 pub(super) fn recycle(events: &mut Events) {
     let mut spare = std::mem::take(events);
-    spare.list.clear();
+    clear(&mut spare.list, spare.owning);
+    spare.owning = false;
     spare.slots.clear();
     spare.tasks.clear();
     spare.processes = 0;
@@ -179,4 +186,93 @@ pub(super) fn recycle(events: &mut Events) {
 /// Drops the spare buffers kept on this thread.
 pub(crate) fn drop_spare() {
     let _dropped = SPARE.try_with(|spare| spare.borrow_mut().take());
+}
+
+/// Whether an event of these parts owns memory that dropping it frees: a name made at run
+/// time (`owned_name`), or a value other than nil, a boolean or a number (a string's `Arc`
+/// counts).
+#[inline]
+fn owns_memory(owned_name: bool, value: &Value, error: Option<&Value>) -> bool {
+    let scalar = |v: &Value| {
+        matches!(
+            v,
+            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_)
+        )
+    };
+    owned_name || !scalar(value) || error.is_some_and(|e| !scalar(e))
+}
+
+/// Empties `events`. `owning` false says that none of them owns memory (see
+/// [`owns_memory`]): dropping them would do nothing, so none is dropped.
+pub(crate) fn clear(events: &mut Vec<Event>, owning: bool) {
+    if owning {
+        events.clear();
+    } else {
+        // SAFETY: 0 is within the capacity and leaves no element to be initialized; the
+        // events past it are forgotten, which frees nothing since none owns memory.
+        unsafe { events.set_len(0) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Records one ok event with `value` on a fresh process of `events`.
+    fn record(events: &mut Events, f: Cow<'static, str>, value: Value, error: Option<Value>) {
+        let slot = events.new_slot();
+        events.record(slot, 0, EventKind::Ok, f, |_| value, error);
+    }
+
+    #[test]
+    fn only_scalar_events_own_nothing() {
+        assert!(!owns_memory(false, &Value::Int(3), None));
+        assert!(!owns_memory(false, &Value::Nil, Some(&Value::Bool(true))));
+        assert!(owns_memory(false, &Value::from("s"), None));
+        assert!(owns_memory(false, &Value::Nil, Some(&Value::from("e"))));
+        assert!(owns_memory(false, &Value::Vector(vec![]), None));
+        assert!(owns_memory(true, &Value::Nil, None));
+        // A name made at run time is seen as one.
+        let mut events = Events::default();
+        record(&mut events, Cow::Owned("f".into()), Value::Nil, None);
+        let mut out = Vec::new();
+        assert!(events.swap_list(&mut out));
+    }
+
+    #[test]
+    fn events_owning_memory_are_dropped_when_emptied() {
+        let text: Arc<str> = Arc::from("kept");
+        let mut events = Events::default();
+        record(&mut events, Cow::Borrowed("f"), Value::Int(1), None);
+        let mut out = Vec::new();
+        assert!(!events.swap_list(&mut out));
+        assert_eq!(out.len(), 1);
+        record(
+            &mut events,
+            Cow::Borrowed("f"),
+            Value::String(Arc::clone(&text)),
+            None,
+        );
+        assert_eq!(Arc::strong_count(&text), 2);
+        clear(&mut out, false);
+        assert!(events.swap_list(&mut out));
+        assert_eq!(out.len(), 1);
+        clear(&mut out, true);
+        assert!(out.is_empty());
+        assert_eq!(Arc::strong_count(&text), 1);
+        // The flag starts over with the list traded in.
+        record(&mut events, Cow::Borrowed("f"), Value::Nil, None);
+        assert!(!events.swap_list(&mut out));
+        // A history dropped with such events in it drops them too.
+        record(
+            &mut events,
+            Cow::Borrowed("f"),
+            Value::Keyword(Arc::clone(&text)),
+            None,
+        );
+        recycle(&mut events);
+        assert_eq!(Arc::strong_count(&text), 1);
+    }
 }
