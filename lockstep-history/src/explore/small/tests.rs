@@ -233,31 +233,30 @@ fn compare<M: Model>(
     (yes, no)
 }
 
-#[test]
-fn agrees_with_brute_force_and_the_full_checker_on_small_stack_histories() {
-    let (yes, no) = compare(11, 6, &Stack, |n| Box::new(stack_call(n, false)));
+/// Asserts that a comparison met both answers on at least a tenth of its histories.
+fn both_answers(yes: usize, no: usize) {
     assert!(
         yes > CASES / 10 && no > CASES / 10,
         "both answers are exercised: {yes} yes, {no} no"
     );
+}
+
+#[test]
+fn agrees_with_brute_force_and_the_full_checker_on_small_stack_histories() {
+    let (yes, no) = compare(11, 6, &Stack, |n| Box::new(stack_call(n, false)));
+    both_answers(yes, no);
 }
 
 #[test]
 fn agrees_on_stack_histories_with_repeated_and_nil_elements() {
     let (yes, no) = compare(12, 7, &Stack, |n| Box::new(stack_call(n, true)));
-    assert!(
-        yes > CASES / 10 && no > CASES / 10,
-        "both answers are exercised: {yes} yes, {no} no"
-    );
+    both_answers(yes, no);
 }
 
 #[test]
 fn agrees_on_small_register_histories() {
     let (yes, no) = compare(13, 6, &CasRegister::new(0), |_| Box::new(register_call));
-    assert!(
-        yes > CASES / 10 && no > CASES / 10,
-        "both answers are exercised: {yes} yes, {no} no"
-    );
+    both_answers(yes, no);
 }
 
 #[test]
