@@ -2,7 +2,6 @@
 //! of executions with a fixed seed, shrinks, and replays to the same history; the fixed
 //! versions pass 10,000 executions.
 
-use lockstep_history::Event;
 use lockstep_history::explore::{Cause, Explorer, Strategy, replay};
 use lockstep_history::model::{Counter, Stack};
 
@@ -13,15 +12,6 @@ mod treiber_stack;
 #[allow(dead_code)]
 #[path = "../examples/racy_counter.rs"]
 mod racy_counter;
-
-/// Events without their `time`, which comes from the clock.
-fn timeless(events: &[Event]) -> Vec<Event> {
-    events
-        .iter()
-        .cloned()
-        .map(|e| Event { time: 0, ..e })
-        .collect()
-}
 
 #[test]
 fn treiber_stack_bug_is_found_under_pct_shrunk_and_replayed() {
@@ -49,10 +39,7 @@ fn treiber_stack_bug_is_found_under_pct_shrunk_and_replayed() {
     let replayed = scenarios
         .replay(&found.scenario.to_json(), &found.failure.schedule)
         .unwrap();
-    assert_eq!(
-        timeless(&replayed.events()),
-        timeless(&found.failure.events)
-    );
+    assert_eq!(replayed.events(), found.failure.events);
     assert!(replayed.check(&Stack).unwrap().is_not_linearizable());
 }
 
@@ -107,11 +94,7 @@ fn treiber_stack_bug_replays_exactly_under_every_strategy() {
         let replayed = scenarios
             .replay(&found.scenario.to_json(), &found.failure.schedule)
             .unwrap();
-        assert_eq!(
-            timeless(&replayed.events()),
-            timeless(&found.failure.events),
-            "{strategy}"
-        );
+        assert_eq!(replayed.events(), found.failure.events, "{strategy}");
     }
 }
 
@@ -131,7 +114,7 @@ fn racy_counter_is_found_and_replayed() {
         .unwrap_err();
     assert!(failure.iteration <= 100, "{failure}");
     let again = replay(&failure.schedule, racy_counter::workload(false)).unwrap();
-    assert_eq!(timeless(&again.events()), timeless(&failure.events));
+    assert_eq!(again.events(), failure.events);
     assert!(
         again
             .check(&Counter::default())

@@ -121,7 +121,9 @@ pub struct Event {
     /// Position in the history, dense from 0 in the order events were recorded.
     pub index: u64,
     /// Nanoseconds since the history began, from a monotonic clock. Order comes from
-    /// `index`, never from `time`. Absent in elle-cli's JSON histories: read as 0.
+    /// `index`, never from `time`. Absent in elle-cli's JSON histories: read as 0. In the
+    /// histories the explorer records under shuttle (feature `shuttle`) the clock is
+    /// logical: `time` equals `index`, so a replayed schedule gives an equal history.
     #[serde(default)]
     pub time: u64,
     /// Invoke, ok, fail or info.

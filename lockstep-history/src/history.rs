@@ -431,7 +431,7 @@ impl History {
             #[cfg(feature = "shuttle")]
             Store::Execution(events) => {
                 let mut events = lock(events);
-                let event = events.record(slot, self.time(), kind, f, value, error);
+                let event = events.record(slot, kind, f, value, error);
                 if let Some(sink) = &self.inner.sink {
                     sink.record(event);
                 }

@@ -278,8 +278,8 @@ impl Explorer {
 }
 
 /// Runs `schedule` (a [`Failure::schedule`]) once and returns the history `body` recorded:
-/// the same events, in the same order, on the same processes as the run that found it
-/// (only the `time` of each event differs, as it is read from the clock).
+/// the same events, in the same order, on the same processes as the run that found it,
+/// equal in every field (an execution's clock is logical: an event's `time` is its index).
 ///
 /// # Errors
 /// [`ScheduleError`] when the string cannot be read.

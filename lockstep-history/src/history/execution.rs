@@ -8,6 +8,11 @@
 //! it for the buffer of the execution before, and a history dropped gives its buffers back
 //! to this thread for the next execution's: in the steady state nothing is allocated.
 //!
+//! Its clock is logical: an event's `time` is its index, in nanoseconds. Tasks run one at
+//! a time here and wait only for shuttle's scheduler, so the wall clock would time the
+//! scheduler, not the code under test, and would differ on every replay; with the index, a
+//! replay of a schedule records a history equal in every field, and no clock is read.
+//!
 //! The history stays a `Send + Sync` handle like any other (a replay hands it to the
 //! caller), so the list sits behind a lock; with one task running at a time that lock is
 //! never contended.
@@ -142,7 +147,6 @@ impl Events {
     pub(super) fn record(
         &mut self,
         slot: usize,
-        time: u64,
         kind: EventKind,
         f: Cow<'static, str>,
         value: impl FnOnce(Option<&Value>) -> Value,
@@ -160,7 +164,8 @@ impl Events {
         }
         self.list.push(Event {
             index: index as u64,
-            time,
+            // Logical: see the module docs.
+            time: index as u64,
             kind,
             process: Process::Id(process),
             f,
@@ -223,7 +228,7 @@ mod tests {
     /// Records one ok event with `value` on a fresh process of `events`.
     fn record(events: &mut Events, f: Cow<'static, str>, value: Value, error: Option<Value>) {
         let slot = events.new_slot();
-        events.record(slot, 0, EventKind::Ok, f, |_| value, error);
+        events.record(slot, EventKind::Ok, f, |_| value, error);
     }
 
     #[test]
