@@ -425,6 +425,19 @@ impl History {
         // Under shuttle, every invoke and completion is a point where another task may run.
         #[cfg(feature = "shuttle")]
         crate::explore::scheduling_point();
+        self.record_here(slot, kind, f, value, error);
+    }
+
+    /// [`History::record_on`] once past the scheduling point.
+    #[inline]
+    fn record_here(
+        &self,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
         let error = error.filter(|e| !e.is_nil());
         match &self.inner.store {
             Store::Logs(logs) => self.record_in_log(logs, slot, kind, f, value, error),
@@ -562,23 +575,39 @@ impl History {
         slot
     }
 
-    /// The log a recorded call made now on this shuttle task, whose bindings are `b`, records
-    /// its invoke into: [`History::slot_in`], or a fresh process's if that one has an
-    /// operation pending. An execution's history learns both under one lock.
+    /// Whether a recorded call made now on this shuttle task, whose bindings are `b`, records
+    /// its invoke by [`History::invoke_on_task`]: into an execution's history, with no task
+    /// of this history being polled here. Otherwise the log is [`History::slot_in`]'s.
     #[cfg(feature = "shuttle")]
     #[inline]
-    fn call_slot(&self, b: &mut Bindings) -> usize {
-        let entered = b
-            .task
-            .as_ref()
-            .is_some_and(|task| Weak::as_ptr(&task.owner) == Arc::as_ptr(&self.inner));
-        if !entered
-            && let Store::Execution(events) = &self.inner.store
-            && let Some(slot) = lock(events).idle_task_slot()
-        {
-            return slot;
+    fn records_by_task(&self, b: &Bindings) -> bool {
+        matches!(self.inner.store, Store::Execution(_))
+            && b.task
+                .as_ref()
+                .is_none_or(|task| Weak::as_ptr(&task.owner) != Arc::as_ptr(&self.inner))
+    }
+
+    /// Records a recorded call's invoke in an execution's history on the running task's
+    /// process, or on a fresh process if that one has an operation pending, and returns the
+    /// log it went to. The process is learnt and the event recorded under one lock. A task
+    /// of another execution than the history's records as a thread does.
+    #[cfg(feature = "shuttle")]
+    fn invoke_on_task(&self, f: Cow<'static, str>, args: impl FnOnce() -> Value) -> usize {
+        let value = args();
+        crate::explore::scheduling_point();
+        if let Store::Execution(events) = &self.inner.store {
+            let mut events = lock(events);
+            if let Some(slot) = events.idle_task_slot() {
+                let event = events.record(slot, EventKind::Invoke, f, |_| value, None);
+                if let Some(sink) = &self.inner.sink {
+                    sink.record(event);
+                }
+                return slot;
+            }
         }
-        self.idle_slot(self.slot_in(b))
+        let slot = self.idle_slot(self.slot_index());
+        self.record_here(slot, EventKind::Invoke, f, |_| value, None);
+        slot
     }
 }
 
@@ -753,6 +782,17 @@ fn with_bindings<R>(f: impl FnOnce(&RefCell<Bindings>) -> R) -> Option<R> {
     BINDINGS.try_with(f).ok()
 }
 
+/// How a recorded call made on a shuttle task inside an execution records its invoke.
+#[cfg(feature = "shuttle")]
+enum TaskCall {
+    /// An operation of the history runs its body on this task: the call is part of it.
+    PartOfOp,
+    /// By [`History::invoke_on_task`].
+    ByTask,
+    /// On this log.
+    On(usize),
+}
+
 /// Begins a recorded call into the history installed on this thread (or task): `None` when
 /// there is none; the history and `None` when an operation of it is already running its body
 /// here (the call is part of it, and `args` is not called); else the history and the log
@@ -763,20 +803,32 @@ pub(crate) fn begin_current(
 ) -> Option<(History, Option<usize>)> {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        // The history, whether its operation runs here, and the process, in one look-up.
-        let (history, slot) = TASK
+        // The history, whether its operation runs here, and how the process is found, in
+        // one look-up.
+        let (history, call) = TASK
             .try_with(|t| {
                 let history = t.current.try_borrow().ok()?.clone()?;
                 let mut b = t.bindings.borrow_mut();
-                let slot = (b.in_op != history.addr()).then(|| history.call_slot(&mut b));
-                Some((history, slot))
+                let call = if b.in_op == history.addr() {
+                    TaskCall::PartOfOp
+                } else if history.records_by_task(&b) {
+                    TaskCall::ByTask
+                } else {
+                    TaskCall::On(history.idle_slot(history.slot_in(&mut b)))
+                };
+                Some((history, call))
             })
             .ok()
             .flatten()?;
-        let slot = slot.inspect(|&slot| {
-            let value = args();
-            history.record_on(slot, EventKind::Invoke, f, |_| value, None);
-        });
+        let slot = match call {
+            TaskCall::PartOfOp => None,
+            TaskCall::ByTask => Some(history.invoke_on_task(f, args)),
+            TaskCall::On(slot) => {
+                let value = args();
+                history.record_on(slot, EventKind::Invoke, f, |_| value, None);
+                Some(slot)
+            }
+        };
         return Some((history, slot));
     }
     let history = crate::context::recording()?;
