@@ -336,6 +336,7 @@ fn run_executions(
     let taken = Rc::new(RefCell::new(Taken::default()));
     let started = Rc::new(Cell::new(0));
     let driver = Driver {
+        choices: task_local::Choices::here(),
         last: Rc::clone(&taken),
         limit,
         started: Rc::clone(&started),
@@ -418,6 +419,8 @@ struct Iterations<S> {
 /// What a run does between executions: at most `limit` executions, and each finished
 /// execution handed to the explorer before the next one starts.
 struct Driver {
+    /// Where each choice of task is noted for the recorder.
+    choices: task_local::Choices,
     /// Where the last execution's schedule goes when the run is over (the [`Iterations`]
     /// are dropped when shuttle's run ends, also by a panic), for `run_executions` to read.
     last: Rc<RefCell<Taken>>,
@@ -497,7 +500,7 @@ impl<S: Scheduler> Scheduler for Iterations<S> {
     ) -> Option<TaskId> {
         let next = self.tracker.next_task(runnable, current, is_yielding);
         if let Some(task) = next {
-            task_local::scheduled(usize::from(task));
+            self.driver.choices.scheduled(usize::from(task));
         }
         next
     }
