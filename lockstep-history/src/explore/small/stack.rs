@@ -48,12 +48,14 @@ pub(super) struct StackSearch {
     height: usize,
     /// The operations placed on the current path, a bit each.
     placed: u64,
-    /// The path, `depth` operations long: the operation placed at each step (from 1), and,
-    /// at each configuration along it (from the start, 0), the candidates that fit and are
-    /// not yet tried, a bit each.
+    /// The path, `depth` operations long: the operation placed at each step (from 1).
     chosen: [u8; MAX_OPS + 1],
-    untried: [u64; MAX_OPS + 1],
     depth: usize,
+    /// At the configuration the path ends in, the candidates that fit and are not yet
+    /// tried, a bit each. (Candidates are tried in order, so at a configuration along the
+    /// path they are those after the one the path goes on with: `back` works them out
+    /// again rather than keeping them per step.)
+    untried: u64,
     /// The configurations entered since the search began remembering.
     seen: FxHashSet<(u64, [u8; MAX_OPS])>,
     /// Candidates tried so far.
@@ -76,8 +78,8 @@ impl StackSearch {
             height: 0,
             placed: 0,
             chosen: [0; MAX_OPS + 1],
-            untried: [0; MAX_OPS + 1],
             depth: 0,
+            untried: 0,
             seen: FxHashSet::default(),
             steps: 0,
         }
@@ -144,24 +146,22 @@ impl StackSearch {
     /// `remember_after` steps per operation.
     pub(super) fn run(&mut self, shape: &Shape, remember_after: usize) -> Option<Order> {
         let remember_from = remember_after.saturating_mul(shape.len);
-        self.untried[0] = shape.candidates(0) & self.fitting();
+        self.untried = shape.candidates(0) & self.fitting();
         while self.placed != shape.all {
-            let untried = self.untried[self.depth];
-            if untried == 0 {
+            if self.untried == 0 {
                 if self.depth == 0 {
                     return None;
                 }
-                self.back();
+                self.back(shape);
                 continue;
             }
             if self.steps == MAX_STEPS {
                 return None;
             }
             self.steps += 1;
-            self.untried[self.depth] = untried & (untried - 1);
-            self.place(shape, untried.trailing_zeros() as usize);
+            self.place(shape, self.untried.trailing_zeros() as usize);
             if self.steps > remember_from && !self.seen.insert((self.placed, self.stack)) {
-                self.back();
+                self.back(shape);
             }
         }
         Some(Order::of_path(&self.chosen[1..=self.depth]))
@@ -181,11 +181,13 @@ impl StackSearch {
         self.placed |= bit;
         self.depth += 1;
         self.chosen[self.depth] = i as u8;
-        self.untried[self.depth] = shape.candidates(self.placed) & self.fitting();
+        self.untried = shape.candidates(self.placed) & self.fitting();
     }
 
-    /// Takes back the last operation placed: one step back along the path.
-    fn back(&mut self) {
+    /// Takes back the last operation placed: one step back along the path, to the
+    /// configuration it was placed from, where the candidates not yet tried are the ones
+    /// after it.
+    fn back(&mut self, shape: &Shape) {
         let i = usize::from(self.chosen[self.depth]);
         let bit = 1 << i;
         if self.pushes & bit != 0 {
@@ -197,6 +199,9 @@ impl StackSearch {
         }
         self.placed &= !bit;
         self.depth -= 1;
+        // The operations numbered above `i` (none above 63).
+        let after = (u64::MAX << i) << 1;
+        self.untried = shape.candidates(self.placed) & self.fitting() & after;
     }
 
     /// The operations that can step from the current stack: every push, and the pops that
