@@ -127,6 +127,12 @@ impl StackSearch {
             }
             return usize::from(self.small_ints[v]) - 1;
         }
+        self.number_other(events, at)
+    }
+
+    /// [`StackSearch::number`] for a value other than a small integer.
+    fn number_other(&mut self, events: &[Event], at: usize) -> usize {
+        let value = &events[at].value;
         let others = &self.others[..self.other_count];
         if let Some(&(_, n)) = others
             .iter()
