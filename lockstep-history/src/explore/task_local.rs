@@ -247,6 +247,7 @@ impl<T: 'static> TaskLocal<T> {
             drop(fresh);
             value
         } else {
+            // An earlier value replaced here is held elsewhere too: only its count drops.
             let value = Rc::new(fresh);
             *entry = Some((epoch, Rc::clone(&value)));
             value
