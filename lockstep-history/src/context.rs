@@ -241,6 +241,11 @@ struct Installed {
     previous: Option<History>,
     /// Whether this guard installed a history (and so counts in [`ACTIVE`]).
     active: bool,
+    /// Inside the explorer's executions, the task's state the history was installed in,
+    /// kept so that the restore needs no look-up (and restores that task's, whichever
+    /// runs when the guard is dropped).
+    #[cfg(feature = "shuttle")]
+    task: Option<std::rc::Rc<crate::history::TaskState>>,
 }
 
 impl Installed {
@@ -249,9 +254,19 @@ impl Installed {
         if active {
             ACTIVE.fetch_add(1, Ordering::Relaxed);
         }
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = crate::history::TASK.explorer_value() {
+            return Installed {
+                previous: task.current.replace(history),
+                active,
+                task: Some(task),
+            };
+        }
         Installed {
             previous: with_current(|c| c.replace(history)).flatten(),
             active,
+            #[cfg(feature = "shuttle")]
+            task: None,
         }
     }
 }
@@ -259,6 +274,13 @@ impl Installed {
 impl Drop for Installed {
     fn drop(&mut self) {
         let previous = self.previous.take();
+        #[cfg(feature = "shuttle")]
+        if let Some(task) = self.task.take() {
+            task.current.replace(previous);
+        } else {
+            let _ = with_current(|c| c.replace(previous));
+        }
+        #[cfg(not(feature = "shuttle"))]
         let _ = with_current(|c| c.replace(previous));
         if self.active {
             ACTIVE.fetch_sub(1, Ordering::Relaxed);
@@ -385,10 +407,14 @@ where
 {
     #[cfg(feature = "shuttle")]
     if crate::explore::in_execution() {
-        // As `bind`, but a new task runs no operation yet, so none needs keeping apart.
+        // As `bind`, but a new task runs no operation yet, so none needs keeping apart; the
+        // history handle is moved into the task's scope rather than copied.
         let history = current();
         let task = move || match history {
-            Some(history) => history.in_scope(f),
+            Some(history) => {
+                let _installed = Installed::new(Some(history));
+                f()
+            }
             None => f(),
         };
         return JoinHandle(Spawned::Shuttle(shuttle::thread::spawn(task)));

@@ -12,7 +12,7 @@ use shuttle::{Config, FailurePersistence, Runner};
 
 use super::failure::{self, Cause, Failure};
 use super::oracle::{Judgement, Oracle};
-use super::schedule::{self, ScheduleError, Taken, Tracker};
+use super::schedule::{self, Chooser, ScheduleError, Taken, Tracker};
 use super::strategy::Strategy;
 use super::task_local;
 use crate::checker::Budget;
@@ -250,10 +250,10 @@ impl Explorer {
         }
     }
 
-    fn scheduler(&self) -> Result<Box<dyn Scheduler + Send>, ScheduleError> {
+    fn scheduler(&self) -> Result<Chooser, ScheduleError> {
         match &self.plan {
             Plan::Explore(strategy) => Ok(strategy.scheduler(self.iterations)),
-            Plan::Replay(text) => Ok(Box::new(ReplayScheduler::new_from_schedule(
+            Plan::Replay(text) => Ok(Chooser::Replay(ReplayScheduler::new_from_schedule(
                 schedule::decode(text)?,
             ))),
         }
@@ -287,9 +287,9 @@ pub fn replay<B>(schedule: &str, body: B) -> Result<History, ScheduleError>
 where
     B: Fn() + Send + Sync + 'static,
 {
-    let scheduler: Box<dyn Scheduler + Send> = Box::new(ReplayScheduler::new_from_schedule(
-        schedule::decode(schedule)?,
-    ));
+    let scheduler = Chooser::Replay(ReplayScheduler::new_from_schedule(schedule::decode(
+        schedule,
+    )?));
     let mut recorded = None;
     let ran = run_executions(scheduler, 1, Arc::new(body), &mut |_, history, _, _| {
         recorded = history;
@@ -322,7 +322,7 @@ struct Ran {
 /// Runs up to `limit` executions of `body` in one shuttle run under `scheduler`, each with a
 /// fresh history installed, and hands each finished one to `between`.
 fn run_executions(
-    scheduler: Box<dyn Scheduler + Send>,
+    scheduler: Chooser,
     limit: usize,
     body: Arc<dyn Fn() + Send + Sync>,
     between: &mut Between<'_>,
@@ -335,31 +335,35 @@ fn run_executions(
     let slot: Arc<Mutex<Option<History>>> = Arc::default();
     let taken = Rc::new(RefCell::new(Taken::default()));
     let started = Rc::new(Cell::new(0));
-    let iterations = Iterations {
-        tracker: Tracker::new(scheduler),
+    let driver = Driver {
+        choices: task_local::Choices::here(),
         last: Rc::clone(&taken),
         limit,
         started: Rc::clone(&started),
         slot: Arc::clone(&slot),
         events: Vec::new(),
         owning: false,
-        // SAFETY (for the dereference in `Iterations::new_execution`): `between` outlives
-        // the `Runner::run` below, and shuttle calls the scheduler only during that call.
+        // SAFETY (for the dereference in `Driver::finished`): `between` outlives the
+        // `Runner::run` below, and shuttle calls the scheduler only during that call.
         between: unsafe { erase(between) },
     };
     let shared = Arc::clone(&slot);
+    let test = move || {
+        // Made of the buffers of the execution before (emptied), so that executions after
+        // the first allocate none.
+        let history = History::for_execution();
+        *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
+        history.in_scope(|| body());
+    };
     // Each execution opens an epoch of its own (see `task_local`); the one open before
     // (none, unless this runs inside another run) comes back afterwards.
     let outer = task_local::begin_epoch();
-    let ran = panic::catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(iterations, config).run(move || {
-            // Made of the buffers of the execution before (emptied), so that executions
-            // after the first allocate none.
-            let history = History::for_execution();
-            *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
-            history.in_scope(|| body());
-        })
-    }));
+    let ran = match scheduler {
+        Chooser::Random(scheduler) => run_under(scheduler, driver, config, test),
+        Chooser::Pct(scheduler) => run_under(scheduler, driver, config, test),
+        Chooser::Dfs(scheduler) => run_under(scheduler, driver, config, test),
+        Chooser::Replay(scheduler) => run_under(scheduler, driver, config, test),
+    };
     task_local::restore(outer);
     crate::history::drop_spare();
     let history = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -370,6 +374,27 @@ fn run_executions(
         history,
         taken,
     }
+}
+
+/// Shuttle's run of `test` under `scheduler` and `driver`: the one part of a run made for
+/// each kind of scheduler, so that each scheduling decision calls the scheduler directly.
+fn run_under<S, F>(
+    scheduler: S,
+    driver: Driver,
+    config: Config,
+    test: F,
+) -> std::thread::Result<usize>
+where
+    S: Scheduler + 'static,
+    F: Fn() + Send + Sync + 'static,
+{
+    let iterations = Iterations {
+        tracker: Tracker::new(scheduler),
+        driver,
+    };
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(iterations, config).run(test)
+    }))
 }
 
 /// `between` with its lifetime erased, so it fits in shuttle's `'static` scheduler.
@@ -383,13 +408,21 @@ unsafe fn erase(between: &mut Between<'_>) -> NonNull<Between<'static>> {
 }
 
 /// The scheduler of one exploration run: the strategy's choices (through the [`Tracker`],
-/// which writes them down), at most `limit` executions, and each finished execution handed
-/// to the explorer before the next one starts. Shuttle's runner wants its scheduler
-/// `'static`, and the scheduler is the one place called between two executions of a run.
-struct Iterations {
-    tracker: Tracker,
-    /// Where the last execution's schedule goes when the run is over (this is dropped when
-    /// shuttle's run ends, also by a panic), for `run_executions` to read.
+/// which writes them down), and the [`Driver`] between executions. Shuttle's runner wants
+/// its scheduler `'static`, and the scheduler is the one place called between two
+/// executions of a run.
+struct Iterations<S> {
+    tracker: Tracker<S>,
+    driver: Driver,
+}
+
+/// What a run does between executions: at most `limit` executions, and each finished
+/// execution handed to the explorer before the next one starts.
+struct Driver {
+    /// Where each choice of task is noted for the recorder.
+    choices: task_local::Choices,
+    /// Where the last execution's schedule goes when the run is over (the [`Iterations`]
+    /// are dropped when shuttle's run ends, also by a panic), for `run_executions` to read.
     last: Rc<RefCell<Taken>>,
     limit: usize,
     started: Rc<Cell<usize>>,
@@ -403,14 +436,10 @@ struct Iterations {
     between: NonNull<Between<'static>>,
 }
 
-impl Drop for Iterations {
-    fn drop(&mut self) {
-        *self.last.borrow_mut() = self.tracker.take();
-    }
-}
-
-impl Scheduler for Iterations {
-    fn new_execution(&mut self) -> Option<Schedule> {
+impl Driver {
+    /// Hands the execution just finished (if one was) to the explorer, whose schedule was
+    /// `taken`; whether another may start.
+    fn finished(&mut self, taken: &Taken) -> bool {
         task_local::between_executions();
         let finished = self.started.get();
         if finished > 0 {
@@ -432,20 +461,37 @@ impl Scheduler for Iterations {
                 self.owning = history.take_events(&mut self.events, self.owning);
                 None
             };
-            let flow = between(finished, kept, &self.events, self.tracker.taken());
-            if flow.is_break() {
-                return None;
+            if between(finished, kept, &self.events, taken).is_break() {
+                return false;
             }
         }
-        if finished >= self.limit {
+        finished < self.limit
+    }
+
+    /// An execution starts.
+    fn started(&mut self) {
+        self.started.set(self.started.get() + 1);
+        task_local::begin_epoch();
+    }
+}
+
+impl<S> Drop for Iterations<S> {
+    fn drop(&mut self) {
+        *self.driver.last.borrow_mut() = self.tracker.take();
+    }
+}
+
+impl<S: Scheduler> Scheduler for Iterations<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if !self.driver.finished(self.tracker.taken()) {
             return None;
         }
         let schedule = self.tracker.new_execution()?;
-        self.started.set(finished + 1);
-        task_local::begin_epoch();
+        self.driver.started();
         Some(schedule)
     }
 
+    #[inline]
     fn next_task(
         &mut self,
         runnable: &[&Task],
@@ -454,7 +500,7 @@ impl Scheduler for Iterations {
     ) -> Option<TaskId> {
         let next = self.tracker.next_task(runnable, current, is_yielding);
         if let Some(task) = next {
-            task_local::scheduled(usize::from(task));
+            self.driver.choices.scheduled(usize::from(task));
         }
         next
     }

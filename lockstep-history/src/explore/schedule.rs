@@ -7,7 +7,9 @@
 
 use std::fmt::Write as _;
 
-use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use shuttle::scheduler::{
+    DfsScheduler, PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler, Task, TaskId,
+};
 
 /// A schedule string that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,39 +33,48 @@ pub enum ScheduleError {
     },
 }
 
-/// One execution's schedule as it was chosen: the data source's seed and each step.
+/// One execution's schedule as it was chosen: the data source's seed and each step, a
+/// task's number or [`RANDOM`]. A step is written at every scheduling decision and read
+/// only when a failure's schedule is encoded, so it is kept as a plain number.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Taken {
     seed: u64,
-    steps: Vec<Step>,
+    steps: Vec<u32>,
 }
 
-/// One scheduling step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    /// The task that ran next.
-    Task(usize),
-    /// A random value drawn from the data source.
-    Random,
-}
+/// The step that drew a random value from the data source (no task has this number: shuttle
+/// numbers tasks from 0 in the order an execution creates them).
+const RANDOM: u32 = u32::MAX;
 
 impl Taken {
     /// The schedule as a string; [`decode`] reads it back.
     pub(crate) fn encode(&self) -> String {
         let mut out = format!("{:x}:", self.seed);
-        for step in &self.steps {
-            match *step {
-                Step::Task(id) if id < 36 => {
-                    out.extend(char::from_digit(id as u32, 36));
-                }
-                Step::Task(id) => {
+        for &step in &self.steps {
+            match step {
+                RANDOM => out.push('*'),
+                id if id < 36 => out.extend(char::from_digit(id, 36)),
+                id => {
                     let _ = write!(out, "({id})");
                 }
-                Step::Random => out.push('*'),
             }
         }
         out
     }
+}
+
+/// One of shuttle's schedulers. The explorer runs each kind through code of its own
+/// (see `run_executions`), so that the tracker calls it directly at every scheduling
+/// decision rather than through a `Box<dyn Scheduler>`.
+pub(crate) enum Chooser {
+    /// [`Strategy::Random`](super::Strategy::Random).
+    Random(RandomScheduler),
+    /// [`Strategy::Pct`](super::Strategy::Pct).
+    Pct(PctScheduler),
+    /// [`Strategy::Dfs`](super::Strategy::Dfs).
+    Dfs(DfsScheduler),
+    /// A schedule string, replayed.
+    Replay(ReplayScheduler),
 }
 
 /// Reads a string written by [`Taken::encode`]; whitespace is ignored, so a wrapped string works.
@@ -110,8 +121,8 @@ pub(crate) fn decode(text: &str) -> Result<Schedule, ScheduleError> {
 
 /// Passes a strategy's choices on to shuttle and writes each execution's schedule down as
 /// it is chosen (the explorer reads it once the execution is over).
-pub(crate) struct Tracker {
-    inner: Box<dyn Scheduler + Send>,
+pub(crate) struct Tracker<S> {
+    inner: S,
     taken: Taken,
     /// Whether any execution so far had a choice: two tasks runnable at once, or a random
     /// value drawn.
@@ -120,9 +131,9 @@ pub(crate) struct Tracker {
     started: usize,
 }
 
-impl Tracker {
+impl<S> Tracker<S> {
     /// Follows `inner`'s choices, writing each execution's schedule down.
-    pub(crate) fn new(inner: Box<dyn Scheduler + Send>) -> Tracker {
+    pub(crate) fn new(inner: S) -> Tracker<S> {
         Tracker {
             inner,
             taken: Taken::default(),
@@ -142,7 +153,7 @@ impl Tracker {
     }
 }
 
-impl Scheduler for Tracker {
+impl<S: Scheduler> Scheduler for Tracker<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         // A body whose executions never had a choice has one schedule, already run; PCT
         // would refuse (panic) to start another, so the run ends there.
@@ -164,6 +175,7 @@ impl Scheduler for Tracker {
         Some(schedule)
     }
 
+    #[inline]
     fn next_task(
         &mut self,
         runnable: &[&Task],
@@ -173,14 +185,15 @@ impl Scheduler for Tracker {
         self.had_choice |= runnable.len() > 1;
         let next = self.inner.next_task(runnable, current, is_yielding);
         if let Some(id) = next {
-            self.taken.steps.push(Step::Task(usize::from(id)));
+            // Shuttle numbers tasks from 0 as an execution creates them: far below `RANDOM`.
+            self.taken.steps.push(usize::from(id) as u32);
         }
         next
     }
 
     fn next_u64(&mut self) -> u64 {
         self.had_choice = true;
-        self.taken.steps.push(Step::Random);
+        self.taken.steps.push(RANDOM);
         self.inner.next_u64()
     }
 }
@@ -191,17 +204,15 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let mut steps: Vec<Step> = [0, 1, 35, 36, 2, 1000].map(Step::Task).to_vec();
-        steps.extend([Step::Random, Step::Task(0)]);
         let taken = Taken {
             seed: 0xdead_beef,
-            steps,
+            steps: vec![0, 1, 35, 36, 2, 1000, RANDOM, 0],
         };
         let mut schedule = Schedule::new(0xdead_beef);
-        for step in &taken.steps {
-            match *step {
-                Step::Task(id) => schedule.push_task(TaskId::from(id)),
-                Step::Random => schedule.push_random(),
+        for &step in &taken.steps {
+            match step {
+                RANDOM => schedule.push_random(),
+                id => schedule.push_task(TaskId::from(id as usize)),
             }
         }
         let text = taken.encode();

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
+use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler};
+
+use super::schedule::Chooser;
 
 /// How an [`Explorer`](super::Explorer) chooses each iteration's schedule.
 ///
@@ -52,13 +54,15 @@ impl Strategy {
     }
 
     /// The scheduler for a run of at most `iterations` executions.
-    pub(crate) fn scheduler(self, iterations: usize) -> Box<dyn Scheduler + Send> {
+    pub(crate) fn scheduler(self, iterations: usize) -> Chooser {
         match self {
-            Strategy::Random { seed } => Box::new(RandomScheduler::new_from_seed(seed, iterations)),
-            Strategy::Pct { depth, seed } => {
-                Box::new(PctScheduler::new_from_seed(seed, depth.max(1), iterations))
+            Strategy::Random { seed } => {
+                Chooser::Random(RandomScheduler::new_from_seed(seed, iterations))
             }
-            Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), false)),
+            Strategy::Pct { depth, seed } => {
+                Chooser::Pct(PctScheduler::new_from_seed(seed, depth.max(1), iterations))
+            }
+            Strategy::Dfs => Chooser::Dfs(DfsScheduler::new(Some(iterations), false)),
         }
     }
 

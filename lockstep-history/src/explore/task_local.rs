@@ -14,13 +14,15 @@
 //! live in shuttle's own task-locals, as before.
 //!
 //! Which task runs is also known without asking shuttle: the explorer's scheduler chooses
-//! it, and tells this module at every choice ([`scheduled`]). Asking shuttle
+//! it, and tells this module at every choice ([`Choices::scheduled`]). Asking shuttle
 //! (`try_get_current_task`) borrows its execution state each time, and the recorder asks
 //! about twenty times per recorded call (whether it runs in an execution, then which
 //! task's value it wants); inside the explorer's executions the answer is one thread-local
 //! read instead.
 
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -105,14 +107,37 @@ pub(crate) fn restore(running: Running) {
     RUNNING.with(|r| r.set(running));
 }
 
-/// The explorer's scheduler chose `task` to run next in the execution under way. Shuttle
-/// switches to the task its scheduler returns before any code of a task runs again, so
-/// this is the running task until the next choice.
-pub(crate) fn scheduled(task: usize) {
-    RUNNING.with(|r| {
-        let epoch = r.get().epoch;
-        r.set(Running { epoch, task });
-    });
+/// Where the explorer's scheduler notes each choice: this thread's [`Running`], reached
+/// once when the run starts rather than looked up at every scheduling decision.
+pub(crate) struct Choices {
+    running: NonNull<Cell<Running>>,
+    /// A `Choices` is used only on the thread whose state it points to (a raw pointer makes
+    /// it neither `Send` nor `Sync`).
+    _here: PhantomData<*const ()>,
+}
+
+impl Choices {
+    /// This thread's.
+    pub(crate) fn here() -> Choices {
+        Choices {
+            running: RUNNING.with(|r| NonNull::from(r)),
+            _here: PhantomData,
+        }
+    }
+
+    /// The explorer's scheduler chose `task` to run next in the execution under way.
+    /// Shuttle switches to the task its scheduler returns before any code of a task runs
+    /// again, so this is the running task until the next choice.
+    #[inline]
+    pub(crate) fn scheduled(&self, task: usize) {
+        // SAFETY: `running` points to the `RUNNING` of the thread that made this, the only
+        // thread that uses it (see `_here`); that storage (initialised in place, with
+        // nothing to drop) lasts as long as the thread, and a `Cell` may be written through
+        // a shared reference.
+        let running = unsafe { self.running.as_ref() };
+        let epoch = running.get().epoch;
+        running.set(Running { epoch, task });
+    }
 }
 
 /// The epoch of the explorer's execution under way on this thread, or 0.
@@ -204,24 +229,29 @@ impl<T: 'static> TaskLocal<T> {
     /// one and nothing else holds it.
     #[cold]
     fn make(&'static self, table: &RefCell<Table<T>>, epoch: u64, task: usize) -> Rc<T> {
-        let (value, stale) = {
-            let mut table = table.borrow_mut();
-            if table.values.len() <= task {
-                table.values.resize_with(task + 1, || None);
-            }
-            let (stale, value) = match table.values[task].take() {
-                Some((_, mut value)) => match Rc::get_mut(&mut value) {
-                    Some(place) => (Some(std::mem::replace(place, (self.init)())), value),
-                    None => (None, Rc::new((self.init)())),
-                },
-                None => (None, Rc::new((self.init)())),
-            };
-            table.values[task] = Some((epoch, Rc::clone(&value)));
-            (value, stale)
-        };
-        // An earlier execution's value is dropped outside the borrow.
-        drop(stale);
-        value
+        // Made before the borrow; it changes places with an earlier epoch's value, which is
+        // then dropped here, outside the borrow.
+        let mut fresh = (self.init)();
+        let mut table = table.borrow_mut();
+        if table.values.len() <= task {
+            table.values.resize_with(task + 1, || None);
+        }
+        let entry = &mut table.values[task];
+        if let Some((made, value)) = entry
+            && let Some(place) = Rc::get_mut(value)
+        {
+            std::mem::swap(place, &mut fresh);
+            *made = epoch;
+            let value = Rc::clone(value);
+            drop(table);
+            drop(fresh);
+            value
+        } else {
+            // An earlier value replaced here is held elsewhere too: only its count drops.
+            let value = Rc::new(fresh);
+            *entry = Some((epoch, Rc::clone(&value)));
+            value
+        }
     }
 }
 

@@ -65,12 +65,16 @@ pub(crate) fn linearizes<M: Model + ?Sized>(events: &[Event], model: &M) -> bool
 /// witness, remembering configurations after `remember_after` steps per operation.
 fn order<M: Model + ?Sized>(events: &[Event], model: &M, remember_after: usize) -> Option<Order> {
     let mut shape = Shape::EMPTY;
-    if !shape.read(events) {
-        return None;
-    }
     if model.collection() == Some(Collection::Stack) {
-        let mut search = stack::StackSearch::new(&shape);
-        return search.read(events).then(|| search.run(remember_after))?;
+        // The stack's operations are read in the same pass as the shape.
+        let mut search = stack::StackSearch::new();
+        if !shape.read(events, |i, invoke, ok| search.read(events, i, invoke, ok)) {
+            return None;
+        }
+        return search.run(&shape, remember_after);
+    }
+    if !shape.read(events, |_, _, _| true) {
+        return None;
     }
     let ops = shape.prepare(events, model)?;
     Search::new(model, &shape, &ops).run(remember_after)
@@ -104,8 +108,8 @@ impl Order {
 
 /// The operations of a history this module covers, in the order they completed: well
 /// formed (dense indices, each client process alternating an invoke and an `ok` of the same
-/// `f`), every operation completed with `ok`, no named process, at most [`MAX_OPS`]
-/// operations.
+/// `f`), every operation completed with `ok`, no named process and none numbered
+/// [`MAX_OPS`] or more, at most [`MAX_OPS`] operations.
 struct Shape {
     /// How many operations.
     len: usize,
@@ -129,22 +133,28 @@ impl Shape {
         before: [0; MAX_OPS],
     };
 
-    /// Reads the operations of `events` into this empty shape; `false` if `events` is not
-    /// a history this module covers.
+    /// Reads the operations of `events` into this empty shape, in one pass, handing each to
+    /// `each` as it completes (its number in completion order, and the positions of its
+    /// invoke and completion); `false` if `events` is not a history this module covers, or
+    /// `each` refused an operation.
     ///
     /// Operation `i` was invoked before operation `h` completed exactly when fewer than
     /// `h + 1` operations had completed at its invoke (for `i <= h` always). So each
     /// operation's bit goes first into `before[k]`, `k` the operations completed before its
     /// invoke, and `before[h]` is then the union of `before[..=h]`.
-    fn read(&mut self, events: &[Event]) -> bool {
+    fn read(
+        &mut self,
+        events: &[Event],
+        mut each: impl FnMut(usize, usize, usize) -> bool,
+    ) -> bool {
         if events.len() > 2 * MAX_OPS {
             return false;
         }
-        // The open invoke of each process: the process, and the invoke's position and the
-        // operations completed before it. A handful of processes.
-        let mut open_process = [0u64; MAX_OPS];
+        // The processes with an invoke open, a bit each (a process is numbered below
+        // `MAX_OPS`, or the history is not covered), and for each its invoke's position and
+        // the operations completed before it.
+        let mut open = 0u64;
         let mut open_at = [(0u8, 0u8); MAX_OPS];
-        let mut opened = 0;
         let mut len = 0;
         for (position, e) in events.iter().enumerate() {
             if e.index != position as u64 {
@@ -153,19 +163,21 @@ impl Shape {
             let Process::Id(process) = e.process else {
                 return false;
             };
-            let pending = open_process[..opened].iter().position(|&p| p == process);
-            match (e.kind, pending) {
-                (EventKind::Invoke, None) if opened < MAX_OPS => {
-                    open_process[opened] = process;
-                    open_at[opened] = (position as u8, len as u8);
-                    opened += 1;
+            if process >= MAX_OPS as u64 {
+                return false;
+            }
+            let (bit, process) = (1u64 << process, process as usize);
+            match e.kind {
+                EventKind::Invoke if open & bit == 0 => {
+                    open |= bit;
+                    open_at[process] = (position as u8, len as u8);
                 }
-                (EventKind::Ok, Some(at)) => {
-                    let (invoked, completed_before) = open_at[at];
-                    opened -= 1;
-                    open_process[at] = open_process[opened];
-                    open_at[at] = open_at[opened];
-                    if !same_name(&events[usize::from(invoked)].f, &e.f) {
+                EventKind::Ok if open & bit != 0 => {
+                    open &= !bit;
+                    let (invoked, completed_before) = open_at[process];
+                    if !same_name(&events[usize::from(invoked)].f, &e.f)
+                        || !each(len, usize::from(invoked), position)
+                    {
                         return false;
                     }
                     // Fewer than `MAX_OPS` operations completed before this one: each took
@@ -185,7 +197,7 @@ impl Shape {
         }
         self.len = len;
         self.all = invoked;
-        opened == 0
+        open == 0
     }
 
     /// The invoke and the completion of operation `i`.

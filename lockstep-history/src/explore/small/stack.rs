@@ -22,8 +22,7 @@ use crate::event::Event;
 use crate::value::Value;
 
 /// Wing and Gong's search for a stack, depth first, trying candidates in completion order.
-pub(super) struct StackSearch<'a> {
-    shape: &'a Shape,
+pub(super) struct StackSearch {
     /// The pushes, a bit each.
     pushes: u64,
     /// The pops that returned nil, which need an empty stack.
@@ -33,6 +32,15 @@ pub(super) struct StackSearch<'a> {
     /// Each operation's value number: a push's element, a pop's result (unused for a pop
     /// of nil).
     value: [u8; MAX_OPS],
+    /// The distinct values read so far: `values` of them, numbered in the order first
+    /// read. An integer below [`MAX_OPS`] (most elements; signed or not, as they compare
+    /// equal) finds its number (plus one, 0 for none yet) in `small_ints` at once; any other
+    /// value, equal to none of those, is looked for among the `others`, each as the
+    /// position of an event that holds it and its number.
+    values: usize,
+    small_ints: [u8; MAX_OPS],
+    others: [(u8, u8); MAX_OPS],
+    other_count: usize,
     /// The stack after the operations placed on the current path, bottom first, as value
     /// numbers; zero above `height`, so that the whole array stands for the contents (the
     /// height follows from the operations placed).
@@ -40,103 +48,134 @@ pub(super) struct StackSearch<'a> {
     height: usize,
     /// The operations placed on the current path, a bit each.
     placed: u64,
-    /// The path, `depth` operations long: the operation placed at each step (from 1), and,
-    /// at each configuration along it (from the start, 0), the candidates that fit and are
-    /// not yet tried, a bit each.
+    /// The path, `depth` operations long: the operation placed at each step (from 1).
     chosen: [u8; MAX_OPS + 1],
-    untried: [u64; MAX_OPS + 1],
     depth: usize,
+    /// At the configuration the path ends in, the candidates that fit and are not yet
+    /// tried, a bit each. (Candidates are tried in order, so at a configuration along the
+    /// path they are those after the one the path goes on with: `back` works them out
+    /// again rather than keeping them per step.)
+    untried: u64,
     /// The configurations entered since the search began remembering.
     seen: FxHashSet<(u64, [u8; MAX_OPS])>,
     /// Candidates tried so far.
     pub(super) steps: usize,
 }
 
-impl<'a> StackSearch<'a> {
-    /// An empty search over the operations of `shape`; [`StackSearch::read`] fills it in.
-    pub(super) fn new(shape: &'a Shape) -> Self {
+impl StackSearch {
+    /// An empty search; [`StackSearch::read`] fills in its operations.
+    pub(super) fn new() -> Self {
         StackSearch {
-            shape,
             pushes: 0,
             empty_pops: 0,
             pops_of: [0; MAX_OPS],
             value: [0; MAX_OPS],
+            values: 0,
+            small_ints: [0; MAX_OPS],
+            others: [(0, 0); MAX_OPS],
+            other_count: 0,
             stack: [0; MAX_OPS],
             height: 0,
             placed: 0,
             chosen: [0; MAX_OPS + 1],
-            untried: [0; MAX_OPS + 1],
             depth: 0,
+            untried: 0,
             seen: FxHashSet::default(),
             steps: 0,
         }
     }
 
-    /// Reads the operations of `events` (in the shape given to [`StackSearch::new`]) as
-    /// the model does; `false` if one is neither a push nor a pop.
-    pub(super) fn read(&mut self, events: &[Event]) -> bool {
-        // The distinct values seen so far, numbered by their place here: a handful.
-        let mut numbered: [&Value; MAX_OPS] = [&Value::Nil; MAX_OPS];
-        let mut count = 0;
-        for i in 0..self.shape.len {
-            let (invoke, ok) = self.shape.events(events, i);
-            let (value, bit) = match &*invoke.f {
-                "push" => {
-                    self.pushes |= 1 << i;
-                    (&invoke.value, None)
-                }
-                "pop" if matches!(ok.value, Value::Nil) => {
-                    self.empty_pops |= 1 << i;
-                    continue;
-                }
-                "pop" => (&ok.value, Some(1 << i)),
-                _ => return false,
-            };
-            let n = match numbered[..count].iter().position(|seen| same(seen, value)) {
-                Some(n) => n,
-                None => {
-                    numbered[count] = value;
-                    count += 1;
-                    count - 1
-                }
-            };
-            self.value[i] = n as u8;
-            if let Some(bit) = bit {
-                self.pops_of[n] |= bit;
+    /// Reads operation `i` of `events` (in completion order; its invoke and completion at
+    /// `invoke` and `ok`) as the model does; `false` if it is neither a push nor a pop.
+    #[inline]
+    pub(super) fn read(&mut self, events: &[Event], i: usize, invoke: usize, ok: usize) -> bool {
+        let (at, bit) = match &*events[invoke].f {
+            "push" => {
+                self.pushes |= 1 << i;
+                (invoke, None)
             }
+            "pop" if matches!(events[ok].value, Value::Nil) => {
+                self.empty_pops |= 1 << i;
+                return true;
+            }
+            "pop" => (ok, Some(1 << i)),
+            _ => return false,
+        };
+        let n = self.number(events, at);
+        self.value[i] = n as u8;
+        if let Some(bit) = bit {
+            self.pops_of[n] |= bit;
         }
         true
     }
 
-    /// An order, if one is found within [`MAX_STEPS`]; configurations are remembered once
-    /// the search has taken more than `remember_after` steps per operation.
-    pub(super) fn run(&mut self, remember_after: usize) -> Option<Order> {
-        let remember_from = remember_after.saturating_mul(self.shape.len);
-        self.untried[0] = self.shape.candidates(0) & self.fitting();
-        while self.placed != self.shape.all {
-            let untried = self.untried[self.depth];
-            if untried == 0 {
+    /// The number of the value of the event at `at`: the one it was given when first read,
+    /// or the next. There are no more values than operations, so numbers stay below
+    /// [`MAX_OPS`].
+    #[inline]
+    fn number(&mut self, events: &[Event], at: usize) -> usize {
+        let value = &events[at].value;
+        let small = match *value {
+            Value::Int(v) => usize::try_from(v).ok(),
+            Value::UInt(v) => usize::try_from(v).ok(),
+            _ => None,
+        };
+        if let Some(v) = small.filter(|&v| v < MAX_OPS) {
+            if self.small_ints[v] == 0 {
+                self.values += 1;
+                self.small_ints[v] = self.values as u8;
+            }
+            return usize::from(self.small_ints[v]) - 1;
+        }
+        self.number_other(events, at)
+    }
+
+    /// [`StackSearch::number`] for a value other than a small integer.
+    fn number_other(&mut self, events: &[Event], at: usize) -> usize {
+        let value = &events[at].value;
+        let others = &self.others[..self.other_count];
+        if let Some(&(_, n)) = others
+            .iter()
+            .find(|&&(seen, _)| same(&events[usize::from(seen)].value, value))
+        {
+            return usize::from(n);
+        }
+        // Positions are below `2 * MAX_OPS`.
+        self.others[self.other_count] = (at as u8, self.values as u8);
+        self.other_count += 1;
+        self.values += 1;
+        self.values - 1
+    }
+
+    /// An order of the operations of `shape` (those read), if one is found within
+    /// [`MAX_STEPS`]; configurations are remembered once the search has taken more than
+    /// `remember_after` steps per operation.
+    pub(super) fn run(&mut self, shape: &Shape, remember_after: usize) -> Option<Order> {
+        let remember_from = remember_after.saturating_mul(shape.len);
+        self.untried = shape.candidates(0) & self.fitting();
+        while self.placed != shape.all {
+            if self.untried == 0 {
                 if self.depth == 0 {
                     return None;
                 }
-                self.back();
+                self.back(shape);
                 continue;
             }
             if self.steps == MAX_STEPS {
                 return None;
             }
             self.steps += 1;
-            self.untried[self.depth] = untried & (untried - 1);
-            self.place(untried.trailing_zeros() as usize);
+            self.place(shape, self.untried.trailing_zeros() as usize);
             if self.steps > remember_from && !self.seen.insert((self.placed, self.stack)) {
-                self.back();
+                self.back(shape);
             }
         }
         Some(Order::of_path(&self.chosen[1..=self.depth]))
     }
 
-    /// Places operation `i`, a candidate that fits: one step further along the path.
-    fn place(&mut self, i: usize) {
+    /// Places operation `i` of `shape`, a candidate that fits: one step further along the
+    /// path.
+    fn place(&mut self, shape: &Shape, i: usize) {
         let bit = 1 << i;
         if self.pushes & bit != 0 {
             self.stack[self.height] = self.value[i];
@@ -148,11 +187,13 @@ impl<'a> StackSearch<'a> {
         self.placed |= bit;
         self.depth += 1;
         self.chosen[self.depth] = i as u8;
-        self.untried[self.depth] = self.shape.candidates(self.placed) & self.fitting();
+        self.untried = shape.candidates(self.placed) & self.fitting();
     }
 
-    /// Takes back the last operation placed: one step back along the path.
-    fn back(&mut self) {
+    /// Takes back the last operation placed: one step back along the path, to the
+    /// configuration it was placed from, where the candidates not yet tried are the ones
+    /// after it.
+    fn back(&mut self, shape: &Shape) {
         let i = usize::from(self.chosen[self.depth]);
         let bit = 1 << i;
         if self.pushes & bit != 0 {
@@ -164,6 +205,9 @@ impl<'a> StackSearch<'a> {
         }
         self.placed &= !bit;
         self.depth -= 1;
+        // The operations numbered above `i` (none above 63).
+        let after = (u64::MAX << i) << 1;
+        self.untried = shape.candidates(self.placed) & self.fitting() & after;
     }
 
     /// The operations that can step from the current stack: every push, and the pops that

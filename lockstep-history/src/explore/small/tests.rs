@@ -78,6 +78,27 @@ fn stack_call(n: usize, repeats: bool) -> impl Fn(&mut Rng, usize) -> Call {
     }
 }
 
+/// Stack calls on elements of every kind the search numbers apart: small integers signed
+/// and not (equal when their values are), integers too large or negative for the direct
+/// table, text, and nil.
+fn mixed_stack_call(rng: &mut Rng, _: usize) -> Call {
+    let value = |rng: &mut Rng| match rng.below(7) {
+        0 => Value::Nil,
+        1 => Value::Int(2),
+        2 => Value::UInt(2),
+        3 => Value::Int(MAX_OPS as i64),
+        4 => Value::Int(-1),
+        5 => Value::UInt(u64::MAX),
+        _ => Value::String("e".into()),
+    };
+    if rng.below(2) == 0 {
+        let v = value(rng);
+        ("push", v.clone(), v)
+    } else {
+        ("pop", Value::Nil, value(rng))
+    }
+}
+
 /// Register calls: writes and reads of values 0 to 2.
 fn register_call(rng: &mut Rng, _: usize) -> Call {
     let v = Value::Int(rng.below(3) as i64);
@@ -90,7 +111,7 @@ fn register_call(rng: &mut Rng, _: usize) -> Call {
 /// The shape of `events`, if this module covers it.
 fn read_shape(events: &[Event]) -> Option<Shape> {
     let mut shape = Shape::EMPTY;
-    shape.read(events).then_some(shape)
+    shape.read(events, |_, _, _| true).then_some(shape)
 }
 
 /// The operations of `events` as (invoke, completion) pairs of events, in completion order.
@@ -254,6 +275,12 @@ fn agrees_on_stack_histories_with_repeated_and_nil_elements() {
 }
 
 #[test]
+fn agrees_on_stack_histories_with_elements_of_every_kind() {
+    let (yes, no) = compare(14, 7, &Stack, |_| Box::new(mixed_stack_call));
+    both_answers(yes, no);
+}
+
+#[test]
 fn agrees_on_small_register_histories() {
     let (yes, no) = compare(13, 6, &CasRegister::new(0), |_| Box::new(register_call));
     both_answers(yes, no);
@@ -269,7 +296,8 @@ fn histories_it_does_not_cover_are_left_to_the_full_checker() {
     assert!(linearizes(&ok, &Stack));
     assert!(linearizes(&[], &Stack));
     // An info, an operation never completed, a named process, a mismatched f, an
-    // index out of place, an op the model cannot read, more operations than a word holds.
+    // index out of place, an op the model cannot read, more operations than a word holds,
+    // more processes than a word holds, a process numbered beyond them.
     let mut info = ok.clone();
     info[1].kind = Info;
     let pending = vec![ok[0].clone()];
@@ -298,6 +326,10 @@ fn histories_it_does_not_cover_are_left_to_the_full_checker() {
     for (i, e) in invokes.iter_mut().enumerate() {
         (e.kind, e.process) = (Invoke, Process::Id(i as u64));
     }
+    let mut numbered_high = ok.clone();
+    for e in &mut numbered_high {
+        e.process = Process::Id(MAX_OPS as u64);
+    }
     for events in [
         info,
         pending,
@@ -307,6 +339,7 @@ fn histories_it_does_not_cover_are_left_to_the_full_checker() {
         unknown,
         pushes(MAX_OPS + 1),
         invokes,
+        numbered_high,
     ] {
         assert!(!linearizes(&events, &Stack), "{events:#?}");
         assert!(!linearizes(&events, &CasRegister::new(0)), "{events:#?}");
@@ -359,10 +392,10 @@ fn a_search_too_long_is_left_to_the_full_checker() {
         events.push(event(2 * n + 2 * p, Invoke, 0, "pop", Value::Nil));
         events.push(event(2 * n + 2 * p + 1, Ok, 0, "pop", Value::Int(p as i64)));
     }
-    let shape = read_shape(&events).unwrap();
-    let mut search = stack::StackSearch::new(&shape);
-    assert!(search.read(&events));
-    assert!(search.run(REMEMBER_AFTER).is_none());
+    let mut shape = Shape::EMPTY;
+    let mut search = stack::StackSearch::new();
+    assert!(shape.read(&events, |i, invoke, ok| search.read(&events, i, invoke, ok)));
+    assert!(search.run(&shape, REMEMBER_AFTER).is_none());
     assert_eq!(search.steps, MAX_STEPS);
     assert!(!linearizes(&events, &Stack));
     let full = linearizable::check(&events, &Stack).unwrap();
