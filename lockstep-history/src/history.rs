@@ -443,12 +443,26 @@ impl History {
             Store::Logs(logs) => self.record_in_log(logs, slot, kind, f, value, error),
             #[cfg(feature = "shuttle")]
             Store::Execution(events) => {
-                let mut events = lock(events);
-                let event = events.record(slot, kind, f, value, error);
-                if let Some(sink) = &self.inner.sink {
-                    sink.record(event);
-                }
+                self.record_in_execution(&mut lock(events), slot, kind, f, value, error);
             }
+        }
+    }
+
+    /// [`History::record_on`] for an execution's history, whose events are locked.
+    #[cfg(feature = "shuttle")]
+    #[inline]
+    fn record_in_execution(
+        &self,
+        events: &mut execution::Events,
+        slot: usize,
+        kind: EventKind,
+        f: Cow<'static, str>,
+        value: impl FnOnce(Option<&Value>) -> Value,
+        error: Option<Value>,
+    ) {
+        let event = events.record(slot, kind, f, value, error);
+        if let Some(sink) = &self.inner.sink {
+            sink.record(event);
         }
     }
 
@@ -598,10 +612,7 @@ impl History {
         if let Store::Execution(events) = &self.inner.store {
             let mut events = lock(events);
             if let Some(slot) = events.idle_task_slot() {
-                let event = events.record(slot, EventKind::Invoke, f, |_| value, None);
-                if let Some(sink) = &self.inner.sink {
-                    sink.record(event);
-                }
+                self.record_in_execution(&mut events, slot, EventKind::Invoke, f, |_| value, None);
                 return slot;
             }
         }
