@@ -11,8 +11,12 @@
 //! one after it, where recording puts them) and nothing recorded. A fifth, plain shuttle,
 //! makes the same calls as a hand-written shuttle test would (`shuttle::thread::spawn`, the
 //! stack's methods called directly): what the scenario runner itself costs over that.
+//!
+//! The first row's time over the "shuttle alone" row's is the overhead ratio (kept at or
+//! under 1.5×). A sixth row measures that ratio directly, with the two runs interleaved.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lockstep_history::explore::{Explorer, Rng, Strategy};
@@ -59,6 +63,36 @@ fn explore(c: &mut Criterion) {
     group.bench_function("stack 3x4, shuttle alone + 24 scheduling points", |b| {
         b.iter(|| shuttle_alone(floor.body(&same)));
     });
+    group.finish();
+
+    // The overhead ratio itself, measured so that the machine's drift cancels: each
+    // iteration runs "shuttle alone" and "recorded and checked" back to back, and reports
+    // the checked run's time over the alone run's, as milliseconds per millisecond (a
+    // reported 1.40 ms is 1.40×). On a shared machine whose speed moves by tens of percent
+    // within a minute, the rows above, measured one after the other, can disagree on the
+    // ratio by more than the overhead itself; this row does not.
+    let alone = fixed.body(&scenario);
+    let mut group = c.benchmark_group("explore");
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function(
+        "stack 3x4, checked ÷ alone, interleaved (ms per ms)",
+        |b| {
+            b.iter_custom(|iters| {
+                let (mut checked, mut bare) = (Duration::ZERO, Duration::ZERO);
+                for _ in 0..iters {
+                    let started = Instant::now();
+                    shuttle_alone(Arc::clone(&alone));
+                    bare += started.elapsed();
+                    let started = Instant::now();
+                    let summary = fixed.run_scenario(&Stack, &scenario).unwrap();
+                    checked += started.elapsed();
+                    assert_eq!(summary.iterations, ITERATIONS);
+                }
+                let ratio = checked.as_secs_f64() / bare.as_secs_f64();
+                Duration::from_secs_f64(ratio * 1e-3 * iters as f64)
+            });
+        },
+    );
     group.finish();
 
     // The buggy stack's first failing scenario as generated, explored until it fails and
