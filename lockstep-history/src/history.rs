@@ -11,8 +11,6 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-#[cfg(feature = "shuttle")]
-use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -71,7 +69,7 @@ enum Store {
     /// The history of one explorer execution, whose shuttle tasks run one at a time on one
     /// OS thread: one list in index order (see [`execution`]).
     #[cfg(feature = "shuttle")]
-    Execution(Mutex<execution::Events>),
+    Execution(execution::Locked),
 }
 
 /// The events of a history that threads record into at once.
@@ -118,7 +116,7 @@ impl fmt::Display for LostCall {
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Store::Execution(events) = &mut self.store {
-            execution::recycle(events.get_mut().unwrap_or_else(PoisonError::into_inner));
+            execution::recycle(events.get_mut());
         }
     }
 }
@@ -172,7 +170,10 @@ impl History {
     /// one history per execution, and so allocates nothing for it in the steady state.
     #[cfg(feature = "shuttle")]
     pub(crate) fn for_execution() -> History {
-        History::with_store(None, Store::Execution(Mutex::new(execution::Events::new())))
+        History::with_store(
+            None,
+            Store::Execution(execution::Locked::new(execution::Events::new())),
+        )
     }
 
     fn build(sink: Option<Box<dyn EventSink>>) -> History {
@@ -308,10 +309,7 @@ impl History {
         execution::clear(out, owning);
         match Arc::try_unwrap(self.inner) {
             Ok(mut inner) => match &mut inner.store {
-                Store::Execution(events) => events
-                    .get_mut()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .swap_list(out),
+                Store::Execution(events) => events.get_mut().swap_list(out),
                 Store::Logs(_) => {
                     History {
                         inner: Arc::new(inner),
@@ -635,8 +633,8 @@ impl History {
 /// record, so never contended but by another thread holding a handle).
 #[cfg(feature = "shuttle")]
 #[inline]
-fn lock(events: &Mutex<execution::Events>) -> std::sync::MutexGuard<'_, execution::Events> {
-    events.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(events: &execution::Locked) -> execution::Guard<'_> {
+    events.lock()
 }
 
 /// Runs `f` on this thread's (or, inside a shuttle execution, this task's)

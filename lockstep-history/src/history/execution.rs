@@ -18,7 +18,9 @@
 //! never contended.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::event::{Event, EventKind, Process};
 use crate::explore;
@@ -176,6 +178,78 @@ impl Events {
     }
 }
 
+/// An execution's [`Events`] behind a lock made for the one way they are used: by one OS
+/// thread at a time, almost always the explorer's, never held across a scheduling point.
+///
+/// Taking it is one compare-and-swap and releasing it one plain store. A `std` mutex
+/// releases with an atomic swap (to learn whether a waiter needs waking), and a
+/// read-modify-write waits for every store before it to reach the cache: after an event
+/// was just written into a list line not in the cache, that wait was a measurable part
+/// of each recorded call. Another thread finding it taken (a thread outside shuttle's
+/// control, holding a handle) waits by yielding, for a hold that lasts one event.
+pub(super) struct Locked {
+    held: AtomicBool,
+    events: UnsafeCell<Events>,
+}
+
+// SAFETY: `events` is reached only through a `Guard` (which exists while `held` is set by
+// its holder alone, taken with Acquire and released with Release) or through `&mut self`.
+unsafe impl Sync for Locked {}
+
+impl Locked {
+    pub(super) fn new(events: Events) -> Locked {
+        Locked {
+            held: AtomicBool::new(false),
+            events: UnsafeCell::new(events),
+        }
+    }
+
+    /// Takes the lock, waiting (by yielding the thread) while another thread holds it.
+    #[inline]
+    pub(super) fn lock(&self) -> Guard<'_> {
+        while self
+            .held
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::thread::yield_now();
+        }
+        Guard { locked: self }
+    }
+
+    /// The events, with no lock taken: `&mut self` is proof that nothing else reaches them.
+    pub(super) fn get_mut(&mut self) -> &mut Events {
+        self.events.get_mut()
+    }
+}
+
+/// Access to a [`Locked`]'s events, released when dropped (also by an unwind).
+pub(super) struct Guard<'a> {
+    locked: &'a Locked,
+}
+
+impl Deref for Guard<'_> {
+    type Target = Events;
+    fn deref(&self) -> &Events {
+        // SAFETY: this guard holds the lock (see `Locked`).
+        unsafe { &*self.locked.events.get() }
+    }
+}
+
+impl DerefMut for Guard<'_> {
+    fn deref_mut(&mut self) -> &mut Events {
+        // SAFETY: this guard holds the lock, and `&mut self` makes this borrow the only one.
+        unsafe { &mut *self.locked.events.get() }
+    }
+}
+
+impl Drop for Guard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.locked.held.store(false, Ordering::Release);
+    }
+}
+
 /// Empties `events` and keeps its buffers on this thread for the next execution's history.
 pub(super) fn recycle(events: &mut Events) {
     let mut spare = std::mem::take(events);
@@ -229,6 +303,64 @@ mod tests {
     fn record(events: &mut Events, f: Cow<'static, str>, value: Value, error: Option<Value>) {
         let slot = events.new_slot();
         events.record(slot, EventKind::Ok, f, |_| value, error);
+    }
+
+    #[test]
+    fn the_lock_keeps_threads_out_of_each_others_events() {
+        // Threads outside the explorer's may hold a handle: each takes the lock in turn.
+        let locked = Arc::new(Locked::new(Events::default()));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let locked = Arc::clone(&locked);
+                std::thread::spawn(move || {
+                    for _ in 0..2_000 {
+                        let mut events = locked.lock();
+                        let slot = events.new_slot();
+                        events.record(
+                            slot,
+                            EventKind::Ok,
+                            Cow::Borrowed("f"),
+                            |_| Value::Nil,
+                            None,
+                        );
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let mut locked = Arc::try_unwrap(locked).ok().unwrap();
+        let events = locked.get_mut();
+        assert_eq!(events.processes(), 8_000);
+        // Every event at its index: no two threads wrote the same place.
+        assert!(
+            events
+                .list()
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.index == i as u64)
+        );
+        assert_eq!(events.list().len(), 8_000);
+    }
+
+    #[test]
+    fn a_panic_while_locked_releases_the_lock() {
+        let locked = Locked::new(Events::default());
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut events = locked.lock();
+            let slot = events.new_slot();
+            events.record(
+                slot,
+                EventKind::Ok,
+                Cow::Borrowed("f"),
+                |_| panic!("a value's conversion panics"),
+                None,
+            );
+        }));
+        assert!(unwound.is_err());
+        // Taken again, not waited on forever.
+        assert_eq!(locked.lock().processes(), 1);
     }
 
     #[test]
