@@ -314,15 +314,7 @@ mod tests {
                 let locked = Arc::clone(&locked);
                 std::thread::spawn(move || {
                     for _ in 0..2_000 {
-                        let mut events = locked.lock();
-                        let slot = events.new_slot();
-                        events.record(
-                            slot,
-                            EventKind::Ok,
-                            Cow::Borrowed("f"),
-                            |_| Value::Nil,
-                            None,
-                        );
+                        record(&mut locked.lock(), Cow::Borrowed("f"), Value::Nil, None);
                     }
                 })
             })
