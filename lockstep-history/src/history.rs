@@ -208,7 +208,10 @@ impl History {
 
     /// Records that this thread's process invokes `f` with input `value`.
     pub fn invoke<V: Serialize>(&self, f: impl Into<Cow<'static, str>>, value: V) {
-        self.record_with(EventKind::Invoke, f.into(), |_| convert(&value), None);
+        // Converted before the history is locked: a `Serialize` impl may itself read or
+        // record into this history.
+        let value = convert(&value);
+        self.record_with(EventKind::Invoke, f.into(), |_| value, None);
     }
 
     /// Records that this thread's pending `f` completed with `value`. A unit value (`()`)
@@ -629,8 +632,10 @@ impl History {
     }
 }
 
-/// The explorer's execution's events, locked (a lock never held across a call that could
-/// record, so never contended but by another thread holding a handle).
+/// The explorer's execution's events, locked. The lock is never held across a call that
+/// could record: values are converted before it is taken, and only an echo (a clone of the
+/// invoke's input) is made under it. So it is never contended but by another thread
+/// holding a handle.
 #[cfg(feature = "shuttle")]
 #[inline]
 fn lock(events: &execution::Locked) -> execution::Guard<'_> {
@@ -848,10 +853,11 @@ pub(crate) fn begin_current(
     begin_on_thread(f, args)
 }
 
-/// [`begin_current`] on a task that records on another process than its own (one polling a
-/// future bound to a history): kept out of line, off the explorer's common path.
+/// [`begin_current`] on a task that records on another process than its own: one polling a
+/// future bound to a history, or any recorded call into a history other than an
+/// execution's own (one made with `with_history` inside the body). Kept out of line, off
+/// the path of the execution's own history.
 #[cfg(feature = "shuttle")]
-#[cold]
 #[inline(never)]
 fn invoke_on_slot(
     history: &History,
@@ -879,13 +885,16 @@ fn begin_on_thread(
 }
 
 /// What an ok with this result records: the result, or the invoke's input (`pending`) when
-/// the result is unit.
-fn ok_value<V: Serialize + ?Sized>(result: &V) -> impl FnOnce(Option<&Value>) -> Value + '_ {
-    move |pending| match value::convert(result) {
-        Ok(Converted::Unit) => echo(pending),
-        Ok(Converted::Value(v)) => v,
-        Err(e) => unrecordable(&e),
-    }
+/// the result is unit. The result is converted now, before the history is locked (a
+/// `Serialize` impl may itself read or record into the history); only the echo is left
+/// for the lock.
+fn ok_value<V: Serialize + ?Sized>(result: &V) -> impl FnOnce(Option<&Value>) -> Value {
+    let converted = match value::convert(result) {
+        Ok(Converted::Unit) => None,
+        Ok(Converted::Value(v)) => Some(v),
+        Err(e) => Some(unrecordable(&e)),
+    };
+    move |pending| converted.unwrap_or_else(|| echo(pending))
 }
 
 /// The value of a completion that echoes its invoke's input.
@@ -984,6 +993,128 @@ mod tests {
             h.op("read", (), || -> u8 { panic!("lost {}", 3) })
         }));
         assert_eq!(h.events()[1].error, Some(Value::from("panic: lost 3")));
+    }
+
+    /// A value whose conversion reads the history it is recorded into: the number of
+    /// events so far.
+    struct Peek;
+
+    impl Serialize for Peek {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_u64(crate::current().expect("a history is installed").len() as u64)
+        }
+    }
+
+    /// Runs `record` on a thread of its own; fails (rather than hangs) if it does not end.
+    fn ends_within_seconds(record: impl FnOnce() -> Vec<Event> + Send + 'static) -> Vec<Event> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(record()));
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("recording a value that reads its own history hung")
+    }
+
+    #[test]
+    fn a_value_may_read_the_history_it_is_recorded_into() {
+        let events = ends_within_seconds(|| {
+            let ((), h) = crate::with_history(|| {
+                let h = crate::current().unwrap();
+                h.invoke("read", Peek);
+                h.ok("read", Peek);
+                h.op("read", Peek, || Peek);
+            });
+            h.events()
+        });
+        let values: Vec<_> = events.iter().map(|e| e.value.clone()).collect();
+        assert_eq!(values, [0, 1, 2, 3].map(Value::from));
+    }
+
+    #[cfg(feature = "shuttle")]
+    #[test]
+    fn a_value_may_read_the_execution_history_it_is_recorded_into() {
+        use crate::checker::Budget;
+        use crate::explore::{Explorer, Judgement, Oracle, Strategy};
+        struct Accept;
+        impl Oracle for Accept {
+            fn judge(&self, _: &[Event], _: &Budget) -> Judgement {
+                Judgement::Valid
+            }
+        }
+        let events = ends_within_seconds(|| {
+            let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let keep = Arc::clone(&kept);
+            Explorer::new(Strategy::random(1))
+                .iterations(1)
+                .run(&Accept, move || {
+                    let h = crate::current().unwrap();
+                    h.invoke("read", Peek);
+                    h.ok("read", Peek);
+                    h.op("read", Peek, || Peek);
+                    *keep.lock().unwrap() = h.events();
+                })
+                .unwrap();
+            kept.lock().unwrap().clone()
+        });
+        let values: Vec<_> = events.iter().map(|e| e.value.clone()).collect();
+        assert_eq!(values, [0, 1, 2, 3].map(Value::from));
+    }
+
+    #[cfg(feature = "shuttle")]
+    #[test]
+    fn a_history_of_an_earlier_execution_records_calls_made_in_later_ones() {
+        use crate::checker::Budget;
+        use crate::explore::{Explorer, Judgement, Oracle, Strategy};
+        struct Accept;
+        impl Oracle for Accept {
+            fn judge(&self, _: &[Event], _: &Budget) -> Judgement {
+                Judgement::Valid
+            }
+        }
+        let kept: Arc<std::sync::Mutex<Option<History>>> = Arc::default();
+        let keep = Arc::clone(&kept);
+        Explorer::new(Strategy::random(1))
+            .iterations(3)
+            .run(&Accept, move || {
+                // Two tasks, so that each execution has a choice and a next one runs.
+                let other = crate::spawn(crate::explore::yield_point);
+                crate::explore::yield_point();
+                other.join().unwrap();
+                let mut kept = keep.lock().unwrap();
+                let Some(h) = kept.clone() else {
+                    *kept = crate::current();
+                    return;
+                };
+                drop(kept);
+                // A task of this execution, recording into the first execution's history:
+                // a recorded call there, and one nested in an operation (part of it).
+                h.in_scope(|| {
+                    let op = crate::macro_support::begin("g", || Value::Int(1));
+                    assert!(op.is_some(), "recorded");
+                    crate::macro_support::run(op, || (), crate::macro_support::Outcome::ok);
+                    h.op("outer", (), || {
+                        let nested = crate::macro_support::begin("g", || unreachable!());
+                        assert!(nested.is_none(), "part of the operation");
+                    });
+                });
+            })
+            .unwrap();
+        let h = kept.lock().unwrap().clone().unwrap();
+        let fs: Vec<_> = h
+            .events()
+            .iter()
+            .map(|e| (e.kind, e.f.to_string()))
+            .collect();
+        let call = [
+            (EventKind::Invoke, "g".to_string()),
+            (EventKind::Ok, "g".to_string()),
+            (EventKind::Invoke, "outer".to_string()),
+            (EventKind::Ok, "outer".to_string()),
+        ];
+        assert_eq!(
+            fs,
+            [call.clone(), call].concat(),
+            "two later executions, one call each"
+        );
+        assert!(h.validate().is_ok());
     }
 
     #[test]

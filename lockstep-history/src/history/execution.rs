@@ -193,8 +193,9 @@ pub(super) struct Locked {
 }
 
 // SAFETY: `events` is reached only through a `Guard` (which exists while `held` is set by
-// its holder alone, taken with Acquire and released with Release) or through `&mut self`.
-unsafe impl Sync for Locked {}
+// its holder alone, taken with Acquire and released with Release) or through `&mut self`;
+// what it holds may move between threads (the bound fails to compile should it stop).
+unsafe impl Sync for Locked where Events: Send {}
 
 impl Locked {
     pub(super) fn new(events: Events) -> Locked {
