@@ -995,6 +995,17 @@ mod tests {
         assert_eq!(h.events()[1].error, Some(Value::from("panic: lost 3")));
     }
 
+    /// An oracle that accepts every history, for tests of what an execution records.
+    #[cfg(feature = "shuttle")]
+    struct Accept;
+
+    #[cfg(feature = "shuttle")]
+    impl crate::explore::Oracle for Accept {
+        fn judge(&self, _: &[Event], _: &crate::checker::Budget) -> crate::explore::Judgement {
+            crate::explore::Judgement::Valid
+        }
+    }
+
     /// A value whose conversion reads the history it is recorded into: the number of
     /// events so far.
     struct Peek;
@@ -1031,14 +1042,7 @@ mod tests {
     #[cfg(feature = "shuttle")]
     #[test]
     fn a_value_may_read_the_execution_history_it_is_recorded_into() {
-        use crate::checker::Budget;
-        use crate::explore::{Explorer, Judgement, Oracle, Strategy};
-        struct Accept;
-        impl Oracle for Accept {
-            fn judge(&self, _: &[Event], _: &Budget) -> Judgement {
-                Judgement::Valid
-            }
-        }
+        use crate::explore::{Explorer, Strategy};
         let events = ends_within_seconds(|| {
             let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
             let keep = Arc::clone(&kept);
@@ -1061,14 +1065,7 @@ mod tests {
     #[cfg(feature = "shuttle")]
     #[test]
     fn a_history_of_an_earlier_execution_records_calls_made_in_later_ones() {
-        use crate::checker::Budget;
-        use crate::explore::{Explorer, Judgement, Oracle, Strategy};
-        struct Accept;
-        impl Oracle for Accept {
-            fn judge(&self, _: &[Event], _: &Budget) -> Judgement {
-                Judgement::Valid
-            }
-        }
+        use crate::explore::{Explorer, Strategy};
         let kept: Arc<std::sync::Mutex<Option<History>>> = Arc::default();
         let keep = Arc::clone(&kept);
         Explorer::new(Strategy::random(1))
