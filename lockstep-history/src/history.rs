@@ -202,7 +202,7 @@ impl History {
         match &self.inner.store {
             Store::Logs(logs) => logs.next_process.load(Ordering::Relaxed),
             #[cfg(feature = "shuttle")]
-            Store::Execution(events) => lock(events).processes(),
+            Store::Execution(events) => events.lock().processes(),
         }
     }
 
@@ -286,7 +286,7 @@ impl History {
                 events
             }
             #[cfg(feature = "shuttle")]
-            Store::Execution(events) => lock(events).list().to_vec(),
+            Store::Execution(events) => events.lock().list().to_vec(),
         }
     }
 
@@ -297,7 +297,7 @@ impl History {
         out.clear();
         match &self.inner.store {
             Store::Logs(_) => out.extend(self.events()),
-            Store::Execution(events) => out.extend_from_slice(lock(events).list()),
+            Store::Execution(events) => out.extend_from_slice(events.lock().list()),
         }
     }
 
@@ -333,7 +333,7 @@ impl History {
         match &self.inner.store {
             Store::Logs(logs) => logs.slots.iter().map(|(_, s)| s.events.len()).sum(),
             #[cfg(feature = "shuttle")]
-            Store::Execution(events) => lock(events).list().len(),
+            Store::Execution(events) => events.lock().list().len(),
         }
     }
 
@@ -407,7 +407,7 @@ impl History {
                 }
             }
             #[cfg(feature = "shuttle")]
-            Store::Execution(events) => lock(events).idle_slot(slot),
+            Store::Execution(events) => events.lock().idle_slot(slot),
         }
     }
 
@@ -444,7 +444,7 @@ impl History {
             Store::Logs(logs) => self.record_in_log(logs, slot, kind, f, value, error),
             #[cfg(feature = "shuttle")]
             Store::Execution(events) => {
-                self.record_in_execution(&mut lock(events), slot, kind, f, value, error);
+                self.record_in_execution(&mut events.lock(), slot, kind, f, value, error);
             }
         }
     }
@@ -523,7 +523,7 @@ impl History {
                 })
             }
             #[cfg(feature = "shuttle")]
-            Store::Execution(events) => lock(events).new_slot(),
+            Store::Execution(events) => events.lock().new_slot(),
         }
     }
 
@@ -546,7 +546,7 @@ impl History {
         // An execution's history knows each of its tasks' process itself.
         #[cfg(feature = "shuttle")]
         if let Store::Execution(events) = &self.inner.store
-            && let Some(slot) = lock(events).task_slot()
+            && let Some(slot) = events.lock().task_slot()
         {
             return slot;
         }
@@ -611,7 +611,7 @@ impl History {
         let value = args();
         crate::explore::scheduling_point();
         if let Store::Execution(events) = &self.inner.store {
-            let mut events = lock(events);
+            let mut events = events.lock();
             if let Some(slot) = events.idle_task_slot() {
                 self.record_in_execution(&mut events, slot, EventKind::Invoke, f, |_| value, None);
                 return slot;
@@ -630,16 +630,6 @@ impl History {
         self.record_here(slot, EventKind::Invoke, f, |_| value, None);
         slot
     }
-}
-
-/// The explorer's execution's events, locked. The lock is never held across a call that
-/// could record: values are converted before it is taken, and only an echo (a clone of the
-/// invoke's input) is made under it. So it is never contended but by another thread
-/// holding a handle.
-#[cfg(feature = "shuttle")]
-#[inline]
-fn lock(events: &execution::Locked) -> execution::Guard<'_> {
-    events.lock()
 }
 
 /// Runs `f` on this thread's (or, inside a shuttle execution, this task's)

@@ -206,6 +206,10 @@ impl Locked {
     }
 
     /// Takes the lock, waiting (by yielding the thread) while another thread holds it.
+    ///
+    /// Never held across a call that could record: values are converted before it is
+    /// taken, and only an echo (a clone of the invoke's input) is made under it. So only
+    /// another thread holding a handle ever finds it taken.
     #[inline]
     pub(super) fn lock(&self) -> Guard<'_> {
         while self
