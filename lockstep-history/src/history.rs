@@ -328,6 +328,43 @@ impl History {
         }
     }
 
+    /// Every event of this history, in index order, into `out`, as
+    /// [`History::take_events`] does; when this is its last handle and it is an
+    /// execution's, the history too, emptied of its events, for
+    /// [`History::reused_for_execution`]: so the explorer makes no history per execution in
+    /// the steady state. Returns whether some event in `out` owns memory (true when
+    /// unknown).
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn take_events_to_reuse(
+        mut self,
+        out: &mut Vec<Event>,
+        owning: bool,
+    ) -> (bool, Option<History>) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner)
+            && inner.sink.is_none()
+            && let Store::Execution(events) = &mut inner.store
+        {
+            execution::clear(out, owning);
+            let owning = events.get_mut().swap_list(out);
+            *inner.lost.get_mut() = 0;
+            inner.first_lost = OnceLock::new();
+            return (owning, Some(self));
+        }
+        (self.take_events(out, owning), None)
+    }
+
+    /// Readies a history [`History::take_events_to_reuse`] returned for the explorer's
+    /// execution now starting on this thread, as [`History::for_execution`] makes one: no
+    /// events, no processes, task ids read in that execution. `None` if another handle to
+    /// it appeared meanwhile.
+    #[cfg(feature = "shuttle")]
+    pub(crate) fn reused_for_execution(mut self) -> Option<History> {
+        if let Store::Execution(events) = &mut Arc::get_mut(&mut self.inner)?.store {
+            events.get_mut().reset();
+        }
+        Some(self)
+    }
+
     /// How many events have been recorded so far.
     pub fn len(&self) -> usize {
         match &self.inner.store {
@@ -1050,6 +1087,43 @@ mod tests {
         });
         let values: Vec<_> = events.iter().map(|e| e.value.clone()).collect();
         assert_eq!(values, [0, 1, 2, 3].map(Value::from));
+    }
+
+    /// Each execution's history holds its own events only, numbered from 0; and when no
+    /// handle outlives the execution, the next one records into the same history, emptied.
+    #[cfg(feature = "shuttle")]
+    #[test]
+    fn each_execution_records_afresh_into_the_history_the_last_one_left() {
+        use crate::explore::{Explorer, Judgement, Oracle, Strategy};
+        struct OneCall;
+        impl Oracle for OneCall {
+            fn judge(&self, events: &[Event], _: &crate::checker::Budget) -> Judgement {
+                let seen: Vec<_> = events.iter().map(|e| (e.index, e.time, e.kind)).collect();
+                assert_eq!(seen, [(0, 0, EventKind::Invoke), (1, 1, EventKind::Ok)]);
+                assert!(events.iter().all(|e| e.process == Process::Id(0)));
+                Judgement::Valid
+            }
+        }
+        // A history made afresh would start its clock anew (its address may well repeat).
+        let starts: Arc<std::sync::Mutex<Vec<Instant>>> = Arc::default();
+        let seen = Arc::clone(&starts);
+        let summary = Explorer::new(Strategy::random(1))
+            .iterations(5)
+            .run(&OneCall, move || {
+                // Two tasks, so that each execution has a choice and a next one runs.
+                let other = crate::spawn(crate::explore::yield_point);
+                let op = crate::macro_support::begin_with("g", (), |()| (Value::Int(1), ()));
+                crate::macro_support::run(op.0, || (), crate::macro_support::Outcome::ok);
+                other.join().unwrap();
+                seen.lock()
+                    .unwrap()
+                    .push(crate::current().unwrap().inner.start);
+            })
+            .unwrap();
+        assert_eq!(summary.iterations, 5);
+        let starts = starts.lock().unwrap();
+        assert_eq!(starts.len(), 5);
+        assert!(starts.iter().all(|s| *s == starts[0]), "{starts:?}");
     }
 
     #[cfg(feature = "shuttle")]

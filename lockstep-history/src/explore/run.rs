@@ -343,16 +343,21 @@ fn run_executions(
         slot: Arc::clone(&slot),
         events: Vec::new(),
         owning: false,
+        spare: None,
         // SAFETY (for the dereference in `Driver::finished`): `between` outlives the
         // `Runner::run` below, and shuttle calls the scheduler only during that call.
         between: unsafe { erase(between) },
     };
     let shared = Arc::clone(&slot);
     let test = move || {
-        // Made of the buffers of the execution before (emptied), so that executions after
+        // The history of the execution before, emptied, which the driver leaves here if
+        // nothing else held it; or one made of its buffers. Either way, executions after
         // the first allocate none.
-        let history = History::for_execution();
-        *shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(history.clone());
+        let history = shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(History::for_execution)
+            .clone();
         history.in_scope(|| body());
     };
     // Each execution opens an epoch of its own (see `task_local`); the one open before
@@ -432,6 +437,9 @@ struct Driver {
     events: Vec<Event>,
     /// Whether some event in `events` owns memory, so emptying it must drop them.
     owning: bool,
+    /// The history of the execution just finished, emptied for the next one when nothing
+    /// else held it.
+    spare: Option<History>,
     /// Borrowed from `run_executions` for the length of its `Runner::run` call.
     between: NonNull<Between<'static>>,
 }
@@ -458,7 +466,9 @@ impl Driver {
                 self.owning = true;
                 Some(history)
             } else {
-                self.owning = history.take_events(&mut self.events, self.owning);
+                let (owning, reuse) = history.take_events_to_reuse(&mut self.events, self.owning);
+                self.owning = owning;
+                self.spare = reuse;
                 None
             };
             if between(finished, kept, &self.events, taken).is_break() {
@@ -472,6 +482,10 @@ impl Driver {
     fn started(&mut self) {
         self.started.set(self.started.get() + 1);
         task_local::begin_epoch();
+        // The last execution's history, emptied, serves this one (its epoch now this one's).
+        if let Some(history) = self.spare.take().and_then(History::reused_for_execution) {
+            *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(history);
+        }
     }
 }
 

@@ -89,6 +89,17 @@ impl Events {
         std::mem::replace(&mut self.owning, false)
     }
 
+    /// Empties these events for the execution under way on this thread (or none), keeping
+    /// their buffers: as [`Events::new`] makes them.
+    pub(super) fn reset(&mut self) {
+        clear(&mut self.list, self.owning);
+        self.owning = false;
+        self.slots.clear();
+        self.tasks.clear();
+        self.processes = 0;
+        self.epoch = explore::epoch();
+    }
+
     /// Processes numbered so far.
     pub(super) fn processes(&self) -> u64 {
         self.processes
@@ -258,11 +269,7 @@ impl Drop for Guard<'_> {
 /// Empties `events` and keeps its buffers on this thread for the next execution's history.
 pub(super) fn recycle(events: &mut Events) {
     let mut spare = std::mem::take(events);
-    clear(&mut spare.list, spare.owning);
-    spare.owning = false;
-    spare.slots.clear();
-    spare.tasks.clear();
-    spare.processes = 0;
+    spare.reset();
     // In the place of any spares already there (dropped outside the borrow).
     let _replaced = SPARE.try_with(|kept| kept.borrow_mut().replace(spare));
 }
