@@ -166,8 +166,10 @@ impl History {
     }
 
     /// An empty history for the explorer's execution under way on this thread, made of the
-    /// emptied buffers of the last such history dropped here, if any: the explorer records
-    /// one history per execution, and so allocates nothing for it in the steady state.
+    /// emptied buffers of the last such history dropped here, if any. The explorer makes one
+    /// when the last execution's history is still held elsewhere (otherwise it empties and
+    /// reuses that one, see [`History::take_events_to_reuse`]), so it allocates nothing for
+    /// histories in the steady state.
     #[cfg(feature = "shuttle")]
     pub(crate) fn for_execution() -> History {
         History::with_store(
@@ -1099,7 +1101,17 @@ mod tests {
         impl Oracle for OneCall {
             fn judge(&self, events: &[Event], _: &crate::checker::Budget) -> Judgement {
                 let seen: Vec<_> = events.iter().map(|e| (e.index, e.time, e.kind)).collect();
-                assert_eq!(seen, [(0, 0, EventKind::Invoke), (1, 1, EventKind::Ok)]);
+                assert_eq!(
+                    seen,
+                    [
+                        (0, 0, EventKind::Invoke),
+                        (1, 1, EventKind::Ok),
+                        (2, 2, EventKind::Invoke),
+                        (3, 3, EventKind::Info),
+                    ]
+                );
+                // After its `info` the task records as process 1: a log kept from the
+                // execution before would start this one there.
                 assert!(events.iter().all(|e| e.process == Process::Id(0)));
                 Judgement::Valid
             }
@@ -1114,10 +1126,12 @@ mod tests {
                 let other = crate::spawn(crate::explore::yield_point);
                 let op = crate::macro_support::begin_with("g", (), |()| (Value::Int(1), ()));
                 crate::macro_support::run(op.0, || (), crate::macro_support::Outcome::ok);
+                let h = crate::current().unwrap();
+                // An outcome unknown, with a reason that owns memory.
+                h.invoke("i", ());
+                h.info("i", "timed out");
                 other.join().unwrap();
-                seen.lock()
-                    .unwrap()
-                    .push(crate::current().unwrap().inner.start);
+                seen.lock().unwrap().push(h.inner.start);
             })
             .unwrap();
         assert_eq!(summary.iterations, 5);

@@ -303,8 +303,8 @@ where
 
 /// What happens after each execution: the explorer gets the execution's number (from 1),
 /// the history it recorded (only for a run of one execution, where the history is kept; a
-/// longer run moves its events out and recycles its logs) with its events in index order,
-/// and its schedule, and says whether to start another.
+/// longer run moves its events out and hands the history, emptied, to the next execution)
+/// with its events in index order, and its schedule, and says whether to start another.
 type Between<'a> = dyn FnMut(usize, Option<History>, &[Event], &Taken) -> ControlFlow<()> + 'a;
 
 /// How a shuttle run of many executions ended.
@@ -319,8 +319,9 @@ struct Ran {
     taken: Taken,
 }
 
-/// Runs up to `limit` executions of `body` in one shuttle run under `scheduler`, each with a
-/// fresh history installed, and hands each finished one to `between`.
+/// Runs up to `limit` executions of `body` in one shuttle run under `scheduler`, each with an
+/// empty history installed (the last execution's, emptied, when nothing else holds it), and
+/// hands each finished one to `between`.
 fn run_executions(
     scheduler: Chooser,
     limit: usize,

@@ -1,12 +1,14 @@
 //! The events of an explorer execution's history (feature `shuttle`).
 //!
 //! Inside an execution every shuttle task runs on one OS thread, one at a time, so the
-//! history the explorer makes per execution needs none of the machinery for threads that
-//! record at once: its events go straight into one list, in index order (an event's index
-//! is its position), and each task's process is found by the task's id, which the explorer's
-//! scheduler already knows. The explorer takes the list when the execution ends by trading
-//! it for the buffer of the execution before, and a history dropped gives its buffers back
-//! to this thread for the next execution's: in the steady state nothing is allocated.
+//! history the explorer records each execution into needs none of the machinery for threads
+//! that record at once: its events go straight into one list, in index order (an event's
+//! index is its position), and each task's process is found by the task's id, which the
+//! explorer's scheduler already knows. The explorer takes the list when the execution ends
+//! by trading it for the buffer of the execution before, then empties the history for the
+//! next execution ([`Events::reset`]) if nothing else holds it; a history dropped gives its
+//! buffers back to this thread for the next one made: in the steady state nothing is
+//! allocated.
 //!
 //! Its clock is logical: an event's `time` is its index, in nanoseconds. Tasks run one at
 //! a time here and wait only for shuttle's scheduler, so the wall clock would time the
