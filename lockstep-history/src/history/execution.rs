@@ -136,12 +136,14 @@ impl Events {
     }
 
     /// [`Events::task_slot`], or a new process's if that one has an operation pending.
+    #[inline]
     pub(super) fn idle_task_slot(&mut self) -> Option<usize> {
         let slot = self.task_slot()?;
         Some(self.idle_slot(slot))
     }
 
     /// `slot`, unless its process has an operation pending: then a new process's.
+    #[inline]
     pub(super) fn idle_slot(&mut self, slot: usize) -> usize {
         if self.pending(slot).is_some() {
             self.new_slot()
@@ -151,6 +153,7 @@ impl Events {
     }
 
     /// The input of the invoke pending on `slot`, if its last event is one.
+    #[inline]
     fn pending(&self, slot: usize) -> Option<&Value> {
         let last = self.slots.get(slot)?.last?;
         invoke_value(self.list.get(last))
