@@ -303,56 +303,30 @@ impl History {
         }
     }
 
-    /// Every event of this history, in index order, into `out`, when this is its last
-    /// handle and it is an execution's: `out` and the history's list trade places, so the
-    /// events are neither copied nor moved, and `out`'s old buffer, emptied, serves the next
-    /// [`History::for_execution`]. Otherwise copies them as [`History::events_into`] does.
+    /// Every event of this history, in index order, into `out`; and, when this is its last
+    /// handle and it is an execution's, the history itself, emptied of its events, for
+    /// [`History::reused_for_execution`]: so the explorer makes no history per execution in
+    /// the steady state. Then `out` and the history's list trade places, so the events are
+    /// neither copied nor moved; otherwise they are copied as [`History::events_into`] does.
     /// `owning` says whether some event in `out` owns memory (true when unknown); returns
     /// the same of the events taken.
-    #[cfg(feature = "shuttle")]
-    pub(crate) fn take_events(self, out: &mut Vec<Event>, owning: bool) -> bool {
-        execution::clear(out, owning);
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => match &mut inner.store {
-                Store::Execution(events) => events.get_mut().swap_list(out),
-                Store::Logs(_) => {
-                    History {
-                        inner: Arc::new(inner),
-                    }
-                    .events_into(out);
-                    true
-                }
-            },
-            Err(inner) => {
-                History { inner }.events_into(out);
-                true
-            }
-        }
-    }
-
-    /// Every event of this history, in index order, into `out`, as
-    /// [`History::take_events`] does; when this is its last handle and it is an
-    /// execution's, the history too, emptied of its events, for
-    /// [`History::reused_for_execution`]: so the explorer makes no history per execution in
-    /// the steady state. Returns whether some event in `out` owns memory (true when
-    /// unknown).
     #[cfg(feature = "shuttle")]
     pub(crate) fn take_events_to_reuse(
         mut self,
         out: &mut Vec<Event>,
         owning: bool,
     ) -> (bool, Option<History>) {
+        execution::clear(out, owning);
         if let Some(inner) = Arc::get_mut(&mut self.inner)
-            && inner.sink.is_none()
             && let Store::Execution(events) = &mut inner.store
         {
-            execution::clear(out, owning);
             let owning = events.get_mut().swap_list(out);
             *inner.lost.get_mut() = 0;
             inner.first_lost = OnceLock::new();
             return (owning, Some(self));
         }
-        (self.take_events(out, owning), None)
+        self.events_into(out);
+        (true, None)
     }
 
     /// Readies a history [`History::take_events_to_reuse`] returned for the explorer's
